@@ -1,0 +1,113 @@
+package io.microvmoperator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+/** The guest the user wants on a host, and where its runner comes from. */
+@ValidationRule(
+    value = "[has(self.flake), has(self.storePath), has(self.hydra)].filter(x, x).size() == 1",
+    message = "set exactly one runner source: flake, storePath or hydra")
+@ValidationRule(
+    value =
+        "has(self.vmName) == has(oldSelf.vmName) && (!has(self.vmName) || self.vmName =="
+            + " oldSelf.vmName)",
+    message = "vmName cannot be changed: it names the VM's folder and unit on the host")
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record MicroVMSpec(
+    @Required
+        @Pattern(ApiPatterns.OBJECT_NAME)
+        @JsonPropertyDescription("The MicroVMHost this VM runs on.")
+        String host,
+    @Pattern(ApiPatterns.FLAKE_REF)
+        @Size(max = ApiPatterns.MAX_URL_LENGTH)
+        @JsonPropertyDescription(
+            "Flake reference the runner is built from on the host, e.g."
+                + " git+https://git.example.org/infra?ref=main. A branch is followed (re-resolved"
+                + " every interval); a pinned rev is evaluated once.")
+        String flake,
+    @Pattern(ApiPatterns.NIX_ATTRIBUTE)
+        @JsonPropertyDescription(
+            "nixosConfigurations.<target> in the flake. Default: metadata.name.")
+        String target,
+    @Pattern(ApiPatterns.VM_NAME)
+        @JsonPropertyDescription(
+            "Name on the host: the folder <stateDir>/<vmName> and the unit microvm@<vmName>."
+                + " Immutable. Default: metadata.name.")
+        String vmName,
+    @Pattern(ApiPatterns.STORE_PATH)
+        @JsonPropertyDescription(
+            "A prebuilt runner to deploy instead of building from a flake; realised from the"
+                + " substituters and checked against trustedPublicKeys.")
+        String storePath,
+    @JsonPropertyDescription(
+            "Deploy the latest successful build of a Hydra job instead of building from a flake.")
+        HydraSource hydra,
+    @Size(max = 16) @JsonPropertyDescription("Binary caches to realise prebuilt runners from.")
+        List<@Pattern(ApiPatterns.HTTP_URL) @Size(max = ApiPatterns.MAX_URL_LENGTH) String>
+            substituters,
+    @Size(max = 16)
+        @JsonPropertyDescription("Public keys (NAME:BASE64) a prebuilt runner must be signed by.")
+        List<@Pattern(ApiPatterns.NIX_PUBLIC_KEY) String> trustedPublicKeys,
+    @Default("true")
+        @JsonPropertyDescription(
+            "false: stop the VM (systemctl stop) and keep it deployed. A VM stopped on purpose"
+                + " is Ready.")
+        Boolean running,
+    @Default("OnChange")
+        @JsonPropertyDescription(
+            "OnChange: restart when the runner changed. Manual: never restart by itself; the"
+                + " RestartRequired condition shows a pending restart.")
+        RestartPolicy restartPolicy,
+    @Default("Delete")
+        @JsonPropertyDescription(
+            "On deletion of this resource. Delete: stop the VM and remove its state directory."
+                + " Orphan: leave it running. StopOnly: stop it and keep its files.")
+        DeletionPolicy deletionPolicy,
+    @Default("5m")
+        @Pattern(ApiPatterns.DURATION)
+        @JsonPropertyDescription(
+            "How often the flake's branch is re-resolved and drift is corrected at the latest.")
+        String interval,
+    @Default("false")
+        @JsonPropertyDescription("Pause reconciliation of this VM until set to false.")
+        Boolean suspend) {
+
+  /** A Hydra job whose latest successful build is deployed. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record HydraSource(
+      @Required
+          @Pattern(ApiPatterns.HTTP_URL)
+          @Size(max = ApiPatterns.MAX_URL_LENGTH)
+          @JsonPropertyDescription("Hydra's base URL.")
+          String url,
+      @Required @Pattern(ApiPatterns.NIX_ATTRIBUTE) @JsonPropertyDescription("Hydra project.")
+          String project,
+      @Required @Pattern(ApiPatterns.NIX_ATTRIBUTE) @JsonPropertyDescription("Hydra jobset.")
+          String jobset,
+      @Pattern("^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+          @JsonPropertyDescription("Hydra job. Default: the target.")
+          String job,
+      @Default("5m")
+          @Pattern(ApiPatterns.DURATION)
+          @JsonPropertyDescription("How often Hydra is asked for a new build.")
+          String interval) {}
+
+  /** When a changed runner is started. */
+  public enum RestartPolicy {
+    OnChange,
+    Manual
+  }
+
+  /** What deleting the resource does on the host. */
+  public enum DeletionPolicy {
+    Delete,
+    Orphan,
+    StopOnly
+  }
+}

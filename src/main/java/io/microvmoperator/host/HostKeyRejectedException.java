@@ -1,0 +1,24 @@
+package io.microvmoperator.host;
+
+import java.io.IOException;
+
+/** The server presented a host key that is not pinned: nothing was sent to it. */
+public class HostKeyRejectedException extends IOException {
+
+  private final String presentedFingerprint;
+
+  public HostKeyRejectedException(String target, String presentedFingerprint, Throwable cause) {
+    super(
+        "host key of "
+            + target
+            + " is "
+            + presentedFingerprint
+            + ", which is not one of the pinned keys; nothing was run on it",
+        cause);
+    this.presentedFingerprint = presentedFingerprint;
+  }
+
+  public String presentedFingerprint() {
+    return presentedFingerprint;
+  }
+}

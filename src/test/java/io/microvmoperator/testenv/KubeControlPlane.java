@@ -1,0 +1,126 @@
+package io.microvmoperator.testenv;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real kube-apiserver with etcd, started offline by fabric8's kube-api-test from the binaries
+ * that {@code hack/k8s-binaries.sh} provides, with the project's CRDs applied.
+ *
+ * <p>As a JUnit extension, one control plane serves every test class of the JVM and stops when the
+ * JVM's tests end; {@link #start()} gives one to a plain {@code main} (the local demo).
+ */
+public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable {
+
+  private static final Path CRD_DIR = Path.of("crds");
+
+  private KubeAPIServer server;
+  private String kubeconfigYaml;
+
+  /** The extension form: {@code @RegisterExtension static KubeControlPlane k8s = ...}. */
+  public static KubeControlPlane shared() {
+    return new KubeControlPlane();
+  }
+
+  /** Starts a control plane owned by the caller, who closes it. */
+  public static KubeControlPlane start() {
+    KubeControlPlane plane = new KubeControlPlane();
+    plane.startServer();
+    return plane;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    KubeControlPlane running =
+        context
+            .getRoot()
+            .getStore(ExtensionContext.Namespace.GLOBAL)
+            .getOrComputeIfAbsent(KubeControlPlane.class, k -> start(), KubeControlPlane.class);
+    this.server = running.server;
+    this.kubeconfigYaml = running.kubeconfigYaml;
+  }
+
+  private void startServer() {
+    String version = System.getProperty("kubernetes.version");
+    if (version == null) {
+      throw new IllegalStateException(
+          "system property kubernetes.version is not set (the pom passes it to tests)");
+    }
+    server =
+        new KubeAPIServer(
+            KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withApiServerVersion(version)
+                .withOfflineMode(true)
+                .withApiServerFlag("--bind-address", "127.0.0.1")
+                .withStartupTimeout(120_000)
+                .build());
+    server.start();
+    kubeconfigYaml = server.getKubeConfigYaml();
+    try (KubernetesClient client = client()) {
+      applyCrds(client);
+    }
+  }
+
+  /** A new client for this control plane, as cluster admin. The caller closes it. */
+  public KubernetesClient client() {
+    return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
+  }
+
+  public String kubeconfigYaml() {
+    return kubeconfigYaml;
+  }
+
+  private static void applyCrds(KubernetesClient client) {
+    for (Path file : crdFiles()) {
+      try (InputStream in = Files.newInputStream(file)) {
+        CustomResourceDefinition crd =
+            client.apiextensions().v1().customResourceDefinitions().load(in).item();
+        client.resource(crd).forceConflicts().serverSideApply();
+        client
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .withName(crd.getMetadata().getName())
+            .waitUntilCondition(KubeControlPlane::established, 60, TimeUnit.SECONDS);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private static List<Path> crdFiles() {
+    try (Stream<Path> files = Files.list(CRD_DIR)) {
+      return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static boolean established(CustomResourceDefinition crd) {
+    return crd != null
+        && crd.getStatus() != null
+        && crd.getStatus().getConditions().stream()
+            .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.stop();
+    }
+  }
+}
