@@ -72,6 +72,9 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
     kubeconfigYaml = server.getKubeConfigYaml();
     try (KubernetesClient client = client()) {
       applyCrds(client);
+    } catch (RuntimeException e) {
+      server.stop();
+      throw e;
     }
   }
 
