@@ -6,7 +6,7 @@
 # Builds only what is missing. Prints the binaries' folder on stdout.
 set -euo pipefail
 
-K8S_VERSION="${K8S_VERSION:-1.34.3}"
+K8S_VERSION="${K8S_VERSION:?set K8S_VERSION (hack/setup.sh reads it from pom.xml)}"
 KUBE_API_TEST_DIR="${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}"
 CACHE="${MICROVM_OPERATOR_CACHE:-$HOME/.cache/microvm-operator}"
 bin_dir="$KUBE_API_TEST_DIR/k8s/${K8S_VERSION}-linux-amd64"

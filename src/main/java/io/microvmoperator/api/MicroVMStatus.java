@@ -28,6 +28,8 @@ public record MicroVMStatus(
         String currentRunner,
     @JsonPropertyDescription("Short form of desiredStorePath (hash prefix and name).")
         String desiredRunner,
+    @JsonPropertyDescription("When the flake was last resolved to a locked reference (RFC 3339).")
+        String lastResolveTime,
     @JsonPropertyDescription("When a runner was last deployed (RFC 3339).") String lastDeployTime,
     @JsonPropertyDescription("The last deploys, newest first.") List<Deploy> history,
     @JsonPropertyDescription(

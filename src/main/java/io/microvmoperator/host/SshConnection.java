@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,6 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import net.schmizz.keepalive.KeepAliveProvider;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.common.ErrorNotifiable;
+import net.schmizz.sshj.common.SSHException;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.connection.channel.direct.Signal;
 import net.schmizz.sshj.transport.TransportException;
@@ -27,7 +30,7 @@ import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
  * One authenticated SSH connection to a host, shared by every command sent to it. The host key is
  * verified against the pinned keys before authentication, so a mismatch sends nothing.
  */
-public final class SshConnection implements AutoCloseable {
+public final class SshConnection implements CommandRunner, AutoCloseable {
 
   private static final ExecutorService DRAINERS =
       Executors.newCachedThreadPool(daemonThreads("ssh-drain"));
@@ -114,6 +117,7 @@ public final class SshConnection implements AutoCloseable {
    * Runs {@code command} in the login user's shell on the host, writes {@code stdin} (if any) to it
    * and closes its input, drains stdout and stderr, and waits at most {@code deadline}.
    */
+  @Override
   public CommandResult run(String command, byte[] stdin, Duration deadline) throws IOException {
     acquireChannel();
     try (Session session = client.startSession()) {
@@ -128,11 +132,20 @@ public final class SshConnection implements AutoCloseable {
               deadline.toMillis(),
               TimeUnit.MILLISECONDS);
       try {
-        CompletableFuture<Captured> stderr = drainAsync(cmd.getErrorStream());
-        writeInput(cmd.getOutputStream(), stdin);
-        Captured stdout = drain(cmd.getInputStream(), settings.maxCapturedBytes());
-        Captured err = stderr.join();
-        cmd.join(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        Captured stdout;
+        Captured err;
+        try {
+          CompletableFuture<Captured> stderr = drainAsync(cmd.getErrorStream());
+          writeInput(cmd.getOutputStream(), stdin);
+          stdout = drain(cmd.getInputStream(), settings.maxCapturedBytes());
+          err = stderr.join();
+          cmd.join(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (IOException e) {
+          if (timedOut.get()) {
+            throw new CommandTimeoutException(target.toString(), deadline);
+          }
+          throw e;
+        }
         if (timedOut.get()) {
           throw new CommandTimeoutException(target.toString(), deadline);
         }
@@ -195,11 +208,22 @@ public final class SshConnection implements AutoCloseable {
     return new Captured(kept.toByteArray(), truncated);
   }
 
+  /**
+   * Ends a command at its deadline: asks the server to kill it, wakes up the threads reading its
+   * output (sshj's streams would otherwise wait for a close that a hung process never sends) and
+   * closes the channel.
+   */
   private static void abort(Session.Command cmd) {
     try {
       cmd.signal(Signal.KILL);
     } catch (IOException | RuntimeException ignored) {
       // the channel may already be gone; closing it below is what matters
+    }
+    SSHException deadline = new SSHException("command deadline passed");
+    for (InputStream stream : List.of(cmd.getInputStream(), cmd.getErrorStream())) {
+      if (stream instanceof ErrorNotifiable notifiable) {
+        notifiable.notifyError(deadline);
+      }
     }
     try {
       cmd.close();

@@ -107,6 +107,7 @@ class ControlPlaneIT {
             null,
             null,
             null,
+            null,
             null));
     client
         .resources(MicroVM.class)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Prepares this machine for the tests and the local demo: Debian packages (Nix, OpenSSH, etcd),
+# the cached Kubernetes binaries, and the folders sshd and the test hosts need.
+# Idempotent and quick when everything is already there. Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps)
+command -v java >/dev/null || packages+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null || packages+=(maven)
+command -v go >/dev/null || packages+=(golang-go)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The test hosts bind their own folders over these inside their mount namespaces.
+mkdir -p /nix /var/lib/microvms /etc/nix /run/sshd
+
+K8S_VERSION="$(grep -m1 -o "<kubernetes.version>[^<]*" pom.xml | cut -d">" -f2)"
+K8S_VERSION="$K8S_VERSION" hack/k8s-binaries.sh >/dev/null

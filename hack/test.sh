@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: prepares the machine, then runs every unit test (*Test, Surefire) and every
+# integration test (*IT, Failsafe) against the real control plane and test hosts. Needs root.
+# Extra arguments go to Maven, e.g. hack/test.sh -Dit.test=ControlPlaneIT -Dtest=none
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hack/setup.sh
+exec mvn -B verify "$@"

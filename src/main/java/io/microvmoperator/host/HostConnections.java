@@ -1,0 +1,127 @@
+package io.microvmoperator.host;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One SSH connection per host, reused by every command to it. A connection is replaced when the
+ * host's address, keys or private key change, and dropped when it breaks; reconnecting after a
+ * failure waits an exponentially growing back-off, so a host that is down (or an sshd that
+ * penalises failed logins) is not hammered.
+ */
+public final class HostConnections implements AutoCloseable {
+
+  /** Opens a connection; {@link SshConnection#open} in production. */
+  public interface Connector {
+    SshConnection open(SshTarget target, String privateKey, SshSettings settings)
+        throws IOException;
+  }
+
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+  private static final Duration MAX_BACKOFF = Duration.ofMinutes(2);
+
+  private final Connector connector;
+  private final SshSettings settings;
+  private final Clock clock;
+  private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+  public HostConnections(Connector connector, SshSettings settings, Clock clock) {
+    this.connector = connector;
+    this.settings = settings;
+    this.clock = clock;
+  }
+
+  /** The open connection to {@code host}, connecting (or reconnecting) when needed. */
+  public SshConnection get(String host, SshTarget target, String privateKey) throws IOException {
+    Entry entry = entries.computeIfAbsent(host, h -> new Entry());
+    synchronized (entry) {
+      int keyHash = Objects.hash(target, privateKey);
+      if (entry.connection != null && (entry.keyHash != keyHash || !entry.connection.isOpen())) {
+        entry.connection.close();
+        entry.connection = null;
+      }
+      if (entry.connection != null) {
+        return entry.connection;
+      }
+      Instant now = clock.instant();
+      if (entry.keyHash == keyHash && entry.retryAt != null && now.isBefore(entry.retryAt)) {
+        throw new HostUnreachableException(
+            "cannot reach "
+                + target
+                + ": "
+                + entry.lastError
+                + " (next attempt in "
+                + Duration.between(now, entry.retryAt).toSeconds()
+                + "s)",
+            null);
+      }
+      entry.keyHash = keyHash;
+      try {
+        entry.connection = connector.open(target, privateKey, settings);
+        entry.backoff = null;
+        entry.retryAt = null;
+        return entry.connection;
+      } catch (HostKeyRejectedException e) {
+        recordFailure(entry, e, now);
+        throw e;
+      } catch (IOException e) {
+        recordFailure(entry, e, now);
+        throw new HostUnreachableException("cannot reach " + target + ": " + describe(e), e);
+      }
+    }
+  }
+
+  /** Forgets the connection to {@code host} after a command on it failed at the transport. */
+  public void invalidate(String host) {
+    Entry entry = entries.get(host);
+    if (entry != null) {
+      synchronized (entry) {
+        if (entry.connection != null) {
+          entry.connection.close();
+          entry.connection = null;
+        }
+      }
+    }
+  }
+
+  /** Closes and forgets the connection to a host that is gone. */
+  public void remove(String host) {
+    invalidate(host);
+    entries.remove(host);
+  }
+
+  private static void recordFailure(Entry entry, IOException e, Instant now) {
+    entry.backoff =
+        entry.backoff == null ? FIRST_BACKOFF : min(entry.backoff.multipliedBy(2), MAX_BACKOFF);
+    entry.retryAt = now.plus(entry.backoff);
+    entry.lastError = describe(e);
+  }
+
+  static String describe(Throwable e) {
+    String message = e.getMessage();
+    return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  @Override
+  public void close() {
+    entries.keySet().forEach(this::invalidate);
+    entries.clear();
+  }
+
+  private static final class Entry {
+    private SshConnection connection;
+    private int keyHash;
+    private Duration backoff;
+    private Instant retryAt;
+    private String lastError = "";
+  }
+}

@@ -1,0 +1,17 @@
+package io.microvmoperator.host;
+
+import java.util.Map;
+import java.util.Optional;
+
+/** Everything one probe read from a host: its Nix version and every VM folder in its state dir. */
+public record HostProbe(
+    String nixVersion, String hostKeyFingerprint, Map<String, VmObservation> vms) {
+
+  public HostProbe {
+    vms = Map.copyOf(vms);
+  }
+
+  public Optional<VmObservation> vm(String name) {
+    return Optional.ofNullable(vms.get(name));
+  }
+}

@@ -1,0 +1,271 @@
+package io.microvmoperator.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.microvmoperator.nix.AbsolutePath;
+import io.microvmoperator.nix.FlakeRef;
+import io.microvmoperator.nix.NixName;
+import io.microvmoperator.nix.StorePath;
+import io.microvmoperator.nix.VmName;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The operations the operator performs on a MicroVM.nix host, each one remote command. Values reach
+ * the remote shell only as validated types put into shell variables by {@link Shell#quote}; the
+ * flakeref written to {@code flake} travels on stdin.
+ *
+ * <p>Layout per VM, as MicroVM.nix has it: {@code STATE/NAME/current}, {@code booted}, {@code
+ * flake}, {@code old}; the operator's own files live in {@code STATE/NAME/.operator/} (the lock and
+ * the detached build jobs).
+ */
+public final class HostProtocol {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration SHORT = Duration.ofSeconds(60);
+  private static final Duration NIX_METADATA = Duration.ofMinutes(5);
+
+  private final CommandRunner host;
+  private final AbsolutePath stateDir;
+
+  public HostProtocol(CommandRunner host, AbsolutePath stateDir) {
+    this.host = host;
+    this.stateDir = stateDir;
+  }
+
+  /** Reads every VM on the host in one command: links, flake file and unit state. */
+  public HostProbe probe(String hostKeyFingerprint) throws IOException {
+    String script =
+        vars(Map.of("d", stateDir.value()))
+            + """
+            printf 'nix\\t%s\\n' "$(nix --version 2>/dev/null | head -n 1)"
+            [ -d "$d" ] || exit 0
+            for v in "$d"/*/; do
+              v=${v%/}; n=${v##*/}
+              cur=$(readlink "$v/current" 2>/dev/null || true)
+              boot=$(readlink "$v/booted" 2>/dev/null || true)
+              top=0; if [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; then top=1; fi
+              fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
+              st=$(systemctl show -p ActiveState,SubState,MainPID "microvm@$n.service" 2>/dev/null \\
+                | tr '\\n' ' ')
+              printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
+            done
+            """;
+    CommandResult result = host.run(script, null, SHORT);
+    if (!result.succeeded()) {
+      throw new IOException("probe failed (exit " + result.exitStatus() + "): " + result.stderr());
+    }
+    return ProbeParser.parse(result.stdout(), hostKeyFingerprint);
+  }
+
+  /**
+   * Locks the flake's inputs: {@code nix flake metadata --refresh} gives the locked reference (a
+   * branch becomes a revision), so a build is needed only when it moved.
+   */
+  public FlakeRef lockFlake(FlakeRef flake) throws IOException {
+    String script =
+        vars(Map.of("ref", flake.value())) + "nix flake metadata --json --refresh \"$ref\"\n";
+    CommandResult result = host.run(script, null, NIX_METADATA);
+    if (!result.succeeded()) {
+      throw new NixCommandException("cannot resolve flake " + flake, tail(result.stderr(), 20));
+    }
+    JsonNode url = JSON.readTree(result.stdout()).path("url");
+    if (!url.isTextual()) {
+      throw new IOException("nix flake metadata printed no locked url for " + flake);
+    }
+    return new FlakeRef(url.asText());
+  }
+
+  /**
+   * Starts building {@code installable} on the host, detached from this session: the job writes its
+   * log, result link (a GC root) and exit status into {@code NAME/.operator/build-ID/}. Starting a
+   * job that already runs or finished does nothing, so a restarted operator never builds twice.
+   */
+  public void startBuild(VmName vm, FlakeRef flake, NixName target) throws IOException {
+    String installable = flake.runnerInstallable(target);
+    String script =
+        vars(Map.of("job", jobDir(vm, installable), "installable", installable))
+            + """
+            mkdir -p "$job"
+            if [ -e "$job/status" ]; then exit 0; fi
+            if [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then exit 0; fi
+            rm -f "$job/log" "$job/out.json"
+            setsid sh -c 'echo $$ > "$1/pid"
+              nix build -L --json --out-link "$1/result" "$2" > "$1/out.json" 2> "$1/log"
+              echo $? > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
+              sh "$job" "$installable" < /dev/null > /dev/null 2>&1 &
+            """;
+    CommandResult result = host.run(script, null, SHORT);
+    if (!result.succeeded()) {
+      throw new IOException("cannot start build on host: " + result.stderr());
+    }
+  }
+
+  /** Reads the state of the build of {@code installable}. */
+  public BuildJob buildJob(VmName vm, FlakeRef flake, NixName target) throws IOException {
+    String script =
+        vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target))))
+            + """
+            if [ -e "$job/status" ]; then
+              printf 'status %s\\n' "$(cat "$job/status")"
+              tr -d '\\n' < "$job/out.json"; echo
+              tail -n 30 "$job/log"
+            elif [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then
+              echo running
+            else
+              echo missing
+            fi
+            """;
+    CommandResult result = host.run(script, null, SHORT);
+    if (!result.succeeded()) {
+      throw new IOException("cannot read build state: " + result.stderr());
+    }
+    return BuildJobParser.parse(result.stdout());
+  }
+
+  /** Forgets a finished build so that it can run again (a retry asked for by the user). */
+  public void discardBuild(VmName vm, FlakeRef flake, NixName target) throws IOException {
+    String script =
+        vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target))))
+            + "if [ -e \"$job/status\" ]; then rm -rf \"$job\"; fi\n";
+    host.run(script, null, SHORT);
+  }
+
+  /**
+   * Under the VM's lock: points {@code current} at {@code runner} (keeping the previous one as
+   * {@code old}; Nix writes both links atomically and registers them as GC roots), writes {@code
+   * flake}, then brings the unit to the wanted state: stopped; started; or restarted when its
+   * booted runner differs from {@code current} and {@code restartOnChange}, or when forced.
+   */
+  public ConvergeResult converge(
+      VmName vm,
+      StorePath runner,
+      String flakeFileContent,
+      boolean running,
+      boolean restartOnChange,
+      boolean forceRestart)
+      throws IOException {
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("d", stateDir.resolve(vm.value()));
+    values.put("unit", vm.unit());
+    values.put("new", runner.value());
+    values.put("want", running ? "running" : "stopped");
+    values.put("onchange", restartOnChange ? "1" : "0");
+    values.put("force", forceRestart ? "1" : "0");
+    String script =
+        vars(values)
+            + """
+            set -e
+            mkdir -p "$d/.operator"
+            exec 9> "$d/.operator/lock"
+            flock -w 60 9
+            cur=$(readlink "$d/current" 2>/dev/null || true)
+            if [ "$cur" != "$new" ]; then
+              nix-store --realise "$new" > /dev/null
+              if [ -n "$cur" ] && [ -e "$cur" ]; then
+                nix-store --realise "$cur" --add-root "$d/old" --indirect > /dev/null
+              fi
+              nix-store --realise "$new" --add-root "$d/current" --indirect > /dev/null
+              echo swapped
+            fi
+            cat > "$d/.operator/flake.tmp"
+            if ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
+            rm -f "$d/.operator/flake.tmp"
+            for job in "$d"/.operator/build-*; do
+              [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" = "$new" ] && rm -rf "$job"
+            done
+            active=$(systemctl is-active "$unit" 2>/dev/null || true)
+            booted=$(readlink "$d/booted" 2>/dev/null || true)
+            if [ "$want" = stopped ]; then
+              if [ "$active" = active ]; then systemctl stop "$unit"; echo stopped; fi
+            elif [ "$active" != active ]; then
+              systemctl start "$unit"; echo started
+            elif [ "$force" = 1 ] || { [ "$onchange" = 1 ] && [ "$booted" != "$new" ]; }; then
+              systemctl restart "$unit"; echo restarted
+            fi
+            """;
+    CommandResult result =
+        host.run(script, flakeFileContent.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(5));
+    if (!result.succeeded()) {
+      throw new NixCommandException(
+          "deploying " + runner + " to " + vm.value() + " failed", tail(result.stderr(), 20));
+    }
+    String out = result.stdout();
+    return new ConvergeResult(
+        out.contains("swapped"),
+        out.contains("started"),
+        out.contains("restarted"),
+        out.contains("stopped"));
+  }
+
+  /** Stops the VM's unit, if it runs. */
+  public void stop(VmName vm) throws IOException {
+    String script =
+        vars(Map.of("unit", vm.unit()))
+            + "if [ \"$(systemctl is-active \"$unit\" 2>/dev/null)\" = active ]; then"
+            + " systemctl stop \"$unit\"; fi\n";
+    requireSuccess(host.run(script, null, SHORT), "stopping " + vm.value());
+  }
+
+  /** Stops the VM and removes its folder and the GC roots MicroVM.nix's tools make for it. */
+  public void remove(VmName vm) throws IOException {
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("d", stateDir.resolve(vm.value()));
+    values.put("unit", vm.unit());
+    values.put("n", vm.value());
+    String script =
+        vars(values)
+            + """
+            set -e
+            if [ "$(systemctl is-active "$unit" 2>/dev/null)" = active ]; then systemctl stop "$unit"; fi
+            rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n"
+            rm -rf "$d"
+            """;
+    requireSuccess(host.run(script, null, SHORT), "removing " + vm.value());
+  }
+
+  private String jobDir(VmName vm, String installable) {
+    return stateDir.resolve(vm.value()) + "/.operator/build-" + shortHash(installable);
+  }
+
+  /** Shell assignments {@code name='value'} for fixed variable names and quoted values. */
+  private static String vars(Map<String, String> values) {
+    StringBuilder out = new StringBuilder();
+    values.forEach(
+        (name, value) -> out.append(name).append('=').append(Shell.quote(value)).append('\n'));
+    return out.toString();
+  }
+
+  private static void requireSuccess(CommandResult result, String what) throws IOException {
+    if (!result.succeeded()) {
+      throw new NixCommandException(what + " failed", tail(result.stderr(), 20));
+    }
+  }
+
+  static String tail(String text, int lines) {
+    String[] all = text.strip().split("\n");
+    int from = Math.max(0, all.length - lines);
+    return String.join("\n", java.util.Arrays.copyOfRange(all, from, all.length));
+  }
+
+  private static String shortHash(String text) {
+    try {
+      byte[] hash =
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String decodeBase64(String text) {
+    return new String(Base64.getDecoder().decode(text), StandardCharsets.UTF_8);
+  }
+}

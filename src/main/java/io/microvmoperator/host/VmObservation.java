@@ -1,0 +1,26 @@
+package io.microvmoperator.host;
+
+/**
+ * One VM folder on a host as the probe saw it. A plain value without timestamps: two probes that
+ * saw the same state are equal, so only real changes trigger a reconcile.
+ *
+ * @param current target of {@code current} (empty when missing)
+ * @param booted target of {@code booted} (empty when the VM was not started)
+ * @param declaredByHost a {@code toplevel} link exists: the host's own config manages this VM
+ * @param flake content of the {@code flake} file (empty when missing)
+ * @param activeState systemd's ActiveState of {@code microvm@NAME}
+ */
+public record VmObservation(
+    String name,
+    String current,
+    String booted,
+    boolean declaredByHost,
+    String flake,
+    String activeState,
+    String subState,
+    long mainPid) {
+
+  public boolean active() {
+    return "active".equals(activeState);
+  }
+}

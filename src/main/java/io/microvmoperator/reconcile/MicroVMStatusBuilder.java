@@ -1,0 +1,228 @@
+package io.microvmoperator.reconcile;
+
+import static io.microvmoperator.reconcile.ConditionTypes.HOST_REACHABLE;
+import static io.microvmoperator.reconcile.ConditionTypes.READY;
+import static io.microvmoperator.reconcile.ConditionTypes.RECONCILING;
+import static io.microvmoperator.reconcile.ConditionTypes.RESTART_REQUIRED;
+import static io.microvmoperator.reconcile.ConditionTypes.RUNNING;
+import static io.microvmoperator.reconcile.ConditionTypes.STALLED;
+import static io.microvmoperator.reconcile.ConditionTypes.UP_TO_DATE;
+import static io.microvmoperator.reconcile.Conditions.FALSE;
+import static io.microvmoperator.reconcile.Conditions.TRUE;
+import static io.microvmoperator.reconcile.Conditions.UNKNOWN;
+
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.api.MicroVMStatus.Deploy;
+import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.nix.StorePath;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Turns what a reconcile found and did into a {@link MicroVMStatus}, carrying the prior status
+ * forward. The one place where a MicroVM's conditions and phase are decided.
+ */
+final class MicroVMStatusBuilder {
+
+  static final int HISTORY_LENGTH = 10;
+
+  private final MicroVMStatus prior;
+  private final Conditions conditions;
+  private final Instant now;
+  private final long generation;
+  private Phase phase;
+  private String resolvedFlake;
+  private String desiredStorePath;
+  private String currentStorePath;
+  private String bootedStorePath;
+  private String lastResolveTime;
+  private String lastDeployTime;
+  private final List<Deploy> history;
+  private String lastHandledReconcileAt;
+  private String lastHandledRestartAt;
+
+  MicroVMStatusBuilder(MicroVM vm, Instant now) {
+    this.prior = Optional.ofNullable(vm.getStatus()).orElse(empty());
+    this.now = now.truncatedTo(ChronoUnit.SECONDS);
+    this.generation = Optional.ofNullable(vm.getMetadata().getGeneration()).orElse(0L);
+    this.conditions = new Conditions(prior.conditions(), generation, now);
+    this.phase = Optional.ofNullable(prior.phase()).orElse(Phase.Pending);
+    this.resolvedFlake = prior.resolvedFlake();
+    this.desiredStorePath = prior.desiredStorePath();
+    this.currentStorePath = prior.currentStorePath();
+    this.bootedStorePath = prior.bootedStorePath();
+    this.lastResolveTime = prior.lastResolveTime();
+    this.lastDeployTime = prior.lastDeployTime();
+    this.history = new ArrayList<>(Optional.ofNullable(prior.history()).orElse(List.of()));
+    this.lastHandledReconcileAt = prior.lastHandledReconcileAt();
+    this.lastHandledRestartAt = prior.lastHandledRestartAt();
+    if (conditions.find(READY).isEmpty()) {
+      conditions.set(READY, UNKNOWN, "Reconciling", "first reconcile");
+      conditions.set(RECONCILING, TRUE, "Reconciling", "first reconcile");
+    }
+  }
+
+  private static MicroVMStatus empty() {
+    return new MicroVMStatus(
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  MicroVMStatus prior() {
+    return prior;
+  }
+
+  /** A terminal problem that only a change of spec (or host) can fix. */
+  MicroVMStatusBuilder stalled(String reason, String message) {
+    conditions.set(STALLED, TRUE, reason, message);
+    conditions.set(READY, FALSE, reason, message);
+    conditions.remove(RECONCILING);
+    phase = Phase.Failed;
+    return this;
+  }
+
+  /** Work in progress that the operator expects to finish by itself. */
+  MicroVMStatusBuilder progressing(Phase phase, String reason, String message) {
+    conditions.remove(STALLED);
+    conditions.set(RECONCILING, TRUE, reason, message);
+    conditions.set(READY, FALSE, reason, message);
+    this.phase = phase;
+    return this;
+  }
+
+  MicroVMStatusBuilder hostUnreachable(String message) {
+    conditions.set(HOST_REACHABLE, FALSE, "HostUnreachable", message);
+    conditions.remove(STALLED);
+    conditions.set(RECONCILING, TRUE, "HostUnreachable", message);
+    conditions.set(READY, FALSE, "HostUnreachable", message);
+    return this;
+  }
+
+  MicroVMStatusBuilder hostReachable() {
+    conditions.set(HOST_REACHABLE, TRUE, "Probed", "the host answered its last probe");
+    return this;
+  }
+
+  MicroVMStatusBuilder suspended() {
+    conditions.remove(RECONCILING);
+    phase = Phase.Suspended;
+    return this;
+  }
+
+  MicroVMStatusBuilder resolved(String lockedFlake, boolean newlyResolved) {
+    this.resolvedFlake = lockedFlake;
+    if (newlyResolved) {
+      lastResolveTime = now.toString();
+    }
+    return this;
+  }
+
+  MicroVMStatusBuilder desired(StorePath runner) {
+    this.desiredStorePath = runner.value();
+    return this;
+  }
+
+  MicroVMStatusBuilder observed(Optional<VmObservation> vm) {
+    currentStorePath = vm.map(VmObservation::current).filter(s -> !s.isEmpty()).orElse(null);
+    bootedStorePath = vm.map(VmObservation::booted).filter(s -> !s.isEmpty()).orElse(null);
+    return this;
+  }
+
+  MicroVMStatusBuilder deployed(StorePath runner) {
+    lastDeployTime = now.toString();
+    history.add(0, new Deploy(runner.value(), resolvedFlake, "Succeeded", now.toString()));
+    trimHistory();
+    return this;
+  }
+
+  MicroVMStatusBuilder deployFailed(String runnerOrInstallable) {
+    history.add(0, new Deploy(runnerOrInstallable, resolvedFlake, "Failed", now.toString()));
+    trimHistory();
+    return this;
+  }
+
+  private void trimHistory() {
+    while (history.size() > HISTORY_LENGTH) {
+      history.remove(history.size() - 1);
+    }
+  }
+
+  MicroVMStatusBuilder handledReconcileRequest(String value) {
+    lastHandledReconcileAt = value;
+    return this;
+  }
+
+  MicroVMStatusBuilder handledRestartRequest(String value) {
+    lastHandledRestartAt = value;
+    return this;
+  }
+
+  /** The host runs what the spec asks for (or is as close as the restart policy allows): Ready. */
+  MicroVMStatusBuilder converged(VmObservation vm, StorePath desired, boolean wantRunning) {
+    observed(Optional.of(vm));
+    desired(desired);
+    conditions.remove(STALLED);
+    conditions.remove(RECONCILING);
+    hostReachable();
+    conditions.set(
+        UP_TO_DATE, TRUE, "CurrentIsDesired", "current points at " + desired.shortName());
+    boolean restartPending =
+        wantRunning && vm.active() && !vm.booted().isEmpty() && !vm.booted().equals(vm.current());
+    if (restartPending) {
+      conditions.set(
+          RESTART_REQUIRED,
+          TRUE,
+          "RunnerChanged",
+          "the VM runs "
+              + shortName(vm.booted())
+              + " but current is "
+              + desired.shortName()
+              + "; restartPolicy is Manual: set the microvm-operator.io/restart-requested-at"
+              + " annotation to restart it");
+    } else {
+      conditions.set(RESTART_REQUIRED, FALSE, "BootedIsCurrent", "the VM runs its current runner");
+    }
+    if (wantRunning) {
+      conditions.set(RUNNING, TRUE, "UnitActive", "microvm@" + vm.name() + " is active");
+      conditions.set(READY, TRUE, "Running", "the VM runs " + shortName(vm.booted()));
+      phase = Phase.Running;
+    } else {
+      conditions.set(RUNNING, FALSE, "StoppedOnRequest", "spec.running is false");
+      conditions.set(READY, TRUE, "Stopped", "the VM is deployed and stopped, as asked");
+      phase = Phase.Stopped;
+    }
+    return this;
+  }
+
+  private static String shortName(String path) {
+    StorePath parsed = StorePath.parseOrNull(path);
+    return parsed == null ? path : parsed.shortName();
+  }
+
+  MicroVMStatus build() {
+    return new MicroVMStatus(
+        generation,
+        phase,
+        conditions.list(),
+        resolvedFlake,
+        desiredStorePath,
+        currentStorePath,
+        bootedStorePath,
+        shortOrNull(currentStorePath),
+        shortOrNull(desiredStorePath),
+        lastResolveTime,
+        lastDeployTime,
+        history.isEmpty() ? null : List.copyOf(history),
+        lastHandledReconcileAt,
+        lastHandledRestartAt);
+  }
+
+  private static String shortOrNull(String path) {
+    StorePath parsed = StorePath.parseOrNull(path);
+    return parsed == null ? null : parsed.shortName();
+  }
+}

@@ -1,0 +1,453 @@
+package io.microvmoperator.testenv;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A NixOS-like test host: an sshd on its own loopback address, in its own mount namespace where
+ * {@code /nix}, {@code /var/lib/microvms} and {@code /etc/nix} are folders of this host, so it has
+ * its own Nix store. SSH commands run through an audit wrapper (log/audit.log) with a systemctl
+ * stand-in for {@code microvm@NAME} first on PATH (log/systemctl.log).
+ *
+ * <p>Folder layout: {@code nix/ microvms/ etc-nix/ ssh/ bin/ log/ run/ cache/}.
+ */
+public final class TestHost implements AutoCloseable {
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+
+  private final String name;
+  private final String address;
+  private final Path dir;
+  private final NixNamespace namespace;
+  private final SshKeyPair hostKey;
+  private final SshKeyPair clientKey;
+  private final Set<Path> mountNamespaces = new HashSet<>();
+  private int port;
+  private int maxSessions = 10;
+  private Process sshd;
+
+  private TestHost(String name, String address, Path dir) {
+    this.name = name;
+    this.address = address;
+    this.dir = dir;
+    this.namespace = NixNamespace.create(dir);
+    try {
+      for (String sub : List.of("ssh", "log", "run")) {
+        Files.createDirectories(dir.resolve(sub));
+      }
+      installScript("audit-shell");
+      installScript("systemctl");
+      for (String log : List.of("audit.log", "systemctl.log", "sshd.log")) {
+        Files.writeString(dir.resolve("log").resolve(log), "");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    this.hostKey = SshKeyPair.generate(dir.resolve("ssh/ssh_host_ed25519_key"), name + "-host");
+    this.clientKey = SshKeyPair.generate(dir.resolve("ssh/client_ed25519"), "operator@" + name);
+    write(dir.resolve("ssh/authorized_keys"), clientKey.publicKeyLine() + "\n");
+  }
+
+  /** Prepares a host in {@code dir} (created if needed) that will listen on {@code address}. */
+  public static TestHost create(String name, String address, Path dir) {
+    return new TestHost(name, address, dir);
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** Starts sshd (same port as before after a stop) and waits until it listens. */
+  public synchronized TestHost start() {
+    if (sshd != null && sshd.isAlive()) {
+      return this;
+    }
+    try {
+      Files.createDirectories(Path.of("/run/sshd"));
+      if (port == 0) {
+        port = freePort();
+      }
+      Path config = dir.resolve("ssh/sshd_config");
+      write(config, sshdConfig());
+      Path log = dir.resolve("log/sshd.log");
+      long logOffset = Files.size(log);
+      ProcessBuilder builder =
+          new ProcessBuilder(
+                  namespace.wrap(List.of("/usr/sbin/sshd", "-D", "-e", "-f", config.toString())))
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      sshd = builder.start();
+      awaitListening(log, logOffset);
+      mountNamespaces.add(Files.readSymbolicLink(Path.of("/proc/" + sshd.pid() + "/ns/mnt")));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return this;
+  }
+
+  /** Kills sshd only; sessions in progress and the VMs it started keep running. */
+  public synchronized void stop() {
+    if (sshd == null) {
+      return;
+    }
+    sshd.destroy();
+    try {
+      if (!sshd.waitFor(5, TimeUnit.SECONDS)) {
+        sshd.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    sshd = null;
+  }
+
+  public TestHost restart() {
+    stop();
+    return start();
+  }
+
+  public boolean isRunning() {
+    return sshd != null && sshd.isAlive();
+  }
+
+  /** The listening sshd's pid, when it runs. */
+  public OptionalLong sshdPid() {
+    return isRunning() ? OptionalLong.of(sshd.pid()) : OptionalLong.empty();
+  }
+
+  /** The mount namespaces its sshd has run in (one per start), as /proc/PID/ns/mnt links. */
+  Set<Path> mountNamespaces() {
+    return Set.copyOf(mountNamespaces);
+  }
+
+  /** A process's mount namespace (the /proc/PID/ns/mnt link target), or null when it is gone. */
+  static Path mountNamespace(long pid) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/mnt"));
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Takes effect at the next start/restart. */
+  public TestHost setMaxSessions(int maxSessions) {
+    this.maxSessions = maxSessions;
+    return this;
+  }
+
+  /** Kills sshd, every VM it started and every other process left in its mount namespaces. */
+  @Override
+  public synchronized void close() {
+    stop();
+    killVms();
+    ProcessHandle.allProcesses()
+        .filter(process -> mountNamespaces.contains(mountNamespace(process.pid())))
+        .forEach(ProcessHandle::destroyForcibly);
+  }
+
+  // ---- how to reach it ------------------------------------------------------------------------
+
+  public String name() {
+    return name;
+  }
+
+  public String address() {
+    return address;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** The pinned host key, {@code ssh-ed25519 AAAA...} (no comment). */
+  public String hostKeyLine() {
+    return hostKey.publicKeyLine();
+  }
+
+  /** The known_hosts line for this host: {@code [ADDRESS]:PORT ssh-ed25519 AAAA...}. */
+  public String knownHostsLine() {
+    return "[" + address + "]:" + port + " " + hostKey.publicKeyLine();
+  }
+
+  /** A known_hosts file that holds only this host's key. */
+  public Path knownHostsFile() {
+    Path file = dir.resolve("ssh/known_hosts");
+    write(file, knownHostsLine() + "\n");
+    return file;
+  }
+
+  /** The private key authorised for root, OpenSSH PEM text. */
+  public String clientPrivateKey() {
+    return clientKey.privateKey();
+  }
+
+  public Path clientPrivateKeyFile() {
+    return clientKey.privateKeyFile();
+  }
+
+  /** {@code ssh://root@ADDRESS}, for {@code nix copy --to}; pair it with {@link #sshOptions}. */
+  public String sshStoreUrl() {
+    return "ssh://root@" + address;
+  }
+
+  /** ssh options (for NIX_SSHOPTS) that reach this host as root with the pinned host key. */
+  public String sshOptions() {
+    return String.join(" ", sshOptionList());
+  }
+
+  /** Runs {@code command} on the host over SSH with the system ssh client (audited). */
+  public ExecResult ssh(String command) {
+    return ssh(command, Commands.DEFAULT_TIMEOUT);
+  }
+
+  public ExecResult ssh(String command, Duration timeout) {
+    List<String> argv = new ArrayList<>(List.of("ssh"));
+    argv.addAll(sshOptionList());
+    argv.add("root@" + address);
+    argv.add(command);
+    return Commands.run(argv, Map.of(), timeout);
+  }
+
+  private List<String> sshOptionList() {
+    return List.of(
+        "-F", "/dev/null",
+        "-p", String.valueOf(port),
+        "-i", clientKey.privateKeyFile().toString(),
+        "-o", "IdentitiesOnly=yes",
+        "-o", "BatchMode=yes",
+        "-o", "UserKnownHostsFile=" + knownHostsFile(),
+        "-o", "GlobalKnownHostsFile=/dev/null",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", "LogLevel=ERROR");
+  }
+
+  // ---- what happened on it --------------------------------------------------------------------
+
+  /** The commands run over SSH, oldest first (an interactive login shows as ""). */
+  public List<String> auditLog() {
+    List<String> commands = new ArrayList<>();
+    for (String line : readLines(dir.resolve("log/audit.log"))) {
+      commands.add(unescape(line.substring(line.indexOf('\t') + 1)));
+    }
+    return commands;
+  }
+
+  /** The systemctl calls, one per unit named, oldest first. */
+  public List<SystemctlCall> systemctlLog() {
+    return readLines(dir.resolve("log/systemctl.log")).stream().map(SystemctlCall::parse).toList();
+  }
+
+  public void resetLogs() {
+    write(dir.resolve("log/audit.log"), "");
+    write(dir.resolve("log/systemctl.log"), "");
+  }
+
+  /** What microvm-run of VM {@code vmName} printed (its stdout and stderr). */
+  public String vmOutput(String vmName) {
+    Path log = dir.resolve("log/microvm@" + vmName + ".log");
+    try {
+      return Files.exists(log) ? Files.readString(log) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---- its files ------------------------------------------------------------------------------
+
+  /** This host's folder on the real file system. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** The real folder that the host sees as /var/lib/microvms. */
+  public Path stateDir() {
+    return dir.resolve("microvms");
+  }
+
+  /** Maps a path as the host sees it (/nix/..., /var/lib/microvms/..., /etc/nix/...). */
+  public Path realPath(String pathAsHostSeesIt) {
+    return namespace.realPath(pathAsHostSeesIt);
+  }
+
+  /** The target of a symlink as the host sees it, or empty when it is not a symlink. */
+  public Optional<String> readlink(String pathAsHostSeesIt) {
+    Path real = realPath(pathAsHostSeesIt);
+    try {
+      return Files.isSymbolicLink(real)
+          ? Optional.of(Files.readSymbolicLink(real).toString())
+          : Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Whether {@code storePath} is a valid path in this host's Nix store. */
+  public boolean hasStorePath(String storePath) {
+    return exec("nix-store", "--check-validity", storePath).ok();
+  }
+
+  // ---- local commands (not over SSH, not audited) ---------------------------------------------
+
+  /** Runs argv locally inside this host's mount namespace setup; works while sshd is stopped. */
+  public ExecResult exec(String... argv) {
+    return namespace.exec(Commands.DEFAULT_TIMEOUT, List.of(argv));
+  }
+
+  public ExecResult exec(Duration timeout, List<String> argv) {
+    return namespace.exec(timeout, argv);
+  }
+
+  /** Runs a /bin/sh script locally inside this host's mount namespace setup. */
+  public ExecResult shell(String script) {
+    return exec("/bin/sh", "-c", script);
+  }
+
+  @Override
+  public String toString() {
+    return name + "(" + address + ":" + port + ")";
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private String sshdConfig() {
+    return String.join(
+        "\n",
+        "ListenAddress " + address + ":" + port,
+        "HostKey " + hostKey.privateKeyFile(),
+        "AuthorizedKeysFile " + dir.resolve("ssh/authorized_keys"),
+        "PidFile " + dir.resolve("run/sshd.pid"),
+        "UsePAM no",
+        "StrictModes no",
+        "PermitRootLogin prohibit-password",
+        "PubkeyAuthentication yes",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UseDNS no",
+        "PrintMotd no",
+        "LogLevel VERBOSE",
+        "MaxSessions " + maxSessions,
+        "SetEnv PATH=" + namespace.environment().get("PATH"),
+        "ForceCommand " + namespace.binDir().resolve("audit-shell"),
+        "");
+  }
+
+  private void awaitListening(Path log, long offset) throws IOException {
+    Instant deadline = Instant.now().plus(START_TIMEOUT);
+    while (Instant.now().isBefore(deadline)) {
+      String text = Files.readString(log);
+      String fresh = text.substring((int) Math.min(offset, text.length()));
+      if (fresh.contains("Server listening on")) {
+        return;
+      }
+      if (!sshd.isAlive()) {
+        throw new IllegalStateException(name + ": sshd exited early:\n" + fresh);
+      }
+      sleep(50);
+    }
+    throw new IllegalStateException(name + ": sshd did not start within " + START_TIMEOUT);
+  }
+
+  /** Ends each VM whose pid file the systemctl stand-in left, by its process group. */
+  private void killVms() {
+    try (DirectoryStream<Path> pidFiles =
+        Files.newDirectoryStream(dir.resolve("run"), "microvm@*.pid")) {
+      for (Path pidFile : pidFiles) {
+        String[] fields = Files.readString(pidFile).trim().split(" ");
+        long pid = Long.parseLong(fields[0]);
+        if (fields.length > 1 && fields[1].equals(startTime(pid))) {
+          Commands.killGroup(pid, "KILL");
+        }
+        Files.delete(pidFile);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Field 22 of /proc/PID/stat, or "" when the process is gone. */
+  private static String startTime(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(") ") + 2).split(" ");
+      return fields[19];
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
+      return socket.getLocalPort();
+    }
+  }
+
+  private void installScript(String script) throws IOException {
+    Path target = namespace.binDir().resolve(script);
+    try (InputStream in = TestHost.class.getResourceAsStream("/testenv/" + script)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource /testenv/" + script);
+      }
+      Files.write(target, in.readAllBytes());
+    }
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  private static String unescape(String escaped) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < escaped.length(); i++) {
+      char c = escaped.charAt(i);
+      if (c == '\\' && i + 1 < escaped.length()) {
+        char next = escaped.charAt(++i);
+        out.append(next == 'n' ? '\n' : next == 'r' ? '\r' : next);
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  private static List<String> readLines(Path file) {
+    try {
+      return Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+          .filter(line -> !line.isEmpty())
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void write(Path file, String text) {
+    try {
+      Files.writeString(file, text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

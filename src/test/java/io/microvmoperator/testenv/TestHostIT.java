@@ -1,0 +1,343 @@
+package io.microvmoperator.testenv;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Proves the test environment for real: two hosts, flakes, systemctl, a cache, Hydra. */
+class TestHostIT {
+
+  @RegisterExtension static TestHosts hosts = TestHosts.start(2);
+
+  private static final TestFlake flake =
+      TestFlake.create(hosts.root().resolve("flake"))
+          .runner("vm1", "v1")
+          .runner("vm2", "v1")
+          .runner("cached", "c1")
+          .evalError("broken-eval", "testenv: deliberate evaluation error")
+          .buildFailure("broken-build", "deliberate build failure")
+          .slowBuild("slow", "s1", 2);
+
+  private static final Set<Long> vmPids = new HashSet<>();
+  private static final Set<Path> sshdNamespaces = new HashSet<>();
+
+  private final TestHost hostA = hosts.get(0);
+  private final TestHost hostB = hosts.get(1);
+
+  @AfterAll
+  static void leavesNoProcessBehind() {
+    hosts.all().forEach(host -> sshdNamespaces.addAll(host.mountNamespaces()));
+    hosts.close();
+    for (long pid : vmPids) {
+      assertThat(alive(pid)).as("VM process %d", pid).isFalse();
+    }
+    assertThat(
+            ProcessHandle.allProcesses()
+                .filter(p -> alive(p.pid()))
+                .filter(
+                    p ->
+                        sshdNamespaces.contains(TestHost.mountNamespace(p.pid()))
+                            || vmPids.contains(processGroup(p.pid()))
+                            || p.info().commandLine().orElse("").contains(hosts.root().toString()))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))
+                .toList())
+        .isEmpty();
+    assertThat(ps()).doesNotContain(hosts.root().toString());
+  }
+
+  @Test
+  void buildOverSshLandsOnlyInThatHostsStore() {
+    String command =
+        "nix build -L -o /var/lib/microvms/vm1/current "
+            + Commands.shellQuote(flake.installable("vm1"));
+
+    assertThat(hostA.ssh(command).orThrow("remote nix build").exitCode()).isZero();
+
+    String storePath = hostA.readlink("/var/lib/microvms/vm1/current").orElseThrow();
+    assertThat(storePath).startsWith("/nix/store/").endsWith("microvm-vm1-v1");
+    assertThat(hostA.realPath(storePath + "/bin/microvm-run")).isExecutable();
+    assertThat(hostA.hasStorePath(storePath)).isTrue();
+    assertThat(hostB.hasStorePath(storePath)).isFalse();
+    assertThat(hostB.realPath(storePath)).doesNotExist();
+    assertThat(hostA.auditLog()).contains(command);
+    assertThat(hostB.auditLog()).doesNotContain(command);
+
+    // nix copy over SSH goes through the audit wrapper (nix-store --serve --write, binary stdio).
+    ExecResult copy =
+        hostA.exec(
+            Duration.ofMinutes(1),
+            List.of(
+                "env",
+                "NIX_SSHOPTS=" + hostB.sshOptions(),
+                "nix",
+                "copy",
+                "--to",
+                hostB.sshStoreUrl(),
+                storePath));
+    assertThat(copy.orThrow("nix copy --to ssh://").exitCode()).isZero();
+    assertThat(hostB.hasStorePath(storePath)).isTrue();
+    assertThat(hostB.auditLog()).anyMatch(c -> c.contains("nix-store --serve --write"));
+  }
+
+  @Test
+  void auditLogKeepsOneRecordPerCommand() {
+    hostB.ssh("echo 'first\nsecond' >/dev/null; echo back\\slash").orThrow("ssh");
+    assertThat(hostB.auditLog()).contains("echo 'first\nsecond' >/dev/null; echo back\\slash");
+  }
+
+  @Test
+  void systemctlStandInRunsRestartsAndStopsTheVm() throws IOException {
+    TestFlake own = TestFlake.create(hosts.root().resolve("flake-systemctl")).runner("vm2", "v1");
+    String build =
+        "nix build -o /var/lib/microvms/vm2/current " + Commands.shellQuote(own.installable("vm2"));
+    hostA.ssh(build).orThrow("build v1");
+    String v1 = hostA.readlink("/var/lib/microvms/vm2/current").orElseThrow();
+    hostA.resetLogs();
+
+    assertThat(hostA.ssh("systemctl is-active microvm@vm2").exitCode()).isEqualTo(3);
+    assertThat(hostA.ssh("systemctl start microvm@vm2").orThrow("start").exitCode()).isZero();
+    assertThat(hostA.readlink("/var/lib/microvms/vm2/booted")).contains(v1);
+    long firstPid = mainPid(hostA, "vm2");
+    vmPids.add(firstPid);
+    assertThat(alive(firstPid)).isTrue();
+    assertThat(ProcessHandle.of(firstPid).orElseThrow().info().commandLine().orElse(""))
+        .contains("microvm-run");
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> Files.exists(hostA.stateDir().resolve("vm2/running-version")));
+    assertThat(Files.readString(hostA.stateDir().resolve("vm2/running-version")).trim())
+        .isEqualTo("v1");
+    assertThat(hostA.ssh("systemctl is-active microvm@vm2.service").stdout()).isEqualTo("active\n");
+    assertThat(hostA.ssh("systemctl start microvm@vm2").exitCode()).isZero();
+    assertThat(mainPid(hostA, "vm2")).as("start is a no-op when active").isEqualTo(firstPid);
+
+    own.runner("vm2", "v2");
+    hostA.ssh(build).orThrow("build v2");
+    String v2 = hostA.readlink("/var/lib/microvms/vm2/current").orElseThrow();
+    assertThat(v2).isNotEqualTo(v1);
+    assertThat(hostA.readlink("/var/lib/microvms/vm2/booted")).contains(v1);
+    hostA.ssh("systemctl restart microvm@vm2.service").orThrow("restart");
+    assertThat(hostA.readlink("/var/lib/microvms/vm2/booted")).contains(v2);
+    long secondPid = mainPid(hostA, "vm2");
+    vmPids.add(secondPid);
+    assertThat(secondPid).isNotEqualTo(firstPid);
+    assertThat(alive(firstPid)).isFalse();
+    await().atMost(Duration.ofSeconds(5)).until(() -> hostA.vmOutput("vm2").contains("v2 started"));
+
+    ExecResult show =
+        hostA.ssh("systemctl show -p ActiveState,SubState --property=MainPID microvm@vm2 nope@x");
+    assertThat(show.exitCode()).isEqualTo(1);
+    assertThat(show.stderr()).contains("nope@x");
+    show = hostA.ssh("systemctl show -p ActiveState,SubState,MainPID microvm@vm2 microvm@vm1");
+    assertThat(show.stdout())
+        .isEqualTo(
+            "ActiveState=active\nSubState=running\nMainPID="
+                + secondPid
+                + "\n\nActiveState=inactive\nSubState=dead\nMainPID=0\n");
+
+    hostA.ssh("systemctl stop microvm@vm2").orThrow("stop");
+    assertThat(hostA.readlink("/var/lib/microvms/vm2/booted")).isEmpty();
+    assertThat(alive(secondPid)).isFalse();
+    assertThat(hostA.ssh("systemctl is-active microvm@vm2").stdout()).isEqualTo("inactive\n");
+
+    // restart also starts a stopped VM; a VM that dies by itself is "failed".
+    hostA.ssh("systemctl restart microvm@vm2").orThrow("restart stopped");
+    long thirdPid = mainPid(hostA, "vm2");
+    vmPids.add(thirdPid);
+    Commands.killGroup(thirdPid, "KILL");
+    await().atMost(Duration.ofSeconds(5)).until(() -> !alive(thirdPid));
+    assertThat(hostA.ssh("systemctl show -p ActiveState,SubState,MainPID microvm@vm2").stdout())
+        .isEqualTo("ActiveState=failed\nSubState=failed\nMainPID=0\n");
+    assertThat(hostA.ssh("systemctl is-active microvm@vm2").exitCode()).isEqualTo(3);
+
+    ExecResult noCurrent = hostA.ssh("systemctl start microvm@never-built");
+    assertThat(noCurrent.exitCode()).isEqualTo(1);
+    assertThat(noCurrent.stderr()).contains("current");
+    ExecResult unknownVerb = hostA.ssh("systemctl frobnicate microvm@vm2");
+    assertThat(unknownVerb.exitCode()).isEqualTo(1);
+    assertThat(unknownVerb.stderr()).contains("unknown verb");
+
+    assertThat(hostA.systemctlLog())
+        .extracting(call -> call.verb() + " " + call.unit())
+        .containsSubsequence(
+            "is-active microvm@vm2",
+            "start microvm@vm2",
+            "restart microvm@vm2",
+            "show microvm@vm2",
+            "show microvm@vm1",
+            "stop microvm@vm2",
+            "start microvm@never-built",
+            "frobnicate microvm@vm2");
+  }
+
+  @Test
+  void sshdCanBeStoppedAndStartedAgain() {
+    TestHost host = hosts.get(0);
+    int port = host.port();
+    host.ssh("true").orThrow("ssh before stop");
+
+    host.stop();
+    assertThat(host.isRunning()).isFalse();
+    assertThat(host.ssh("true").exitCode()).isEqualTo(255);
+    assertThat(host.exec("nix", "store", "ping").exitCode())
+        .as("local exec works without sshd")
+        .isZero();
+
+    host.setMaxSessions(1).start();
+    assertThat(host.port()).isEqualTo(port);
+    assertThat(host.ssh("echo back").orThrow("ssh after start").stdout()).isEqualTo("back\n");
+    host.setMaxSessions(10).restart();
+    assertThat(host.ssh("echo again").stdout()).isEqualTo("again\n");
+  }
+
+  @Test
+  void binaryCacheIsUsedOnlyWithTheTrustedKey() {
+    try (BinaryCache cache = BinaryCache.start(hosts.root().resolve("binary-cache"))) {
+      String storePath = cache.publish(flake, "cached");
+      assertThat(hostB.hasStorePath(storePath)).isFalse();
+      String copy = "nix copy --from " + cache.url() + " --option trusted-public-keys ";
+
+      ExecResult refused =
+          hostB.ssh(copy + Commands.shellQuote(cache.untrustedPublicKey()) + " " + storePath);
+      assertThat(refused.exitCode()).isNotZero();
+      assertThat(refused.stderr()).contains("lacks a valid signature");
+      assertThat(hostB.hasStorePath(storePath)).isFalse();
+
+      ExecResult accepted =
+          hostB.ssh(copy + Commands.shellQuote(cache.publicKey()) + " " + storePath);
+      assertThat(accepted.orThrow("substitute").exitCode()).isZero();
+      assertThat(hostB.hasStorePath(storePath)).isTrue();
+      assertThat(hostA.hasStorePath(storePath)).isFalse();
+      assertThat(cache.requestCount()).isPositive();
+    }
+  }
+
+  @Test
+  void flakeVariantsEvaluateFailAndTakeTime() {
+    ExecResult eval = hostB.exec("nix", "build", "--no-link", flake.installable("broken-eval"));
+    assertThat(eval.exitCode()).isNotZero();
+    assertThat(eval.stderr()).contains("testenv: deliberate evaluation error");
+
+    ExecResult build =
+        hostB.exec("nix", "build", "-L", "--no-link", flake.installable("broken-build"));
+    assertThat(build.exitCode()).isNotZero();
+    assertThat(build.stderr())
+        .contains(TestFlake.BUILD_FAILURE_MARKER + " deliberate build failure");
+
+    long started = System.nanoTime();
+    hostB.exec("nix", "build", "--no-link", flake.installable("slow")).orThrow("slow build");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThan(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void gitFlakeFollowsABranch() {
+    TestFlake git = TestFlake.createGit(hosts.root().resolve("flake-git")).runner("vm1", "g1");
+    String attr = "#" + TestFlake.runnerAttribute("vm1");
+    String first = buildOut(hostB, git.gitRef("main") + attr);
+    git.onBranch("next").runner("vm1", "g2");
+    String onNext = buildOut(hostB, git.gitRef("next") + attr);
+    String stillMain = buildOut(hostB, git.gitRef("main") + attr);
+
+    assertThat(first).endsWith("microvm-vm1-g1");
+    assertThat(onNext).endsWith("microvm-vm1-g2");
+    assertThat(stillMain).isEqualTo(first);
+    assertThat(git.revision("next")).isNotEqualTo(git.revision("main"));
+    ExecResult metadata = hostB.exec("nix", "flake", "metadata", "--json", git.gitRef("next"));
+    assertThat(metadata.orThrow("flake metadata").stdout()).contains(git.revision("next"));
+  }
+
+  @Test
+  void hydraStandInAnswersLikeHydra() throws Exception {
+    try (HydraStandIn hydra = HydraStandIn.start()) {
+      hydra.publish("infra", "main", "vm1", 17, "/nix/store/abc-microvm-vm1-v1");
+      HttpClient client = HttpClient.newHttpClient();
+      HttpRequest latest =
+          HttpRequest.newBuilder(URI.create(hydra.url() + "/job/infra/main/vm1/latest"))
+              .header("Accept", "application/json")
+              .build();
+
+      HttpResponse<String> ok = client.send(latest, HttpResponse.BodyHandlers.ofString());
+      assertThat(ok.statusCode()).isEqualTo(200);
+      assertThat(ok.body())
+          .contains("\"id\": 17", "\"buildstatus\": 0", "\"finished\": 1")
+          .contains("\"buildoutputs\": {\"out\": {\"path\": \"/nix/store/abc-microvm-vm1-v1\"}}");
+
+      hydra.publish("infra", "main", "vm1", 18, "/nix/store/def-microvm-vm1-v2");
+      assertThat(client.send(latest, HttpResponse.BodyHandlers.ofString()).body())
+          .contains("\"id\": 18", "def-microvm-vm1-v2");
+
+      hydra.failWith(500);
+      assertThat(client.send(latest, HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(500);
+      hydra.serveMalformed();
+      assertThat(client.send(latest, HttpResponse.BodyHandlers.ofString()).body())
+          .doesNotEndWith("}");
+      hydra.serveNormally();
+      HttpRequest unknown =
+          HttpRequest.newBuilder(URI.create(hydra.url() + "/job/infra/main/nope/latest")).build();
+      assertThat(client.send(unknown, HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(404);
+
+      hydra.goDown();
+      assertThatThrownBy(() -> client.send(latest, HttpResponse.BodyHandlers.ofString()))
+          .isInstanceOf(ConnectException.class);
+      hydra.comeBack();
+      assertThat(client.send(latest, HttpResponse.BodyHandlers.ofString()).statusCode())
+          .isEqualTo(200);
+      assertThat(hydra.requestCount()).isEqualTo(6);
+    }
+  }
+
+  private static String buildOut(TestHost host, String installable) {
+    String json =
+        host.exec("nix", "build", "--json", "--no-link", installable)
+            .orThrow("nix build " + installable)
+            .stdout();
+    return json.replaceAll("(?s).*\"out\":\"(/nix/store/[^\"]+)\".*", "$1");
+  }
+
+  private static long mainPid(TestHost host, String vm) {
+    String show = host.ssh("systemctl show -p MainPID microvm@" + vm).orThrow("show").stdout();
+    return Long.parseLong(show.trim().substring("MainPID=".length()));
+  }
+
+  private static boolean alive(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return !stat.substring(stat.lastIndexOf(") ") + 2).startsWith("Z");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static long processGroup(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return Long.parseLong(stat.substring(stat.lastIndexOf(") ") + 2).split(" ")[2]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  private static String ps() {
+    return Commands.run(List.of("ps", "-eo", "pid,stat,args"), Map.of(), Duration.ofSeconds(10))
+        .stdout();
+  }
+}
