@@ -83,6 +83,15 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
     return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
   }
 
+  /** The kubectl binary of the same Kubernetes release. */
+  public Path kubectl() {
+    return Path.of(
+        System.getProperty("user.home"),
+        ".kubeapitest/k8s",
+        System.getProperty("kubernetes.version") + "-linux-amd64",
+        "kubectl");
+  }
+
   public String kubeconfigYaml() {
     return kubeconfigYaml;
   }

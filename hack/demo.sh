@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The local default: prepares the machine, then starts a real control plane and a demo host and
+# keeps them running until Ctrl-C. Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hack/setup.sh
+mvn -B -q -Dspotless.check.skip=true test-compile
+exec mvn -B -q -Dspotless.check.skip=true exec:java -Dexec.classpathScope=test \
+  -Dexec.mainClass=io.microvmoperator.testenv.LocalDemo
