@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Proves the test environment for real: two hosts, flakes, systemctl, a cache, Hydra. */
-class TestHostIT {
+class HostFixtureIT {
 
   @RegisterExtension static TestHosts hosts = TestHosts.start(2);
 
