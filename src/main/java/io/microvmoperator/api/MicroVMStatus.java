@@ -39,6 +39,11 @@ public record MicroVMStatus(
             "Value of the microvm-operator.io/restart-requested-at annotation last handled.")
         String lastHandledRestartAt) {
 
+  /** The conditions, or an empty list when there are none yet. */
+  public List<Condition> conditionsOrEmpty() {
+    return conditions == null ? List.of() : conditions;
+  }
+
   /** The lifecycle stage shown in {@code kubectl get microvms}. */
   public enum Phase {
     Pending,

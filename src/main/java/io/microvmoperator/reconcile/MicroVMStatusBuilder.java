@@ -126,6 +126,12 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /** The spec's runner is not known (its build failed, or the spec changed since). */
+  MicroVMStatusBuilder desiredUnknown() {
+    this.desiredStorePath = null;
+    return this;
+  }
+
   MicroVMStatusBuilder observed(Optional<VmObservation> vm) {
     currentStorePath = vm.map(VmObservation::current).filter(s -> !s.isEmpty()).orElse(null);
     bootedStorePath = vm.map(VmObservation::booted).filter(s -> !s.isEmpty()).orElse(null);

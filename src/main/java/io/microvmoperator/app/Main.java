@@ -1,0 +1,66 @@
+package io.microvmoperator.app;
+
+import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the operator against the current kubeconfig (or the in-cluster config), with {@code
+ * /healthz} and {@code /readyz}, and runs until stopped.
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) throws IOException, InterruptedException {
+    OperatorConfig config = OperatorConfig.fromEnvironment(System.getenv());
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    MicroVMOperator operator = MicroVMOperator.start(client, config);
+    HttpServer health =
+        config.healthPort() >= 0 ? healthServer(config.healthPort(), operator) : null;
+    log.info("microvm-operator started; secrets are read from namespace {}", config.namespace());
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (health != null) {
+                    health.stop(0);
+                  }
+                  operator.close();
+                  client.close();
+                  stopped.countDown();
+                }));
+    stopped.await();
+  }
+
+  static HttpServer healthServer(int port, MicroVMOperator operator) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+    server.createContext("/healthz", exchange -> respond(exchange, 200, "ok"));
+    server.createContext(
+        "/readyz",
+        exchange ->
+            respond(
+                exchange, operator.isReady() ? 200 : 503, operator.isReady() ? "ok" : "not ready"));
+    server.start();
+    return server;
+  }
+
+  private static void respond(com.sun.net.httpserver.HttpExchange exchange, int code, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(code, bytes.length);
+    try (var out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.microvmoperator.reconcile;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.api.MicroVMHostSpec;
+import io.microvmoperator.host.HostConnections;
+import io.microvmoperator.host.HostProtocol;
+import io.microvmoperator.host.SshConnection;
+import io.microvmoperator.host.SshTarget;
+import io.microvmoperator.nix.AbsolutePath;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Opens the host protocol for a {@link MicroVMHost}: reads its SSH key from the Secret in the
+ * operator's namespace and takes the pooled connection. The key is held only in memory.
+ */
+public final class HostAccess {
+
+  /** A host that cannot be used as configured: a person must fix its spec or its Secret. */
+  public static final class HostConfigException extends IOException {
+    private final String reason;
+
+    HostConfigException(String reason, String message) {
+      super(message);
+      this.reason = reason;
+    }
+
+    public String reason() {
+      return reason;
+    }
+  }
+
+  /** An open protocol and the fingerprint of the host key the host presented. */
+  public record Session(HostProtocol protocol, String hostKeyFingerprint) {}
+
+  private final KubernetesClient client;
+  private final String operatorNamespace;
+  private final HostConnections connections;
+
+  public HostAccess(
+      KubernetesClient client, String operatorNamespace, HostConnections connections) {
+    this.client = client;
+    this.operatorNamespace = operatorNamespace;
+    this.connections = connections;
+  }
+
+  public String operatorNamespace() {
+    return operatorNamespace;
+  }
+
+  public Session open(MicroVMHost host) throws IOException {
+    MicroVMHostSpec spec = host.getSpec();
+    List<String> keys = Optional.ofNullable(spec.hostKeys()).orElse(List.of());
+    if (keys.isEmpty()) {
+      throw new HostConfigException(
+          "NoHostKey",
+          "spec.hostKeys is empty: pin the host's key (ssh-keyscan -t ed25519 "
+              + spec.address()
+              + ") so that the operator can verify it before running anything");
+    }
+    String privateKey = privateKey(spec.sshKeySecretRef());
+    SshTarget target =
+        new SshTarget(
+            spec.address(),
+            Optional.ofNullable(spec.port()).orElse(22),
+            Optional.ofNullable(spec.user()).orElse("root"),
+            keys);
+    SshConnection connection = connections.get(host.getMetadata().getName(), target, privateKey);
+    AbsolutePath stateDir =
+        new AbsolutePath(Optional.ofNullable(spec.stateDir()).orElse("/var/lib/microvms"));
+    return new Session(new HostProtocol(connection, stateDir), connection.hostKeyFingerprint());
+  }
+
+  /** Drops the pooled connection after a transport failure, so the next use reconnects. */
+  public void invalidate(MicroVMHost host) {
+    connections.invalidate(host.getMetadata().getName());
+  }
+
+  private String privateKey(MicroVMHostSpec.SecretKeyRef ref) throws HostConfigException {
+    String key = Optional.ofNullable(ref.key()).orElse("id_ed25519");
+    Secret secret = client.secrets().inNamespace(operatorNamespace).withName(ref.name()).get();
+    if (secret == null) {
+      throw new HostConfigException(
+          "SecretNotFound",
+          "Secret " + operatorNamespace + "/" + ref.name() + " (spec.sshKeySecretRef) not found");
+    }
+    String encoded = secret.getData() == null ? null : secret.getData().get(key);
+    if (encoded != null) {
+      return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+    }
+    String plain = secret.getStringData() == null ? null : secret.getStringData().get(key);
+    if (plain != null) {
+      return plain;
+    }
+    throw new HostConfigException(
+        "SecretKeyNotFound",
+        "Secret " + operatorNamespace + "/" + ref.name() + " has no key '" + key + "'");
+  }
+}

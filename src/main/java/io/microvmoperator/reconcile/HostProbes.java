@@ -1,0 +1,105 @@
+package io.microvmoperator.reconcile;
+
+import io.javaoperatorsdk.operator.processing.event.Event;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.host.HostKeyRejectedException;
+import io.microvmoperator.host.HostProbe;
+import io.microvmoperator.host.HostUnreachableException;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Probes hosts (one SSH command reads every VM on a host) and keeps the last result per host. As
+ * the MicroVM controller's event source it triggers a reconcile of exactly the MicroVMs whose
+ * observation changed, so a quiet fleet costs one command per host per probe and nothing else.
+ */
+public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> {
+
+  static final String BY_HOST = "byHost";
+
+  private final HostAccess access;
+  private final Map<String, ProbeResult> latest = new ConcurrentHashMap<>();
+  private volatile IndexerResourceCache<MicroVM> microVMs;
+
+  public HostProbes(HostAccess access) {
+    super(ProbeResult.class, "host-probes");
+    this.access = access;
+  }
+
+  /** Indexes the MicroVM cache by host so that a probe finds the VMs it concerns. */
+  void attach(IndexerResourceCache<MicroVM> cache) {
+    cache.addIndexer(BY_HOST, vm -> List.of(vm.getSpec().host()));
+    this.microVMs = cache;
+  }
+
+  /** The MicroVMs that name {@code host}, from the informer's cache. */
+  List<MicroVM> microVMsOn(String host) {
+    return microVMs == null ? List.of() : microVMs.byIndex(BY_HOST, host);
+  }
+
+  public Optional<ProbeResult> latest(String host) {
+    return Optional.ofNullable(latest.get(host));
+  }
+
+  /** Probes {@code host} now, records the result and triggers the MicroVMs it changed. */
+  public ProbeResult probe(MicroVMHost host) {
+    String name = host.getMetadata().getName();
+    ProbeResult result;
+    try {
+      HostAccess.Session session = access.open(host);
+      HostProbe probe = session.protocol().probe(session.hostKeyFingerprint());
+      result = ProbeResult.seen(probe);
+    } catch (HostAccess.HostConfigException e) {
+      result = ProbeResult.failed(e.reason(), e.getMessage());
+    } catch (HostKeyRejectedException e) {
+      result = ProbeResult.failed("HostKeyMismatch", e.getMessage());
+    } catch (HostUnreachableException e) {
+      result = ProbeResult.failed("HostUnreachable", e.getMessage());
+    } catch (IOException e) {
+      access.invalidate(host);
+      result =
+          ProbeResult.failed("HostUnreachable", "probe of " + name + " failed: " + e.getMessage());
+    }
+    record(name, result);
+    return result;
+  }
+
+  void record(String host, ProbeResult result) {
+    ProbeResult previous = latest.put(host, result);
+    if (Objects.equals(previous, result) || !isRunning()) {
+      return;
+    }
+    for (MicroVM vm : microVMsOn(host)) {
+      if (changedFor(vm, previous, result)) {
+        getEventHandler().handleEvent(new Event(ResourceID.fromResource(vm)));
+      }
+    }
+  }
+
+  /** Forgets a deleted host. */
+  void forget(String host) {
+    latest.remove(host);
+  }
+
+  private static boolean changedFor(MicroVM vm, ProbeResult before, ProbeResult after) {
+    if (before == null || before.reachable() != after.reachable() || !after.reachable()) {
+      return true;
+    }
+    String name = VmNames.vmName(vm);
+    return !Objects.equals(before.probe().vm(name), after.probe().vm(name));
+  }
+
+  @Override
+  public Set<ProbeResult> getSecondaryResources(MicroVM vm) {
+    return latest(vm.getSpec().host()).map(Set::of).orElse(Set.of());
+  }
+}

@@ -1,0 +1,479 @@
+package io.microvmoperator.reconcile;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.host.BuildJob;
+import io.microvmoperator.host.ConvergeResult;
+import io.microvmoperator.host.HostProtocol;
+import io.microvmoperator.host.NixCommandException;
+import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.nix.FlakeRef;
+import io.microvmoperator.nix.InvalidValueException;
+import io.microvmoperator.nix.StorePath;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Converges one MicroVM: observe (the host's last probe), validate, act (build, swap, restart only
+ * when the runner changed), report (status through {@link MicroVMStatusBuilder}).
+ */
+@ControllerConfiguration(
+    name = "microvm",
+    generationAwareEventProcessing = false,
+    informer = @Informer(onUpdateFilter = MicroVMUpdateFilter.class))
+public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> {
+
+  private static final Logger log = LoggerFactory.getLogger(MicroVMReconciler.class);
+
+  static final Duration BUILD_POLL = Duration.ofSeconds(2);
+  static final Duration UNREACHABLE_RETRY = Duration.ofSeconds(10);
+  static final Duration DEPLOY_RETRY = Duration.ofSeconds(30);
+
+  private final HostProbes probes;
+  private final HostAccess access;
+  private final EventRecorder events;
+  private final Clock clock;
+  private final BuildSlots buildSlots = new BuildSlots();
+
+  public MicroVMReconciler(
+      HostProbes probes, HostAccess access, EventRecorder events, Clock clock) {
+    this.probes = probes;
+    this.access = access;
+    this.events = events;
+    this.clock = clock;
+  }
+
+  @Override
+  public List<EventSource<?, MicroVM>> prepareEventSources(EventSourceContext<MicroVM> context) {
+    probes.attach(context.getPrimaryCache());
+    InformerEventSource<MicroVMHost, MicroVM> hosts =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(MicroVMHost.class, MicroVM.class)
+                .withSecondaryToPrimaryMapper(
+                    host ->
+                        probes.microVMsOn(host.getMetadata().getName()).stream()
+                            .map(ResourceID::fromResource)
+                            .collect(Collectors.toSet()))
+                .<MicroVM>withPrimaryToSecondaryMapper(
+                    vm -> Set.of(new ResourceID(vm.getSpec().host())))
+                .build(),
+            context);
+    return List.of(probes, hosts);
+  }
+
+  @Override
+  public UpdateControl<MicroVM> reconcile(MicroVM vm, Context<MicroVM> context) {
+    MicroVMStatusBuilder status = new MicroVMStatusBuilder(vm, clock.instant());
+    Duration next;
+    try {
+      next = converge(vm, context.getSecondaryResource(MicroVMHost.class), status);
+    } catch (IOException e) {
+      context.getSecondaryResource(MicroVMHost.class).ifPresent(access::invalidate);
+      status.hostUnreachable(e.getMessage());
+      events.warning(vm, "HostUnreachable", e.getMessage());
+      next = UNREACHABLE_RETRY;
+    }
+    return finish(vm, status.build(), next);
+  }
+
+  /** Returns when to look again, or null to wait for the next event. */
+  private Duration converge(
+      MicroVM vm, Optional<MicroVMHost> maybeHost, MicroVMStatusBuilder status) throws IOException {
+    MicroVMSpec spec = vm.getSpec();
+    MicroVMStatus prior = status.prior();
+    if (Boolean.TRUE.equals(spec.suspend())) {
+      status.suspended();
+      return null;
+    }
+    SpecValidator.ValidSpec valid;
+    try {
+      valid = SpecValidator.parse(vm);
+    } catch (InvalidValueException e) {
+      return stall(vm, status, new Problem("InvalidSpec", e.getMessage()));
+    }
+    if (maybeHost.isEmpty()) {
+      return stall(
+          vm,
+          status,
+          new Problem("HostNotFound", "MicroVMHost " + spec.host() + " does not exist"));
+    }
+    MicroVMHost host = maybeHost.get();
+    String hostName = host.getMetadata().getName();
+    Optional<Problem> placement =
+        SpecValidator.checkPlacement(
+            vm, host, access.operatorNamespace(), probes.microVMsOn(hostName));
+    if (placement.isPresent()) {
+      return stall(vm, status, placement.get());
+    }
+    if (Boolean.TRUE.equals(host.getSpec().suspend())) {
+      status.progressing(
+          Phase.Pending, "HostSuspended", "MicroVMHost " + hostName + " is suspended");
+      return null;
+    }
+
+    // Observe
+    ProbeResult probe = probes.latest(hostName).orElseGet(() -> probes.probe(host));
+    if (!probe.reachable()) {
+      if (probe.isTerminal()) {
+        return stall(vm, status, new Problem(probe.problemReason(), probe.problemMessage()));
+      }
+      status.hostUnreachable(probe.problemMessage());
+      return UNREACHABLE_RETRY;
+    }
+    status.hostReachable();
+    String vmName = valid.vmName().value();
+    Optional<VmObservation> observed = probe.probe().vm(vmName);
+    Optional<Problem> declared = SpecValidator.checkObservation(observed, hostName);
+    if (declared.isPresent()) {
+      return stall(vm, status, declared.get());
+    }
+    status.observed(observed);
+
+    // Desired runner: resolve the flake, build only when its locked reference moved
+    HostProtocol protocol = access.open(host).protocol();
+    long generation = Optional.ofNullable(vm.getMetadata().getGeneration()).orElse(0L);
+    boolean specChanged = !Objects.equals(prior.observedGeneration(), generation);
+    String reconcileRequest = Annotations.reconcileRequest(vm);
+    boolean newReconcileRequest =
+        reconcileRequest != null && !reconcileRequest.equals(prior.lastHandledReconcileAt());
+    Duration interval = Durations.parse(spec.interval(), Duration.ofMinutes(5));
+
+    FlakeRef locked;
+    if (valid.flake().isPinned()) {
+      locked = valid.flake();
+      status.resolved(locked.value(), !locked.value().equals(prior.resolvedFlake()));
+    } else if (prior.resolvedFlake() == null
+        || specChanged
+        || newReconcileRequest
+        || resolveDue(prior.lastResolveTime(), interval)) {
+      try {
+        locked = protocol.lockFlake(valid.flake());
+      } catch (NixCommandException e) {
+        status.desiredUnknown();
+        return stall(vm, status, new Problem("FlakeResolutionFailed", e.getMessage()), interval);
+      }
+      status.resolved(locked.value(), true);
+    } else {
+      locked = new FlakeRef(prior.resolvedFlake());
+    }
+    if (newReconcileRequest) {
+      status.handledReconcileRequest(reconcileRequest);
+    }
+
+    StorePath desired;
+    boolean reuse =
+        !specChanged
+            && locked.value().equals(prior.resolvedFlake())
+            && prior.desiredStorePath() != null;
+    if (reuse) {
+      desired = new StorePath(prior.desiredStorePath());
+    } else {
+      String installable = locked.runnerInstallable(valid.target());
+      String slotKey = VmNames.key(vm);
+      BuildJob job = protocol.buildJob(valid.vmName(), locked, valid.target());
+      if (job.state() == BuildJob.State.FAILED && newReconcileRequest) {
+        protocol.discardBuild(valid.vmName(), locked, valid.target());
+        job = new BuildJob(BuildJob.State.MISSING, null, "");
+      }
+      switch (job.state()) {
+        case MISSING -> {
+          int max = Optional.ofNullable(host.getSpec().maxConcurrentBuilds()).orElse(2);
+          if (!buildSlots.tryAcquire(hostName, slotKey, max)) {
+            status.progressing(
+                Phase.Pending,
+                "WaitingForBuildSlot",
+                hostName + " already runs " + max + " builds (maxConcurrentBuilds)");
+            return BUILD_POLL.multipliedBy(3);
+          }
+          protocol.startBuild(valid.vmName(), locked, valid.target());
+          events.normal(vm, "BuildStarted", "building " + installable + " on " + hostName);
+          status.desiredUnknown();
+          status.progressing(Phase.Building, "Building", "building " + installable);
+          return BUILD_POLL;
+        }
+        case RUNNING -> {
+          buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
+          status.desiredUnknown();
+          status.progressing(Phase.Building, "Building", "building " + installable);
+          return BUILD_POLL;
+        }
+        case FAILED -> {
+          buildSlots.release(hostName, slotKey);
+          String reason = job.isEvaluationFailure() ? "EvaluationFailed" : "BuildFailed";
+          boolean firstSeen =
+              !prior.conditionsOrEmpty().stream()
+                  .anyMatch(
+                      c ->
+                          c.getType().equals(ConditionTypes.STALLED)
+                              && reason.equals(c.getReason()));
+          if (firstSeen) {
+            status.deployFailed(installable);
+          }
+          status.desiredUnknown();
+          String message =
+              (job.isEvaluationFailure() ? "evaluating " : "building ")
+                  + installable
+                  + " failed; the VM keeps running its current runner:\n"
+                  + job.logTail();
+          return stall(vm, status, new Problem(reason, message), interval);
+        }
+        case SUCCEEDED -> {
+          buildSlots.release(hostName, slotKey);
+          desired = new StorePath(job.outPath());
+          events.normal(vm, "BuildSucceeded", "built " + desired);
+        }
+        default -> throw new IllegalStateException("unknown build state " + job.state());
+      }
+    }
+    status.desired(desired);
+
+    // Act: only when the host differs from the spec
+    boolean wantRunning = !Boolean.FALSE.equals(spec.running());
+    boolean restartOnChange = spec.restartPolicy() != MicroVMSpec.RestartPolicy.Manual;
+    String restartRequest = Annotations.restartRequest(vm);
+    boolean newRestartRequest =
+        restartRequest != null && !restartRequest.equals(prior.lastHandledRestartAt());
+    Optional<String> drift =
+        differences(observed, desired, spec.flake(), wantRunning, restartOnChange);
+    if (drift.isPresent() || (newRestartRequest && wantRunning)) {
+      ConvergeResult result;
+      try {
+        result =
+            protocol.converge(
+                valid.vmName(),
+                desired,
+                spec.flake(),
+                wantRunning,
+                restartOnChange,
+                newRestartRequest && wantRunning);
+      } catch (NixCommandException e) {
+        status.progressing(Phase.Failed, "DeployFailed", e.getMessage());
+        events.warning(vm, "DeployFailed", e.getMessage());
+        return DEPLOY_RETRY;
+      }
+      report(vm, status, result, desired, drift, specChanged || !reuse);
+      ProbeResult after = probes.probe(host);
+      observed = after.reachable() ? after.probe().vm(vmName) : Optional.empty();
+    }
+    if (newRestartRequest) {
+      status.handledRestartRequest(restartRequest);
+    }
+    if (observed.isEmpty()) {
+      status.progressing(Phase.Deploying, "Deploying", "waiting for " + vmName + " to appear");
+      return BUILD_POLL;
+    }
+    status.converged(observed.get(), desired, wantRunning);
+    if (wantRunning && !observed.get().active()) {
+      status.progressing(
+          Phase.Deploying,
+          "Starting",
+          "microvm@" + vmName + " is " + observed.get().activeState() + " after start");
+      return DEPLOY_RETRY;
+    }
+    return valid.flake().isPinned() ? null : interval;
+  }
+
+  /** What differs between the host and the spec, or empty when nothing does. */
+  private static Optional<String> differences(
+      Optional<VmObservation> observed,
+      StorePath desired,
+      String flake,
+      boolean wantRunning,
+      boolean restartOnChange) {
+    if (observed.isEmpty()) {
+      return Optional.of("not deployed");
+    }
+    VmObservation vm = observed.get();
+    if (!vm.current().equals(desired.value())) {
+      return Optional.of(
+          "current is " + (vm.current().isEmpty() ? "missing" : vm.current()) + ", not " + desired);
+    }
+    if (!vm.flake().equals(flake)) {
+      return Optional.of("flake file differs from spec.flake");
+    }
+    if (wantRunning && !vm.active()) {
+      return Optional.of("microvm@" + vm.name() + " is " + vm.activeState());
+    }
+    if (!wantRunning && vm.active()) {
+      return Optional.of("microvm@" + vm.name() + " runs but spec.running is false");
+    }
+    if (wantRunning && restartOnChange && !vm.booted().equals(desired.value())) {
+      return Optional.of("the VM runs " + vm.booted() + ", not " + desired);
+    }
+    return Optional.empty();
+  }
+
+  private void report(
+      MicroVM vm,
+      MicroVMStatusBuilder status,
+      ConvergeResult result,
+      StorePath desired,
+      Optional<String> drift,
+      boolean expectedChange) {
+    if (result.swapped()) {
+      status.deployed(desired);
+      events.normal(vm, "Deployed", "current now points at " + desired);
+    }
+    if (result.restarted()) {
+      events.normal(vm, "Restarted", "restarted to run " + desired);
+    }
+    if (result.started()) {
+      events.normal(vm, "Started", "started " + desired);
+    }
+    if (result.stopped()) {
+      events.normal(vm, "Stopped", "stopped, as spec.running is false");
+    }
+    if (!expectedChange && drift.isPresent() && result.changedAnything()) {
+      events.warning(vm, "DriftCorrected", drift.get() + "; corrected");
+    }
+  }
+
+  private Duration stall(MicroVM vm, MicroVMStatusBuilder status, Problem problem) {
+    return stall(vm, status, problem, null);
+  }
+
+  private Duration stall(
+      MicroVM vm, MicroVMStatusBuilder status, Problem problem, Duration retryAfter) {
+    status.stalled(problem.reason(), problem.message());
+    events.warning(vm, problem.reason(), problem.message());
+    return retryAfter;
+  }
+
+  private boolean resolveDue(String lastResolveTime, Duration interval) {
+    if (lastResolveTime == null) {
+      return true;
+    }
+    return !Instant.parse(lastResolveTime).plus(interval).isAfter(clock.instant());
+  }
+
+  private static UpdateControl<MicroVM> finish(MicroVM vm, MicroVMStatus status, Duration next) {
+    UpdateControl<MicroVM> control;
+    if (status.equals(vm.getStatus())) {
+      control = UpdateControl.noUpdate();
+    } else {
+      control = UpdateControl.patchStatus(statusOnly(vm, status));
+    }
+    return next == null ? control : control.rescheduleAfter(next);
+  }
+
+  private static MicroVM statusOnly(MicroVM vm, MicroVMStatus status) {
+    MicroVM fresh = new MicroVM();
+    fresh.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(vm.getMetadata().getName())
+            .withNamespace(vm.getMetadata().getNamespace())
+            .build());
+    fresh.setStatus(status);
+    return fresh;
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<MicroVM> updateErrorStatus(
+      MicroVM vm, Context<MicroVM> context, Exception e) {
+    log.error("reconcile of {} failed", VmNames.key(vm), e);
+    MicroVMStatusBuilder status = new MicroVMStatusBuilder(vm, clock.instant());
+    status.progressing(Phase.Failed, "ReconcileError", String.valueOf(e.getMessage()));
+    return ErrorStatusUpdateControl.patchStatus(statusOnly(vm, status.build()));
+  }
+
+  @Override
+  public DeleteControl cleanup(MicroVM vm, Context<MicroVM> context) {
+    MicroVMSpec.DeletionPolicy policy =
+        Optional.ofNullable(vm.getSpec().deletionPolicy())
+            .orElse(MicroVMSpec.DeletionPolicy.Delete);
+    if (policy == MicroVMSpec.DeletionPolicy.Orphan) {
+      return DeleteControl.defaultDelete();
+    }
+    Optional<MicroVMHost> host = context.getSecondaryResource(MicroVMHost.class);
+    SpecValidator.ValidSpec valid;
+    try {
+      valid = SpecValidator.parse(vm);
+    } catch (InvalidValueException e) {
+      return DeleteControl.defaultDelete();
+    }
+    if (host.isEmpty()
+        || SpecValidator.checkPlacement(
+                vm, host.get(), access.operatorNamespace(), probes.microVMsOn(vm.getSpec().host()))
+            .isPresent()
+        || probes
+            .latest(vm.getSpec().host())
+            .filter(ProbeResult::reachable)
+            .flatMap(p -> p.probe().vm(valid.vmName().value()))
+            .map(VmObservation::declaredByHost)
+            .orElse(false)) {
+      return DeleteControl.defaultDelete();
+    }
+    try {
+      HostProtocol protocol = access.open(host.get()).protocol();
+      if (policy == MicroVMSpec.DeletionPolicy.Delete) {
+        protocol.remove(valid.vmName());
+      } else {
+        protocol.stop(valid.vmName());
+      }
+      probes.probe(host.get());
+      return DeleteControl.defaultDelete();
+    } catch (IOException e) {
+      access.invalidate(host.get());
+      MicroVMStatusBuilder status = new MicroVMStatusBuilder(vm, clock.instant());
+      String message =
+          "deletion ("
+              + policy
+              + ") waits for host "
+              + vm.getSpec().host()
+              + ": "
+              + e.getMessage()
+              + "; set spec.deletionPolicy to Orphan to release the resource without it";
+      status.hostUnreachable(message);
+      events.warning(vm, "DeletionWaitsForHost", message);
+      writeStatus(context, vm, status.build());
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(UNREACHABLE_RETRY);
+    }
+  }
+
+  private static void writeStatus(Context<MicroVM> context, MicroVM vm, MicroVMStatus status) {
+    if (status.equals(vm.getStatus())) {
+      return;
+    }
+    context
+        .getClient()
+        .resources(MicroVM.class)
+        .inNamespace(vm.getMetadata().getNamespace())
+        .withName(vm.getMetadata().getName())
+        .subresource("status")
+        .patch(
+            new PatchContext.Builder()
+                .withPatchType(PatchType.SERVER_SIDE_APPLY)
+                .withFieldManager("microvm")
+                .withForce(true)
+                .build(),
+            statusOnly(vm, status));
+  }
+}

@@ -1,0 +1,100 @@
+package io.microvmoperator.reconcile;
+
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.nix.FlakeRef;
+import io.microvmoperator.nix.InvalidValueException;
+import io.microvmoperator.nix.NixName;
+import io.microvmoperator.nix.VmName;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Decides whether a MicroVM may be deployed as specified. Checks again what the CRD schema checks
+ * (a value reaches a host only after both), and what only the operator can see: the host's allowed
+ * namespaces, other MicroVMs claiming the same name, VMs the host manages itself.
+ */
+final class SpecValidator {
+
+  private SpecValidator() {}
+
+  /** The MicroVM's values, validated. */
+  record ValidSpec(VmName vmName, NixName target, FlakeRef flake) {}
+
+  static ValidSpec parse(MicroVM vm) throws InvalidValueException {
+    MicroVMSpec spec = vm.getSpec();
+    VmName vmName = new VmName(VmNames.vmName(vm));
+    NixName target = new NixName(VmNames.target(vm));
+    if (spec.storePath() != null || spec.hydra() != null) {
+      throw new InvalidValueException(
+          "spec.storePath and spec.hydra are not supported yet; build from spec.flake");
+    }
+    if (spec.flake() == null) {
+      throw new InvalidValueException("spec.flake is required");
+    }
+    return new ValidSpec(vmName, target, new FlakeRef(spec.flake()));
+  }
+
+  static Optional<Problem> checkPlacement(
+      MicroVM vm, MicroVMHost host, String operatorNamespace, List<MicroVM> othersOnHost) {
+    String namespace = vm.getMetadata().getNamespace();
+    List<String> allowed =
+        Optional.ofNullable(host.getSpec().allowedNamespaces()).orElse(List.of());
+    boolean permitted =
+        allowed.isEmpty() ? namespace.equals(operatorNamespace) : allowed.contains(namespace);
+    if (!permitted) {
+      return Optional.of(
+          new Problem(
+              "NamespaceNotAllowed",
+              "namespace "
+                  + namespace
+                  + " may not place MicroVMs on host "
+                  + host.getMetadata().getName()
+                  + " (spec.allowedNamespaces: "
+                  + (allowed.isEmpty() ? "empty, so only " + operatorNamespace : allowed)
+                  + ")"));
+    }
+    String name = VmNames.vmName(vm);
+    Optional<MicroVM> owner =
+        othersOnHost.stream()
+            .filter(other -> VmNames.vmName(other).equals(name))
+            .filter(other -> other.getMetadata().getDeletionTimestamp() == null)
+            .min(OLDEST_FIRST);
+    if (owner.isPresent() && !VmNames.key(owner.get()).equals(VmNames.key(vm))) {
+      return Optional.of(
+          new Problem(
+              "VmNameConflict",
+              "MicroVM "
+                  + VmNames.key(owner.get())
+                  + " already manages '"
+                  + name
+                  + "' on host "
+                  + host.getMetadata().getName()
+                  + "; set a different spec.vmName"));
+    }
+    return Optional.empty();
+  }
+
+  static Optional<Problem> checkObservation(Optional<VmObservation> observed, String hostName) {
+    if (observed.isPresent() && observed.get().declaredByHost()) {
+      return Optional.of(
+          new Problem(
+              "DeclaredByHost",
+              "'"
+                  + observed.get().name()
+                  + "' on host "
+                  + hostName
+                  + " is declared in the host's own NixOS configuration (it has a 'toplevel'"
+                  + " link); the host's rebuilds manage it, so the operator leaves it alone"));
+    }
+    return Optional.empty();
+  }
+
+  /** The oldest claim wins a name; ties (same second) go by namespace and name. */
+  static final Comparator<MicroVM> OLDEST_FIRST =
+      Comparator.comparing((MicroVM vm) -> String.valueOf(vm.getMetadata().getCreationTimestamp()))
+          .thenComparing(VmNames::key);
+}

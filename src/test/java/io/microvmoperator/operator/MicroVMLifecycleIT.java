@@ -1,0 +1,184 @@
+package io.microvmoperator.operator;
+
+import static io.microvmoperator.testenv.OperatorHarness.microVM;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.SystemctlCall;
+import io.microvmoperator.testenv.TestFlake;
+import io.microvmoperator.testenv.TestHost;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The user's story on a real host: a MicroVM becomes Ready, a re-apply changes nothing, a new
+ * revision is built and restarted once, a broken flake stalls without touching the running VM, a
+ * stopped-on-purpose VM is Ready, and deleting removes it.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MicroVMLifecycleIT {
+
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(1);
+
+  private static final String NS = "lifecycle";
+  private static final String HOST = "lifecycle-host";
+  private static TestFlake flake;
+  private static TestHost host;
+
+  @BeforeAll
+  static void registerHost() {
+    env.ensureNamespace(NS);
+    host = env.host(0);
+    env.registerHost(HOST, host, List.of(NS));
+    flake =
+        TestFlake.create(env.hosts().root().resolve("flake"))
+            .runner("web", "v1")
+            .evalError("broken", "deliberate evaluation error for the test");
+  }
+
+  @Test
+  @Order(1)
+  void aNewMicroVMBecomesReadyWithOneStart() {
+    env.apply(microVM(NS, "web", HOST, flake.pathRef(), "web"));
+
+    MicroVM vm = env.awaitCondition(NS, "web", "Ready", "True");
+
+    MicroVMStatus status = vm.getStatus();
+    assertThat(status.phase()).isEqualTo(MicroVMStatus.Phase.Running);
+    assertThat(status.currentStorePath()).endsWith("-microvm-web-v1");
+    assertThat(host.readlink("/var/lib/microvms/web/current")).contains(status.currentStorePath());
+    assertThat(host.readlink("/var/lib/microvms/web/booted")).contains(status.currentStorePath());
+    assertThat(host.realPath("/var/lib/microvms/web/flake")).hasContent(flake.pathRef());
+    assertThat(starts("web")).isEqualTo(1);
+    assertThat(status.history()).hasSize(1);
+    assertThat(env.condition(vm, "UpToDate").orElseThrow().getStatus()).isEqualTo("True");
+    assertThat(env.condition(vm, "Reconciling")).isEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void reapplyingTheSameSpecRestartsAndBuildsNothing() {
+    host.resetLogs();
+    env.apply(microVM(NS, "web", HOST, flake.pathRef(), "web"));
+    env.annotate(NS, "web", "microvm-operator.io/reconcile-requested-at", "reapply-1");
+
+    env.awaitMicroVM(
+        NS,
+        "web",
+        Duration.ofSeconds(60),
+        vm -> "reapply-1".equals(vm.getStatus().lastHandledReconcileAt()));
+
+    assertThat(starts("web")).isZero();
+    assertThat(host.auditLog()).noneMatch(cmd -> cmd.contains("nix build"));
+  }
+
+  @Test
+  @Order(3)
+  void aNewRevisionIsBuiltOnceAndRestartedOnce() {
+    host.resetLogs();
+    flake.runner("web", "v2");
+    env.annotate(NS, "web", "microvm-operator.io/reconcile-requested-at", "new-revision");
+
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "web",
+            Duration.ofSeconds(90),
+            v ->
+                v.getStatus().currentStorePath() != null
+                    && v.getStatus().currentStorePath().endsWith("-microvm-web-v2")
+                    && env.condition(v, "Ready")
+                        .map(c -> c.getStatus().equals("True"))
+                        .orElse(false));
+
+    assertThat(starts("web")).isEqualTo(1);
+    assertThat(host.auditLog().stream().filter(cmd -> cmd.contains("nix build")).count())
+        .isEqualTo(1);
+    assertThat(host.readlink("/var/lib/microvms/web/booted"))
+        .contains(vm.getStatus().currentStorePath());
+    assertThat(host.readlink("/var/lib/microvms/web/old"))
+        .hasValueSatisfying(old -> assertThat(old).endsWith("-microvm-web-v1"));
+    assertThat(vm.getStatus().history()).hasSize(2);
+  }
+
+  @Test
+  @Order(4)
+  void anEvaluationErrorStallsAndLeavesTheRunningVMAlone() {
+    String before = host.readlink("/var/lib/microvms/web/current").orElseThrow();
+    host.resetLogs();
+    env.apply(microVM(NS, "web", HOST, flake.pathRef(), "broken"));
+
+    MicroVM vm = env.awaitCondition(NS, "web", "Stalled", "True");
+
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason())
+        .isEqualTo("EvaluationFailed");
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains("deliberate evaluation error for the test");
+    assertThat(env.condition(vm, "Ready").orElseThrow().getStatus()).isEqualTo("False");
+    assertThat(host.readlink("/var/lib/microvms/web/current")).contains(before);
+    assertThat(starts("web")).isZero();
+  }
+
+  @Test
+  @Order(5)
+  void aVMStoppedOnPurposeIsReady() {
+    MicroVM stopped = microVM(NS, "web", HOST, flake.pathRef(), "web");
+    stopped.setSpec(
+        new io.microvmoperator.api.MicroVMSpec(
+            HOST,
+            flake.pathRef(),
+            "web",
+            null,
+            null,
+            null,
+            null,
+            null,
+            false,
+            null,
+            null,
+            "1h",
+            null));
+    env.apply(stopped);
+
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "web",
+            Duration.ofSeconds(90),
+            v ->
+                v.getStatus().phase() == MicroVMStatus.Phase.Stopped
+                    && v.getStatus().observedGeneration().equals(v.getMetadata().getGeneration()));
+
+    assertThat(env.condition(vm, "Ready").orElseThrow().getStatus()).isEqualTo("True");
+    assertThat(host.readlink("/var/lib/microvms/web/booted")).isEmpty();
+    assertThat(host.readlink("/var/lib/microvms/web/current")).isPresent();
+  }
+
+  @Test
+  @Order(6)
+  void deletingRemovesTheVMFromItsHost() {
+    env.client().resources(MicroVM.class).inNamespace(NS).withName("web").delete();
+
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> env.get(NS, "web") == null);
+
+    assertThat(host.realPath("/var/lib/microvms/web")).doesNotExist();
+  }
+
+  private static long starts(String vm) {
+    return host.systemctlLog().stream()
+        .filter(call -> call.unit().equals("microvm@" + vm))
+        .map(SystemctlCall::verb)
+        .filter(verb -> verb.equals("start") || verb.equals("restart"))
+        .count();
+  }
+}

@@ -1,0 +1,196 @@
+package io.microvmoperator.testenv;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.api.MicroVMHostSpec;
+import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.app.MicroVMOperator;
+import io.microvmoperator.app.OperatorConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A whole local installation for a scenario test: the shared real control plane, N test hosts, and
+ * the operator running in this JVM against both. Scenario tests read like the user's story:
+ * register a host, apply a MicroVM, wait for a condition, look at the host.
+ */
+public final class OperatorHarness implements BeforeAllCallback, AfterAllCallback {
+
+  public static final String OPERATOR_NAMESPACE = "microvm-operator";
+
+  private final KubeControlPlane k8s = KubeControlPlane.shared();
+  private final int hostCount;
+  private TestHosts hosts;
+  private KubernetesClient client;
+  private MicroVMOperator operator;
+
+  private OperatorHarness(int hostCount) {
+    this.hostCount = hostCount;
+  }
+
+  public static OperatorHarness withHosts(int count) {
+    return new OperatorHarness(count);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    k8s.beforeAll(context);
+    client = k8s.client();
+    ensureNamespace(OPERATOR_NAMESPACE);
+    hosts = TestHosts.start(hostCount);
+    startOperator();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    stopOperator();
+    if (hosts != null) {
+      hosts.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  public void startOperator() {
+    operator = MicroVMOperator.start(client, new OperatorConfig(OPERATOR_NAMESPACE, -1));
+  }
+
+  public void stopOperator() {
+    if (operator != null) {
+      operator.close();
+      operator = null;
+    }
+  }
+
+  public KubernetesClient client() {
+    return client;
+  }
+
+  public TestHosts hosts() {
+    return hosts;
+  }
+
+  public TestHost host(int index) {
+    return hosts.get(index);
+  }
+
+  public void ensureNamespace(String name) {
+    client
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .serverSideApply();
+  }
+
+  /** Registers a test host as a MicroVMHost with its key Secret, pinning the given host key. */
+  public MicroVMHost registerHost(
+      String name, TestHost host, String pinnedKey, List<String> allowedNamespaces) {
+    client
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName(name + "-ssh")
+                .withNamespace(OPERATOR_NAMESPACE)
+                .endMetadata()
+                .withStringData(Map.of("id_ed25519", host.clientPrivateKey()))
+                .build())
+        .serverSideApply();
+    MicroVMHost resource = new MicroVMHost();
+    resource.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    resource.setSpec(
+        new MicroVMHostSpec(
+            host.address(),
+            host.port(),
+            "root",
+            new MicroVMHostSpec.SecretKeyRef(name + "-ssh", "id_ed25519"),
+            List.of(pinnedKey),
+            null,
+            null,
+            null,
+            "5s",
+            allowedNamespaces,
+            null));
+    return client.resource(resource).serverSideApply();
+  }
+
+  public MicroVMHost registerHost(String name, TestHost host, List<String> allowedNamespaces) {
+    return registerHost(name, host, host.hostKeyLine(), allowedNamespaces);
+  }
+
+  /** A MicroVM built from {@code flake}'s configuration {@code target}. */
+  public static MicroVM microVM(
+      String namespace, String name, String host, String flake, String target) {
+    MicroVM vm = new MicroVM();
+    vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+    vm.setSpec(
+        new MicroVMSpec(
+            host, flake, target, null, null, null, null, null, null, null, null, "1h", null));
+    return vm;
+  }
+
+  public MicroVM apply(MicroVM vm) {
+    return client.resource(vm).serverSideApply();
+  }
+
+  public MicroVM get(String namespace, String name) {
+    return client.resources(MicroVM.class).inNamespace(namespace).withName(name).get();
+  }
+
+  public Optional<Condition> condition(MicroVM vm, String type) {
+    if (vm == null || vm.getStatus() == null) {
+      return Optional.empty();
+    }
+    return vm.getStatus().conditionsOrEmpty().stream()
+        .filter(c -> c.getType().equals(type))
+        .findFirst();
+  }
+
+  /** Waits until the MicroVM satisfies {@code check}, and returns it. */
+  public MicroVM awaitMicroVM(
+      String namespace, String name, Duration timeout, Predicate<MicroVM> check) {
+    return await()
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(250))
+        .until(() -> get(namespace, name), vm -> vm != null && check.test(vm));
+  }
+
+  public MicroVM awaitCondition(String namespace, String name, String type, String status) {
+    return awaitMicroVM(
+        namespace,
+        name,
+        Duration.ofSeconds(90),
+        vm ->
+            condition(vm, type).map(c -> c.getStatus().equals(status)).orElse(false)
+                && vm.getStatus().observedGeneration().equals(vm.getMetadata().getGeneration()));
+  }
+
+  /** Sets an annotation, as {@code kubectl annotate --overwrite} does. */
+  public void annotate(String namespace, String name, String key, String value) {
+    client
+        .resources(MicroVM.class)
+        .inNamespace(namespace)
+        .withName(name)
+        .edit(
+            vm -> {
+              Map<String, String> annotations = new java.util.HashMap<>();
+              if (vm.getMetadata().getAnnotations() != null) {
+                annotations.putAll(vm.getMetadata().getAnnotations());
+              }
+              annotations.put(key, value);
+              vm.getMetadata().setAnnotations(annotations);
+              return vm;
+            });
+  }
+}
