@@ -118,6 +118,19 @@ public final class TestHost implements AutoCloseable {
     sshd = null;
   }
 
+  /**
+   * The host drops off the network: its sshd and every open SSH session end (clients see their
+   * connections cut), while the VMs keep running. {@link #start()} brings it back.
+   */
+  public synchronized void goDown() {
+    if (sshd != null) {
+      sshd.descendants()
+          .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
+          .forEach(ProcessHandle::destroyForcibly);
+    }
+    stop();
+  }
+
   public TestHost restart() {
     stop();
     return start();

@@ -1,0 +1,118 @@
+package io.microvmoperator.operator;
+
+import static io.microvmoperator.testenv.OperatorHarness.microVM;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.TestFlake;
+import io.microvmoperator.testenv.TestHost;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Hosts that present the wrong key, go down and come back, or are down during a deletion. */
+class HostTrustAndFaultsIT {
+
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(3);
+
+  private static final String NS = "faults";
+  private static TestFlake flake;
+
+  @BeforeAll
+  static void setUp() {
+    env.ensureNamespace(NS);
+    flake = TestFlake.create(env.hosts().root().resolve("flake")).runner("svc", "v1");
+  }
+
+  @Test
+  void aHostWithAnotherKeyGetsNoCommandAndTheVMStalls() {
+    TestHost host = env.host(0);
+    host.resetLogs();
+    env.registerHost("faults-wrong-key", host, env.host(1).hostKeyLine(), List.of(NS));
+
+    env.apply(microVM(NS, "wrong-key", "faults-wrong-key", flake.pathRef(), "svc"));
+    MicroVM vm = env.awaitCondition(NS, "wrong-key", "Stalled", "True");
+
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason()).isEqualTo("HostKeyMismatch");
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains("not one of the pinned keys");
+    assertThat(host.auditLog()).isEmpty();
+  }
+
+  @Test
+  void aHostThatGoesDownIsReportedAndRecoveredWithoutAnotherRestart() {
+    TestHost host = env.host(1);
+    env.registerHost("faults-flaky", host, List.of(NS));
+    env.apply(microVM(NS, "flaky", "faults-flaky", flake.pathRef(), "svc"));
+    env.awaitCondition(NS, "flaky", "Ready", "True");
+
+    host.goDown();
+    MicroVM down = env.awaitCondition(NS, "flaky", "HostReachable", "False");
+    assertThat(env.condition(down, "Ready").orElseThrow().getStatus()).isEqualTo("False");
+
+    host.start();
+    env.awaitCondition(NS, "flaky", "Ready", "True");
+    assertThat(
+            host.systemctlLog().stream()
+                .filter(c -> c.unit().equals("microvm@flaky"))
+                .filter(c -> c.verb().equals("start") || c.verb().equals("restart"))
+                .count())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aDeletionWaitsForAnUnreachableHostUntilTheUserChoosesOrphan() {
+    TestHost host = env.host(2);
+    env.registerHost("faults-gone", host, List.of(NS));
+    env.apply(microVM(NS, "stranded", "faults-gone", flake.pathRef(), "svc"));
+    env.awaitCondition(NS, "stranded", "Ready", "True");
+
+    host.goDown();
+    env.client().resources(MicroVM.class).inNamespace(NS).withName("stranded").delete();
+    MicroVM waiting =
+        env.awaitMicroVM(
+            NS,
+            "stranded",
+            Duration.ofSeconds(60),
+            vm ->
+                env.condition(vm, "HostReachable")
+                    .map(c -> c.getMessage().contains("deletion (Delete) waits for host"))
+                    .orElse(false));
+    assertThat(waiting.getMetadata().getDeletionTimestamp()).isNotNull();
+
+    env.client()
+        .resources(MicroVM.class)
+        .inNamespace(NS)
+        .withName("stranded")
+        .edit(
+            vm -> {
+              MicroVMSpec s = vm.getSpec();
+              vm.setSpec(
+                  new MicroVMSpec(
+                      s.host(),
+                      s.flake(),
+                      s.target(),
+                      s.vmName(),
+                      s.storePath(),
+                      s.hydra(),
+                      s.substituters(),
+                      s.trustedPublicKeys(),
+                      s.running(),
+                      s.restartPolicy(),
+                      MicroVMSpec.DeletionPolicy.Orphan,
+                      s.interval(),
+                      s.suspend()));
+              return vm;
+            });
+    await().atMost(Duration.ofSeconds(60)).until(() -> env.get(NS, "stranded") == null);
+    assertThat(host.readlink("/var/lib/microvms/svc/current")).isEmpty();
+    assertThat(host.readlink("/var/lib/microvms/stranded/current"))
+        .as("Orphan leaves the VM on its host")
+        .isPresent();
+  }
+}

@@ -1,0 +1,171 @@
+package io.microvmoperator.operator;
+
+import static io.microvmoperator.testenv.OperatorHarness.microVM;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.TestFlake;
+import io.microvmoperator.testenv.TestHost;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Bad specs stop with a reason a person understands and touch nothing on the host. */
+class ValidationIT {
+
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(1);
+
+  private static final String NS = "validation";
+  private static final String HOST = "validation-host";
+  private static final Path CANARY = Path.of("/tmp/microvm-operator-canary");
+  private static TestFlake flake;
+  private static TestHost host;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    env.ensureNamespace(NS);
+    env.ensureNamespace("intruder");
+    host = env.host(0);
+    env.registerHost(HOST, host, List.of(NS));
+    flake = TestFlake.create(env.hosts().root().resolve("flake")).runner("app", "v1");
+    Files.deleteIfExists(CANARY);
+  }
+
+  @Test
+  void aNamespaceThatTheHostDoesNotAllowStalls() {
+    env.apply(microVM("intruder", "app", HOST, flake.pathRef(), "app"));
+
+    MicroVM vm = env.awaitCondition("intruder", "app", "Stalled", "True");
+
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason())
+        .isEqualTo("NamespaceNotAllowed");
+    assertThat(host.realPath("/var/lib/microvms/app")).doesNotExist();
+  }
+
+  @Test
+  void aSecondClaimOnTheSameVmNameStallsAndTheFirstKeepsIt() {
+    env.apply(microVM(NS, "first", HOST, flake.pathRef(), "app"));
+    env.awaitCondition(NS, "first", "Ready", "True");
+
+    MicroVM second = microVM(NS, "second", HOST, flake.pathRef(), "app");
+    second.setSpec(withVmName(second.getSpec(), "first"));
+    env.apply(second);
+    MicroVM vm = env.awaitCondition(NS, "second", "Stalled", "True");
+
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason()).isEqualTo("VmNameConflict");
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains("validation/first");
+  }
+
+  @Test
+  void hostileNamesAndFlakerefsNeverRunOnAHost() {
+    String touch = "touch${IFS}" + CANARY;
+    List<String> hostileNames =
+        List.of(
+            "a;b",
+            "$(id)",
+            "`id`",
+            "a b",
+            "a\nb",
+            "..",
+            "../etc",
+            "a/b",
+            "a'b",
+            "a\"b",
+            "a$b",
+            "a|b",
+            "a&b",
+            "a>b",
+            "-rf",
+            "a".repeat(200),
+            "ünïcode",
+            "a\tb",
+            "a\\b",
+            "a@b",
+            "a.b",
+            "*",
+            "a?b",
+            "a#b",
+            "");
+    List<String> rejectedFlakes =
+        List.of(
+            "path:/x y",
+            "path:/x\nrm",
+            "path:/x#evil",
+            "-Lfoo:bar",
+            "/no/scheme",
+            "path:/x\u0000y",
+            "path:/x\tz",
+            "",
+            "path:" + "a".repeat(2100));
+    int rejected = 0;
+    List<String> accepted = new ArrayList<>();
+    for (String name : hostileNames) {
+      MicroVM vm = microVM(NS, "hostile-" + rejected, HOST, flake.pathRef(), "app");
+      vm.setSpec(withVmName(vm.getSpec(), name));
+      if (rejectedByApiServer(vm)) {
+        rejected++;
+      } else {
+        accepted.add(name);
+      }
+    }
+    for (String ref : rejectedFlakes) {
+      MicroVM vm = microVM(NS, "hostile-" + rejected, HOST, ref, "app");
+      if (rejectedByApiServer(vm)) {
+        rejected++;
+      } else {
+        accepted.add(ref);
+      }
+    }
+    assertThat(accepted).isEmpty();
+    assertThat(rejected).isGreaterThanOrEqualTo(30);
+
+    // Legal flakerefs may carry shell syntax: it reaches the host as data, never as code.
+    List<String> legalButNasty =
+        List.of(
+            "path:/tmp/$(" + touch + ")",
+            "path:/tmp/`" + touch + "`",
+            "path:/tmp/x';" + touch + ";'",
+            "git+file:///tmp/x?ref=a&" + touch);
+    int i = 0;
+    for (String ref : legalButNasty) {
+      env.apply(microVM(NS, "nasty-" + i++, HOST, ref, "app"));
+    }
+    for (int j = 0; j < legalButNasty.size(); j++) {
+      MicroVM vm = env.awaitCondition(NS, "nasty-" + j, "Stalled", "True");
+      assertThat(env.condition(vm, "Stalled").orElseThrow().getReason())
+          .isEqualTo("FlakeResolutionFailed");
+    }
+    assertThat(CANARY).doesNotExist();
+  }
+
+  private static boolean rejectedByApiServer(MicroVM vm) {
+    Throwable error = catchThrowable(() -> env.client().resource(vm).create());
+    return error instanceof KubernetesClientException e && e.getCode() == 422;
+  }
+
+  private static MicroVMSpec withVmName(MicroVMSpec s, String vmName) {
+    return new MicroVMSpec(
+        s.host(),
+        s.flake(),
+        s.target(),
+        vmName,
+        s.storePath(),
+        s.hydra(),
+        s.substituters(),
+        s.trustedPublicKeys(),
+        s.running(),
+        s.restartPolicy(),
+        s.deletionPolicy(),
+        s.interval(),
+        s.suspend());
+  }
+}
