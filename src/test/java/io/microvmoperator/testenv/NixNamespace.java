@@ -13,15 +13,20 @@ import java.util.Map;
  * A folder that stands in for a machine's {@code /nix}, {@code /var/lib/microvms} and {@code
  * /etc/nix}: commands run through {@link #wrap} see it bind-mounted over those paths, in a private
  * mount namespace of their own, so each such folder is a separate Nix store. Layout: {@code nix/},
- * {@code microvms/}, {@code etc-nix/nix.conf}, {@code cache/} (XDG_CACHE_HOME) and {@code bin/}
- * (first on PATH).
+ * {@code microvms/}, {@code etc-nix/nix.conf}, {@code home/} (bound over {@code /root}), {@code
+ * cache/} (XDG_CACHE_HOME) and {@code bin/} (first on PATH).
  */
 public final class NixNamespace {
 
-  /** Binds the three folders given as $1..$3, then runs the rest of argv. */
+  /**
+   * Binds the folders given as $1..$4, then runs the rest of argv. The fourth is root's home: a
+   * host's sessions must not run this machine's ~/.bashrc (bash sources it for commands sent over
+   * SSH, and a developer's shell set-up there can block concurrent sessions on its own locks).
+   */
   private static final String MOUNT_SCRIPT =
       "mount --bind \"$1\" /nix && mount --bind \"$2\" /var/lib/microvms"
-          + " && mount --bind \"$3\" /etc/nix && shift 3 && exec \"$@\"";
+          + " && mount --bind \"$3\" /etc/nix && mount --bind \"$4\" /root"
+          + " && shift 4 && exec \"$@\"";
 
   private static final String NIX_CONF =
       """
@@ -44,7 +49,7 @@ public final class NixNamespace {
       for (String mountPoint : List.of("/nix", "/var/lib/microvms", "/etc/nix")) {
         Files.createDirectories(Path.of(mountPoint));
       }
-      for (String sub : List.of("nix", "microvms", "etc-nix", "cache", "bin")) {
+      for (String sub : List.of("nix", "microvms", "etc-nix", "cache", "bin", "home")) {
         Files.createDirectories(dir.resolve(sub));
       }
       Files.writeString(dir.resolve("etc-nix/nix.conf"), NIX_CONF);
@@ -72,6 +77,7 @@ public final class NixNamespace {
     wrapped.add(dir.resolve("nix").toString());
     wrapped.add(dir.resolve("microvms").toString());
     wrapped.add(dir.resolve("etc-nix").toString());
+    wrapped.add(dir.resolve("home").toString());
     wrapped.addAll(argv);
     return wrapped;
   }
