@@ -141,8 +141,10 @@ public final class HostProtocol {
   /**
    * Under the VM's lock: points {@code current} at {@code runner} (keeping the previous one as
    * {@code old}; Nix writes both links atomically and registers them as GC roots), writes {@code
-   * flake}, then brings the unit to the wanted state: stopped; started; or restarted when its
-   * booted runner differs from {@code current} and {@code restartOnChange}, or when forced.
+   * flake}, removes finished builds of other runners (the build of this one stays, so that a
+   * reconcile working from an older status finds it done instead of building again), then brings
+   * the unit to the wanted state: stopped; started; or restarted when its booted runner differs
+   * from {@code current} and {@code restartOnChange}, or when forced.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -179,7 +181,7 @@ public final class HostProtocol {
             if ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
             rm -f "$d/.operator/flake.tmp"
             for job in "$d"/.operator/build-*; do
-              [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" = "$new" ] && rm -rf "$job"
+              [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" != "$new" ] && rm -rf "$job"
             done
             active=$(systemctl is-active "$unit" 2>/dev/null || true)
             booted=$(readlink "$d/booted" 2>/dev/null || true)

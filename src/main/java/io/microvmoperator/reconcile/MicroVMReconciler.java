@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -101,7 +102,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       events.warning(vm, "HostUnreachable", e.getMessage());
       next = UNREACHABLE_RETRY;
     }
-    return finish(vm, status.build(), next);
+    return finish(vm, status.build(), next, context);
   }
 
   /** Returns when to look again, or null to wait for the next event. */
@@ -374,13 +375,18 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     return !Instant.parse(lastResolveTime).plus(interval).isAfter(clock.instant());
   }
 
-  private static UpdateControl<MicroVM> finish(MicroVM vm, MicroVMStatus status, Duration next) {
-    UpdateControl<MicroVM> control;
-    if (status.equals(vm.getStatus())) {
-      control = UpdateControl.noUpdate();
-    } else {
-      control = UpdateControl.patchStatus(statusOnly(vm, status));
+  /**
+   * Writes the status only when it changed, and so that the next reconcile reads it back even when
+   * the informer has not seen the write yet (a probe this reconcile triggered can start the next
+   * one at once; building on a stale status would forget what was just deployed).
+   */
+  private static UpdateControl<MicroVM> finish(
+      MicroVM vm, MicroVMStatus status, Duration next, Context<MicroVM> context) {
+    if (!status.equals(vm.getStatus())) {
+      PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(
+          vm, statusOnly(vm, status), context);
     }
+    UpdateControl<MicroVM> control = UpdateControl.noUpdate();
     return next == null ? control : control.rescheduleAfter(next);
   }
 
