@@ -97,6 +97,29 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
   /** Registers a test host as a MicroVMHost with its key Secret, pinning the given host key. */
   public MicroVMHost registerHost(
       String name, TestHost host, String pinnedKey, List<String> allowedNamespaces) {
+    return registerHost(client, name, host, pinnedKey, allowedNamespaces);
+  }
+
+  /** Registers a test host as a MicroVMHost, as a platform team would, pinning its own key. */
+  public static MicroVMHost registerHost(
+      KubernetesClient client, String name, TestHost host, List<String> allowedNamespaces) {
+    return registerHost(client, name, host, host.hostKeyLine(), allowedNamespaces);
+  }
+
+  private static MicroVMHost registerHost(
+      KubernetesClient client,
+      String name,
+      TestHost host,
+      String pinnedKey,
+      List<String> allowedNamespaces) {
+    client
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(OPERATOR_NAMESPACE)
+                .endMetadata()
+                .build())
+        .serverSideApply();
     client
         .resource(
             new SecretBuilder()
