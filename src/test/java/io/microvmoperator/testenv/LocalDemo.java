@@ -30,7 +30,19 @@ public final class LocalDemo {
     Path workDir = Path.of(System.getProperty("user.home"), ".cache/microvm-operator/demo");
     Files.createDirectories(workDir);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
+    CountDownLatch closed = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // Ctrl-C: let main close the control plane, the operator and the host first.
+                  stopped.countDown();
+                  try {
+                    closed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }));
     try (KubeControlPlane k8s = KubeControlPlane.start();
         TestHosts hosts = TestHosts.start(1);
         KubernetesClient client = k8s.client()) {
@@ -69,6 +81,8 @@ public final class LocalDemo {
         System.out.println("Press Ctrl-C to stop everything.");
         stopped.await();
       }
+    } finally {
+      closed.countDown();
     }
   }
 
