@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts the operator against the current kubeconfig (or the in-cluster config), with {@code
- * /healthz} and {@code /readyz}, and runs until stopped.
+ * /healthz}, {@code /readyz} and Prometheus' {@code /metrics}, and runs until stopped.
  */
 public final class Main {
 
@@ -46,6 +46,7 @@ public final class Main {
   static HttpServer healthServer(int port, MicroVMOperator operator) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
     server.createContext("/healthz", exchange -> respond(exchange, 200, "ok"));
+    server.createContext("/metrics", exchange -> respond(exchange, 200, operator.scrapeMetrics()));
     server.createContext(
         "/readyz",
         exchange ->

@@ -1,7 +1,15 @@
 package io.microvmoperator.app;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.microvmoperator.host.HostConnections;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.host.SshSettings;
@@ -11,16 +19,26 @@ import io.microvmoperator.reconcile.HostProbes;
 import io.microvmoperator.reconcile.MicroVMHostReconciler;
 import io.microvmoperator.reconcile.MicroVMReconciler;
 import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The operator, wired: both reconcilers, the host probes and the SSH connection pool. */
 public final class MicroVMOperator implements AutoCloseable {
 
+  static final String LEASE_NAME = "microvm-operator-leader";
+  private static final Logger log = LoggerFactory.getLogger(MicroVMOperator.class);
+  private static volatile boolean stopping;
+
   private final Operator operator;
   private final HostConnections connections;
+  private final PrometheusMeterRegistry meters;
 
-  private MicroVMOperator(Operator operator, HostConnections connections) {
+  private MicroVMOperator(
+      Operator operator, HostConnections connections, PrometheusMeterRegistry meters) {
     this.operator = operator;
     this.connections = connections;
+    this.meters = meters;
   }
 
   /** Registers the reconcilers and starts them; returns once the informers' caches are synced. */
@@ -32,12 +50,53 @@ public final class MicroVMOperator implements AutoCloseable {
     HostProbes probes = new HostProbes(access);
     EventRecorder events = new EventRecorder(client, clock, config.namespace());
 
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(meters);
+    new JvmThreadMetrics().bindTo(meters);
+    new ProcessorMetrics().bindTo(meters);
+
     Operator operator =
-        new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  .withCloseClientOnStop(false)
+                  .withConcurrentReconciliationThreads(config.reconcileThreads())
+                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(meters));
+              if (config.leaderElection()) {
+                o.withLeaderElectionConfiguration(leaderElection(config.namespace()));
+              }
+            });
     operator.register(new MicroVMReconciler(probes, access, events, clock));
     operator.register(new MicroVMHostReconciler(probes, connections, clock));
     operator.start();
-    return new MicroVMOperator(operator, connections);
+    return new MicroVMOperator(operator, connections, meters);
+  }
+
+  /**
+   * Leader election through a Lease. Losing the lease while running ends the process (its pod is
+   * restarted and waits to lead again); losing it because the operator is stopping does not, as
+   * JOSDK's default System.exit would deadlock with the shutdown already under way.
+   */
+  private static LeaderElectionConfiguration leaderElection(String namespace) {
+    LeaderCallbacks callbacks =
+        new LeaderCallbacks(
+            () -> log.info("leading: this replica reconciles"),
+            () -> {
+              if (!stopping) {
+                log.error("lost the leader lease; exiting so that another replica takes over");
+                new Thread(() -> System.exit(1), "exit-on-lost-lease").start();
+              }
+            },
+            leader -> log.info("leader is {}", leader));
+    return new LeaderElectionConfiguration(
+        LEASE_NAME,
+        namespace,
+        Duration.ofSeconds(15),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(2),
+        null,
+        callbacks,
+        false);
   }
 
   public boolean isReady() {
@@ -45,8 +104,14 @@ public final class MicroVMOperator implements AutoCloseable {
         && operator.getRuntimeInfo().allEventSourcesAreHealthy();
   }
 
+  /** The metrics in Prometheus' text format. */
+  public String scrapeMetrics() {
+    return meters.scrape();
+  }
+
   @Override
   public void close() {
+    stopping = true;
     operator.stop();
     connections.close();
   }

@@ -11,10 +11,20 @@ import java.util.Optional;
  *
  * @param namespace where the operator runs and reads SSH key Secrets ({@code OPERATOR_NAMESPACE},
  *     else the in-cluster service account's namespace, else {@code microvm-operator})
- * @param healthPort port of {@code /healthz} and {@code /readyz} ({@code HEALTH_PORT}, 8080; 0
- *     picks a free one, -1 disables)
+ * @param healthPort port of {@code /healthz}, {@code /readyz} and {@code /metrics} ({@code
+ *     HEALTH_PORT}, 8080; 0 picks a free one, -1 disables)
+ * @param leaderElection whether replicas elect a leader through a Lease in {@code namespace}
+ *     ({@code LEADER_ELECTION}, false); only the leader reconciles
+ * @param reconcileThreads how many reconciles run at once across all hosts ({@code
+ *     RECONCILE_THREADS}, 16)
  */
-public record OperatorConfig(String namespace, int healthPort) {
+public record OperatorConfig(
+    String namespace, int healthPort, boolean leaderElection, int reconcileThreads) {
+
+  /** The settings for running in a test or demo: no HTTP endpoints, no leader election. */
+  public static OperatorConfig embedded(String namespace) {
+    return new OperatorConfig(namespace, -1, false, 16);
+  }
 
   private static final Path SERVICE_ACCOUNT_NAMESPACE =
       Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
@@ -25,7 +35,9 @@ public record OperatorConfig(String namespace, int healthPort) {
             .or(OperatorConfig::serviceAccountNamespace)
             .orElse("microvm-operator");
     int healthPort = Integer.parseInt(env.getOrDefault("HEALTH_PORT", "8080"));
-    return new OperatorConfig(namespace, healthPort);
+    boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("LEADER_ELECTION", "false"));
+    int threads = Integer.parseInt(env.getOrDefault("RECONCILE_THREADS", "16"));
+    return new OperatorConfig(namespace, healthPort, leaderElection, threads);
   }
 
   private static Optional<String> serviceAccountNamespace() {

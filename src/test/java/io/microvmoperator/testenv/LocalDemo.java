@@ -62,7 +62,7 @@ public final class LocalDemo {
           .serverSideApply();
       try (MicroVMOperator operator =
           MicroVMOperator.start(
-              client, new OperatorConfig(OperatorHarness.OPERATOR_NAMESPACE, -1))) {
+              client, OperatorConfig.embedded(OperatorHarness.OPERATOR_NAMESPACE))) {
         applyExamples(client);
         String kubectl = k8s.kubectl().toString();
         waitUntilReady(client, kubectl, kubeconfig);

@@ -66,7 +66,7 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
   }
 
   public void startOperator() {
-    operator = MicroVMOperator.start(client, new OperatorConfig(OPERATOR_NAMESPACE, -1));
+    operator = MicroVMOperator.start(client, OperatorConfig.embedded(OPERATOR_NAMESPACE));
   }
 
   public void stopOperator() {
