@@ -25,8 +25,8 @@ public final class ApiPatterns {
   /** A Unix user name. */
   public static final String UNIX_USER = "^[a-z_][a-z0-9_-]{0,31}$";
 
-  /** An absolute path of plain characters, without {@code ..} components. */
-  public static final String ABSOLUTE_PATH = "^(/[A-Za-z0-9._+-]+)+$";
+  /** An absolute path of plain characters; no component starts with a dot (so no {@code ..}). */
+  public static final String ABSOLUTE_PATH = "^(/[A-Za-z0-9_+-][A-Za-z0-9._+-]*)+$";
 
   /** A store path of the runner: {@code /nix/store/HASH-NAME}, nothing below it. */
   public static final String STORE_PATH =

@@ -50,6 +50,9 @@ public final class HostConnections implements AutoCloseable {
       }
       Instant now = clock.instant();
       if (entry.keyHash == keyHash && entry.retryAt != null && now.isBefore(entry.retryAt)) {
+        if (entry.lastFailure instanceof HostKeyRejectedException rejected) {
+          throw rejected;
+        }
         throw new HostUnreachableException(
             "cannot reach "
                 + target
@@ -100,6 +103,7 @@ public final class HostConnections implements AutoCloseable {
         entry.backoff == null ? FIRST_BACKOFF : min(entry.backoff.multipliedBy(2), MAX_BACKOFF);
     entry.retryAt = now.plus(entry.backoff);
     entry.lastError = describe(e);
+    entry.lastFailure = e;
   }
 
   static String describe(Throwable e) {
@@ -123,5 +127,6 @@ public final class HostConnections implements AutoCloseable {
     private Duration backoff;
     private Instant retryAt;
     private String lastError = "";
+    private IOException lastFailure;
   }
 }

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -199,12 +200,12 @@ public final class HostProtocol {
       throw new NixCommandException(
           "deploying " + runner + " to " + vm.value() + " failed", tail(result.stderr(), 20));
     }
-    String out = result.stdout();
+    List<String> done = result.stdout().lines().map(String::strip).toList();
     return new ConvergeResult(
-        out.contains("swapped"),
-        out.contains("started"),
-        out.contains("restarted"),
-        out.contains("stopped"));
+        done.contains("swapped"),
+        done.contains("started"),
+        done.contains("restarted"),
+        done.contains("stopped"));
   }
 
   /** Stops the VM's unit, if it runs. */
@@ -226,6 +227,9 @@ public final class HostProtocol {
         vars(values)
             + """
             set -e
+            if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then
+              echo declared-by-host; exit 0
+            fi
             if [ "$(systemctl is-active "$unit" 2>/dev/null)" = active ]; then systemctl stop "$unit"; fi
             rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n"
             rm -rf "$d"

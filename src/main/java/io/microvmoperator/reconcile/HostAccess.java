@@ -9,6 +9,7 @@ import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.host.SshTarget;
 import io.microvmoperator.nix.AbsolutePath;
+import io.microvmoperator.nix.InvalidValueException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -71,8 +72,12 @@ public final class HostAccess {
             Optional.ofNullable(spec.user()).orElse("root"),
             keys);
     SshConnection connection = connections.get(host.getMetadata().getName(), target, privateKey);
-    AbsolutePath stateDir =
-        new AbsolutePath(Optional.ofNullable(spec.stateDir()).orElse("/var/lib/microvms"));
+    AbsolutePath stateDir;
+    try {
+      stateDir = new AbsolutePath(Optional.ofNullable(spec.stateDir()).orElse("/var/lib/microvms"));
+    } catch (InvalidValueException e) {
+      throw new HostConfigException("InvalidSpec", "spec.stateDir: " + e.getMessage());
+    }
     return new Session(new HostProtocol(connection, stateDir), connection.hostKeyFingerprint());
   }
 

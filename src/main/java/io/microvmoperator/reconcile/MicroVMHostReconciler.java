@@ -80,8 +80,12 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
               prior.lastProbeTime());
     } else {
       boolean keyProblem = result.problemReason().equals("HostKeyMismatch");
+      boolean unreachable = result.problemReason().equals("HostUnreachable");
       conditions.set(
-          REACHABLE, keyProblem ? TRUE : FALSE, result.problemReason(), result.problemMessage());
+          REACHABLE,
+          keyProblem ? TRUE : unreachable ? FALSE : UNKNOWN,
+          result.problemReason(),
+          result.problemMessage());
       conditions.set(
           HOST_KEY_VERIFIED,
           keyProblem ? FALSE : UNKNOWN,

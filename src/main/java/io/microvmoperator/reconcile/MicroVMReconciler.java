@@ -85,6 +85,11 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
                             .collect(Collectors.toSet()))
                 .<MicroVM>withPrimaryToSecondaryMapper(
                     vm -> Set.of(new ResourceID(vm.getSpec().host())))
+                .withOnUpdateFilter(
+                    (updated, old) ->
+                        !Objects.equals(
+                            updated.getMetadata().getGeneration(),
+                            old.getMetadata().getGeneration()))
                 .build(),
             context);
     return List.of(probes, hosts);
@@ -140,8 +145,17 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       return null;
     }
 
-    // Observe
-    ProbeResult probe = probes.latest(hostName).orElseGet(() -> probes.probe(host));
+    // Observe: the host's last probe, or a fresh one when there is none or the user asked
+    String reconcileRequest = Annotations.reconcileRequest(vm);
+    boolean newReconcileRequest =
+        reconcileRequest != null && !reconcileRequest.equals(prior.lastHandledReconcileAt());
+    if (newReconcileRequest) {
+      status.handledReconcileRequest(reconcileRequest);
+    }
+    ProbeResult probe =
+        newReconcileRequest
+            ? probes.probe(host)
+            : probes.latest(hostName).orElseGet(() -> probes.probe(host));
     if (!probe.reachable()) {
       if (probe.isTerminal()) {
         return stall(vm, status, new Problem(probe.problemReason(), probe.problemMessage()));
@@ -162,9 +176,6 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     HostProtocol protocol = access.open(host).protocol();
     long generation = Optional.ofNullable(vm.getMetadata().getGeneration()).orElse(0L);
     boolean specChanged = !Objects.equals(prior.observedGeneration(), generation);
-    String reconcileRequest = Annotations.reconcileRequest(vm);
-    boolean newReconcileRequest =
-        reconcileRequest != null && !reconcileRequest.equals(prior.lastHandledReconcileAt());
     Duration interval = Durations.parse(spec.interval(), Duration.ofMinutes(5));
 
     FlakeRef locked;
@@ -178,15 +189,12 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       try {
         locked = protocol.lockFlake(valid.flake());
       } catch (NixCommandException e) {
-        status.desiredUnknown();
+        status.desiredUnknown("FlakeResolutionFailed", "the flake could not be resolved");
         return stall(vm, status, new Problem("FlakeResolutionFailed", e.getMessage()), interval);
       }
       status.resolved(locked.value(), true);
     } else {
       locked = new FlakeRef(prior.resolvedFlake());
-    }
-    if (newReconcileRequest) {
-      status.handledReconcileRequest(reconcileRequest);
     }
 
     StorePath desired;
@@ -216,13 +224,13 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
           }
           protocol.startBuild(valid.vmName(), locked, valid.target());
           events.normal(vm, "BuildStarted", "building " + installable + " on " + hostName);
-          status.desiredUnknown();
+          status.desiredUnknown("Building", "building " + installable);
           status.progressing(Phase.Building, "Building", "building " + installable);
           return BUILD_POLL;
         }
         case RUNNING -> {
           buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
-          status.desiredUnknown();
+          status.desiredUnknown("Building", "building " + installable);
           status.progressing(Phase.Building, "Building", "building " + installable);
           return BUILD_POLL;
         }
@@ -238,7 +246,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
           if (firstSeen) {
             status.deployFailed(installable);
           }
-          status.desiredUnknown();
+          status.desiredUnknown(reason, "the runner could not be built");
           String message =
               (job.isEvaluationFailure() ? "evaluating " : "building ")
                   + installable
@@ -293,13 +301,11 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     }
     status.converged(observed.get(), desired, wantRunning);
     if (wantRunning && !observed.get().active()) {
-      status.progressing(
-          Phase.Deploying,
-          "Starting",
-          "microvm@" + vmName + " is " + observed.get().activeState() + " after start");
+      status.notRunning(
+          "Starting", "microvm@" + vmName + " is " + observed.get().activeState() + " after start");
       return DEPLOY_RETRY;
     }
-    return valid.flake().isPinned() ? null : interval;
+    return interval;
   }
 
   /** What differs between the host and the spec, or empty when nothing does. */
@@ -415,6 +421,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     MicroVMSpec.DeletionPolicy policy =
         Optional.ofNullable(vm.getSpec().deletionPolicy())
             .orElse(MicroVMSpec.DeletionPolicy.Delete);
+    buildSlots.release(vm.getSpec().host(), VmNames.key(vm));
     if (policy == MicroVMSpec.DeletionPolicy.Orphan) {
       return DeleteControl.defaultDelete();
     }

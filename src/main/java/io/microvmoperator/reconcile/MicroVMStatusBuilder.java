@@ -126,10 +126,17 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
-  /** The spec's runner is not known (its build failed, or the spec changed since). */
-  MicroVMStatusBuilder desiredUnknown() {
+  /** The spec's runner is not known (being built, its build failed, or the spec changed). */
+  MicroVMStatusBuilder desiredUnknown(String reason, String message) {
     this.desiredStorePath = null;
+    conditions.set(UP_TO_DATE, FALSE, reason, message);
     return this;
+  }
+
+  /** The unit should run but does not (yet). */
+  MicroVMStatusBuilder notRunning(String reason, String message) {
+    conditions.set(RUNNING, FALSE, reason, message);
+    return progressing(Phase.Deploying, reason, message);
   }
 
   MicroVMStatusBuilder observed(Optional<VmObservation> vm) {

@@ -43,9 +43,7 @@ final class SpecValidator {
     String namespace = vm.getMetadata().getNamespace();
     List<String> allowed =
         Optional.ofNullable(host.getSpec().allowedNamespaces()).orElse(List.of());
-    boolean permitted =
-        allowed.isEmpty() ? namespace.equals(operatorNamespace) : allowed.contains(namespace);
-    if (!permitted) {
+    if (!permitted(host, namespace, operatorNamespace)) {
       return Optional.of(
           new Problem(
               "NamespaceNotAllowed",
@@ -62,6 +60,7 @@ final class SpecValidator {
         othersOnHost.stream()
             .filter(other -> VmNames.vmName(other).equals(name))
             .filter(other -> other.getMetadata().getDeletionTimestamp() == null)
+            .filter(other -> permitted(host, other.getMetadata().getNamespace(), operatorNamespace))
             .min(OLDEST_FIRST);
     if (owner.isPresent() && !VmNames.key(owner.get()).equals(VmNames.key(vm))) {
       return Optional.of(
@@ -76,6 +75,13 @@ final class SpecValidator {
                   + "; set a different spec.vmName"));
     }
     return Optional.empty();
+  }
+
+  /** Whether the host lets MicroVMs of {@code namespace} be placed on it. */
+  static boolean permitted(MicroVMHost host, String namespace, String operatorNamespace) {
+    List<String> allowed =
+        Optional.ofNullable(host.getSpec().allowedNamespaces()).orElse(List.of());
+    return allowed.isEmpty() ? namespace.equals(operatorNamespace) : allowed.contains(namespace);
   }
 
   static Optional<Problem> checkObservation(Optional<VmObservation> observed, String hostName) {

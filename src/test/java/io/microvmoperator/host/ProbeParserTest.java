@@ -1,0 +1,46 @@
+package io.microvmoperator.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+
+class ProbeParserTest {
+
+  private static final String RUNNER = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-microvm-web";
+
+  @Test
+  void readsEveryVmLineAndSkipsWhatNoMicroVMCouldBe() {
+    String flake = Base64.getEncoder().encodeToString("git+https://x/y?ref=main".getBytes());
+    String output =
+        "nix\tnix (Nix) 2.8.0\n"
+            + "vm\tweb\t"
+            + RUNNER
+            + "\t"
+            + RUNNER
+            + "\t0\t"
+            + flake
+            + "\tActiveState=active SubState=running MainPID=42 \n"
+            + "vm\tlegacy\t\t\t1\t\tActiveState=inactive SubState=dead MainPID=0 \n"
+            + "vm\tbad name;\t\t\t0\t\t\n"
+            + "garbage line\n";
+
+    HostProbe probe = ProbeParser.parse(output, "SHA256:x");
+
+    assertThat(probe.nixVersion()).isEqualTo("2.8.0");
+    assertThat(probe.vms()).containsOnlyKeys("web", "legacy");
+    VmObservation web = probe.vm("web").orElseThrow();
+    assertThat(web.current()).isEqualTo(RUNNER);
+    assertThat(web.flake()).isEqualTo("git+https://x/y?ref=main");
+    assertThat(web.active()).isTrue();
+    assertThat(web.mainPid()).isEqualTo(42);
+    assertThat(probe.vm("legacy").orElseThrow().declaredByHost()).isTrue();
+    assertThat(probe.vm("legacy").orElseThrow().active()).isFalse();
+  }
+
+  @Test
+  void equalProbesAreEqualSoNothingTriggers() {
+    String output = "nix\tnix (Nix) 2.8.0\nvm\tweb\t\t\t0\t\tActiveState=inactive\n";
+    assertThat(ProbeParser.parse(output, "f")).isEqualTo(ProbeParser.parse(output, "f"));
+  }
+}
