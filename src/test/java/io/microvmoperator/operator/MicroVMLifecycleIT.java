@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
-import io.microvmoperator.testenv.SystemctlCall;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
 import java.time.Duration;
@@ -57,7 +57,7 @@ class MicroVMLifecycleIT {
     assertThat(host.readlink("/var/lib/microvms/web/current")).contains(status.currentStorePath());
     assertThat(host.readlink("/var/lib/microvms/web/booted")).contains(status.currentStorePath());
     assertThat(host.realPath("/var/lib/microvms/web/flake")).hasContent(flake.pathRef());
-    assertThat(starts("web")).isEqualTo(1);
+    assertThat(host.starts("web")).isEqualTo(1);
     assertThat(status.history()).hasSize(1);
     assertThat(env.condition(vm, "UpToDate").orElseThrow().getStatus()).isEqualTo("True");
     assertThat(env.condition(vm, "Reconciling")).isEmpty();
@@ -76,7 +76,7 @@ class MicroVMLifecycleIT {
         Duration.ofSeconds(60),
         vm -> "reapply-1".equals(vm.getStatus().lastHandledReconcileAt()));
 
-    assertThat(starts("web")).isZero();
+    assertThat(host.starts("web")).isZero();
     assertThat(host.auditLog()).noneMatch(cmd -> cmd.contains("nix build"));
   }
 
@@ -99,7 +99,7 @@ class MicroVMLifecycleIT {
                         .map(c -> c.getStatus().equals("True"))
                         .orElse(false));
 
-    assertThat(starts("web")).isEqualTo(1);
+    assertThat(host.starts("web")).isEqualTo(1);
     assertThat(host.auditLog().stream().filter(cmd -> cmd.contains("nix build")).count())
         .isEqualTo(1);
     assertThat(host.readlink("/var/lib/microvms/web/booted"))
@@ -124,28 +124,14 @@ class MicroVMLifecycleIT {
         .contains("deliberate evaluation error for the test");
     assertThat(env.condition(vm, "Ready").orElseThrow().getStatus()).isEqualTo("False");
     assertThat(host.readlink("/var/lib/microvms/web/current")).contains(before);
-    assertThat(starts("web")).isZero();
+    assertThat(host.starts("web")).isZero();
   }
 
   @Test
   @Order(5)
   void aVMStoppedOnPurposeIsReady() {
     MicroVM stopped = microVM(NS, "web", HOST, flake.pathRef(), "web");
-    stopped.setSpec(
-        new io.microvmoperator.api.MicroVMSpec(
-            HOST,
-            flake.pathRef(),
-            "web",
-            null,
-            null,
-            null,
-            null,
-            null,
-            false,
-            null,
-            null,
-            "1h",
-            null));
+    stopped.setSpec(MicroVMSpecBuilder.from(stopped.getSpec()).running(false).build());
     env.apply(stopped);
 
     MicroVM vm =
@@ -172,13 +158,5 @@ class MicroVMLifecycleIT {
         .until(() -> env.get(NS, "web") == null);
 
     assertThat(host.realPath("/var/lib/microvms/web")).doesNotExist();
-  }
-
-  private static long starts(String vm) {
-    return host.systemctlLog().stream()
-        .filter(call -> call.unit().equals("microvm@" + vm))
-        .map(SystemctlCall::verb)
-        .filter(verb -> verb.equals("start") || verb.equals("restart"))
-        .count();
   }
 }

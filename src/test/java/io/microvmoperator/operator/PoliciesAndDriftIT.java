@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.microvmoperator.api.MicroVM;
-import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMSpec.DeletionPolicy;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
@@ -55,13 +55,13 @@ class PoliciesAndDriftIT {
     assertThat(pending.getStatus().currentStorePath()).endsWith("-microvm-manual-v2");
     assertThat(pending.getStatus().bootedStorePath()).endsWith("-microvm-manual-v1");
     assertThat(env.condition(pending, "Ready").orElseThrow().getStatus()).isEqualTo("True");
-    assertThat(starts("manual")).isEqualTo(1);
+    assertThat(host.starts("manual")).isEqualTo(1);
 
     env.annotate(NS, "manual", "microvm-operator.io/restart-requested-at", "now");
     MicroVM restarted = env.awaitCondition(NS, "manual", "RestartRequired", "False");
     assertThat(restarted.getStatus().bootedStorePath()).endsWith("-microvm-manual-v2");
     assertThat(restarted.getStatus().lastHandledRestartAt()).isEqualTo("now");
-    assertThat(starts("manual")).isEqualTo(2);
+    assertThat(host.starts("manual")).isEqualTo(2);
   }
 
   @Test
@@ -101,22 +101,7 @@ class PoliciesAndDriftIT {
     MicroVM ready = env.awaitCondition(NS, "suspended", "Ready", "True");
 
     MicroVM suspended = microVM(NS, "suspended", HOST, flake.pathRef(), "suspended");
-    MicroVMSpec s = suspended.getSpec();
-    suspended.setSpec(
-        new MicroVMSpec(
-            s.host(),
-            s.flake(),
-            s.target(),
-            s.vmName(),
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            s.interval(),
-            true));
+    suspended.setSpec(MicroVMSpecBuilder.from(suspended.getSpec()).suspend(true).build());
     env.apply(suspended);
     env.awaitMicroVM(
         NS, "suspended", Duration.ofSeconds(30), vm -> vm.getStatus().phase() == Phase.Suspended);
@@ -131,7 +116,7 @@ class PoliciesAndDriftIT {
         .noneMatch(cmd -> cmd.contains("nix build") || cmd.contains("nix flake"));
     assertThat(host.readlink("/var/lib/microvms/suspended/current"))
         .contains(ready.getStatus().currentStorePath());
-    assertThat(starts("suspended")).isZero();
+    assertThat(host.starts("suspended")).isZero();
   }
 
   @Test
@@ -171,34 +156,17 @@ class PoliciesAndDriftIT {
     assertThat(vm.getStatus().currentStorePath()).endsWith("-microvm-slow-s1");
     assertThat(host.auditLog().stream().filter(cmd -> cmd.contains("nix build")).count())
         .isEqualTo(1);
-    assertThat(starts("slow")).isEqualTo(1);
+    assertThat(host.starts("slow")).isEqualTo(1);
   }
 
   private static MicroVM withPolicies(
       MicroVM vm, RestartPolicy restart, DeletionPolicy deletion, boolean running) {
-    MicroVMSpec s = vm.getSpec();
     vm.setSpec(
-        new MicroVMSpec(
-            s.host(),
-            s.flake(),
-            s.target(),
-            s.vmName(),
-            null,
-            null,
-            null,
-            null,
-            running,
-            restart,
-            deletion,
-            s.interval(),
-            null));
+        MicroVMSpecBuilder.from(vm.getSpec())
+            .restartPolicy(restart)
+            .deletionPolicy(deletion)
+            .running(running)
+            .build());
     return vm;
-  }
-
-  private static long starts(String vm) {
-    return host.systemctlLog().stream()
-        .filter(c -> c.unit().equals("microvm@" + vm))
-        .filter(c -> c.verb().equals("start") || c.verb().equals("restart"))
-        .count();
   }
 }

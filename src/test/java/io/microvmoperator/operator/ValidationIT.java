@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
@@ -152,20 +153,7 @@ class ValidationIT {
     return error instanceof KubernetesClientException e && e.getCode() == 422;
   }
 
-  private static MicroVMSpec withVmName(MicroVMSpec s, String vmName) {
-    return new MicroVMSpec(
-        s.host(),
-        s.flake(),
-        s.target(),
-        vmName,
-        s.storePath(),
-        s.hydra(),
-        s.substituters(),
-        s.trustedPublicKeys(),
-        s.running(),
-        s.restartPolicy(),
-        s.deletionPolicy(),
-        s.interval(),
-        s.suspend());
+  private static MicroVMSpec withVmName(MicroVMSpec spec, String vmName) {
+    return MicroVMSpecBuilder.from(spec).vmName(vmName).build();
   }
 }

@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMHostSpec;
-import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.app.MicroVMOperator;
 import io.microvmoperator.app.OperatorConfig;
 import java.time.Duration;
@@ -157,9 +156,7 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
       String namespace, String name, String host, String flake, String target) {
     MicroVM vm = new MicroVM();
     vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
-    vm.setSpec(
-        new MicroVMSpec(
-            host, flake, target, null, null, null, null, null, null, null, null, "1h", null));
+    vm.setSpec(MicroVMSpecBuilder.flake(host, flake, target).interval("1h").build());
     return vm;
   }
 

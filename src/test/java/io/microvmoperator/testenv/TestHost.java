@@ -267,6 +267,14 @@ public final class TestHost implements AutoCloseable {
     return readLines(dir.resolve("log/systemctl.log")).stream().map(SystemctlCall::parse).toList();
   }
 
+  /** How often microvm@VM was started or restarted (the stand-in's log since the last reset). */
+  public long starts(String vmName) {
+    return systemctlLog().stream()
+        .filter(call -> call.unit().equals("microvm@" + vmName))
+        .filter(call -> call.verb().equals("start") || call.verb().equals("restart"))
+        .count();
+  }
+
   public void resetLogs() {
     write(dir.resolve("log/audit.log"), "");
     write(dir.resolve("log/systemctl.log"), "");
