@@ -2,9 +2,12 @@ package io.microvmoperator.operator;
 
 import static io.microvmoperator.testenv.OperatorHarness.microVM;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.TestFlake;
@@ -41,7 +44,8 @@ class MicroVMLifecycleIT {
     flake =
         TestFlake.create(env.hosts().root().resolve("flake"))
             .runner("web", "v1")
-            .evalError("broken", "deliberate evaluation error for the test");
+            .evalError("broken", "deliberate evaluation error for the test")
+            .buildFailure("failing", "deliberate build failure for the test");
   }
 
   @Test
@@ -49,6 +53,10 @@ class MicroVMLifecycleIT {
   void aNewMicroVMBecomesReadyWithOneStart() {
     env.apply(microVM(NS, "web", HOST, flake.pathRef(), "web"));
 
+    ExecResult wait =
+        env.kubectl("wait", "--for=condition=Ready", "microvm/web", "-n", NS, "--timeout=90s");
+    assertThat(wait.exitCode()).as(wait.stderr()).isZero();
+    assertThat(wait.stdout()).contains("condition met");
     MicroVM vm = env.awaitCondition(NS, "web", "Ready", "True");
 
     MicroVMStatus status = vm.getStatus();
@@ -61,6 +69,29 @@ class MicroVMLifecycleIT {
     assertThat(status.history()).hasSize(1);
     assertThat(env.condition(vm, "UpToDate").orElseThrow().getStatus()).isEqualTo("True");
     assertThat(env.condition(vm, "Reconciling")).isEmpty();
+
+    MicroVMHost registered =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> env.client().resources(MicroVMHost.class).withName(HOST).get(),
+                h ->
+                    h.getStatus() != null
+                        && h.getStatus().microvms() != null
+                        && h.getStatus().microvms().stream()
+                            .anyMatch(
+                                v -> "web".equals(v.name()) && Boolean.TRUE.equals(v.active())));
+    assertThat(registered.getStatus().microvms())
+        .singleElement()
+        .satisfies(
+            hosted -> {
+              assertThat(hosted.name()).isEqualTo("web");
+              assertThat(hosted.managedBy()).isEqualTo(NS + "/web");
+              assertThat(hosted.active()).isTrue();
+              assertThat(hosted.current()).isEqualTo(status.currentStorePath());
+            });
+    assertThat(registered.getStatus().nixVersion()).isEqualTo("2.8.0");
+    assertThat(registered.getStatus().hostKeyFingerprint()).startsWith("SHA256:");
   }
 
   @Test
@@ -129,6 +160,31 @@ class MicroVMLifecycleIT {
 
   @Test
   @Order(5)
+  void aBuildFailureStallsWithNixsErrorAndLeavesTheRunningVMAlone() {
+    String before = host.readlink("/var/lib/microvms/web/booted").orElseThrow();
+    host.resetLogs();
+    env.apply(microVM(NS, "web", HOST, flake.pathRef(), "failing"));
+
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "web",
+            Duration.ofSeconds(90),
+            v ->
+                env.condition(v, "Stalled")
+                    .map(c -> c.getReason().equals("BuildFailed"))
+                    .orElse(false));
+
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains("deliberate build failure for the test");
+    assertThat(env.condition(vm, "UpToDate").orElseThrow().getStatus()).isEqualTo("False");
+    assertThat(host.readlink("/var/lib/microvms/web/booted")).contains(before);
+    assertThat(host.readlink("/var/lib/microvms/web/current")).contains(before);
+    assertThat(host.starts("web")).isZero();
+  }
+
+  @Test
+  @Order(6)
   void aVMStoppedOnPurposeIsReady() {
     MicroVM stopped = microVM(NS, "web", HOST, flake.pathRef(), "web");
     stopped.setSpec(MicroVMSpecBuilder.from(stopped.getSpec()).running(false).build());
@@ -149,13 +205,11 @@ class MicroVMLifecycleIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void deletingRemovesTheVMFromItsHost() {
     env.client().resources(MicroVM.class).inNamespace(NS).withName("web").delete();
 
-    org.awaitility.Awaitility.await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> env.get(NS, "web") == null);
+    await().atMost(Duration.ofSeconds(60)).until(() -> env.get(NS, "web") == null);
 
     assertThat(host.realPath("/var/lib/microvms/web")).doesNotExist();
   }
