@@ -4,8 +4,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Everything one probe read from a host: its Nix version and every VM folder in its state dir. */
-public record HostProbe(
-    String nixVersion, String hostKeyFingerprint, Map<String, VmObservation> vms) {
+public record HostProbe(String nixVersion, PresentedKey hostKey, Map<String, VmObservation> vms) {
 
   public HostProbe {
     vms = Map.copyOf(vms);

@@ -42,7 +42,7 @@ public final class HostProtocol {
   }
 
   /** Reads every VM on the host in one command: links, flake file and unit state. */
-  public HostProbe probe(String hostKeyFingerprint) throws IOException {
+  public HostProbe probe(PresentedKey hostKey) throws IOException {
     String script =
         vars(Map.of("d", stateDir.value()))
             + """
@@ -63,7 +63,7 @@ public final class HostProtocol {
     if (!result.succeeded()) {
       throw new IOException("probe failed (exit " + result.exitStatus() + "): " + result.stderr());
     }
-    return ProbeParser.parse(result.stdout(), hostKeyFingerprint);
+    return ProbeParser.parse(result.stdout(), hostKey);
   }
 
   /**

@@ -17,21 +17,25 @@ import net.schmizz.sshj.transport.verification.HostKeyVerifier;
 final class PinnedHostKeys implements HostKeyVerifier {
 
   private final List<String> pinned;
-  private volatile String presentedFingerprint = "none";
+  private final boolean trustOnFirstUse;
+  private volatile PresentedKey presented = new PresentedKey("", "none");
 
-  PinnedHostKeys(List<String> pinnedKeyLines) {
+  PinnedHostKeys(List<String> pinnedKeyLines, boolean trustOnFirstUse) {
     this.pinned = pinnedKeyLines.stream().map(PinnedHostKeys::normalise).toList();
+    this.trustOnFirstUse = trustOnFirstUse && pinned.isEmpty();
   }
 
   @Override
   public boolean verify(String hostname, int port, PublicKey key) {
-    String presented = keyLine(key);
-    presentedFingerprint = fingerprint(key);
-    return pinned.contains(presented);
+    presented = new PresentedKey(keyLine(key), fingerprint(key));
+    return trustOnFirstUse || pinned.contains(presented.line());
   }
 
   @Override
   public List<String> findExistingAlgorithms(String hostname, int port) {
+    if (trustOnFirstUse) {
+      return List.of("ssh-ed25519");
+    }
     List<String> algorithms = new ArrayList<>();
     for (String line : pinned) {
       String type = line.substring(0, line.indexOf(' '));
@@ -44,8 +48,8 @@ final class PinnedHostKeys implements HostKeyVerifier {
     return algorithms;
   }
 
-  String presentedFingerprint() {
-    return presentedFingerprint;
+  PresentedKey presented() {
+    return presented;
   }
 
   /** The known_hosts key part of a public key: {@code TYPE BASE64}. */

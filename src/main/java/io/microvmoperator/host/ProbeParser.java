@@ -12,7 +12,7 @@ final class ProbeParser {
 
   private ProbeParser() {}
 
-  static HostProbe parse(String output, String hostKeyFingerprint) {
+  static HostProbe parse(String output, PresentedKey hostKey) {
     String nixVersion = "";
     Map<String, VmObservation> vms = new HashMap<>();
     for (String line : output.split("\n")) {
@@ -35,7 +35,7 @@ final class ProbeParser {
       }
       // Anything else (a folder whose name no MicroVM may claim, stray output) is not a VM of ours.
     }
-    return new HostProbe(nixVersion, hostKeyFingerprint, vms);
+    return new HostProbe(nixVersion, hostKey, vms);
   }
 
   private static Map<String, String> unitProperties(String text) {

@@ -41,15 +41,15 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
   private final SshSettings settings;
   private final SSHClient client;
   private final Semaphore channels;
-  private final String hostKeyFingerprint;
+  private final PresentedKey hostKey;
 
   private SshConnection(
-      SshTarget target, SshSettings settings, SSHClient client, String hostKeyFingerprint) {
+      SshTarget target, SshSettings settings, SSHClient client, PresentedKey hostKey) {
     this.target = target;
     this.settings = settings;
     this.client = client;
     this.channels = new Semaphore(settings.maxChannels(), true);
-    this.hostKeyFingerprint = hostKeyFingerprint;
+    this.hostKey = hostKey;
   }
 
   /**
@@ -58,10 +58,10 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
    */
   public static SshConnection open(SshTarget target, String privateKey, SshSettings settings)
       throws IOException {
-    if (target.pinnedHostKeys().isEmpty()) {
+    if (target.pinnedHostKeys().isEmpty() && !target.trustOnFirstUse()) {
       throw new IllegalArgumentException("no pinned host key for " + target);
     }
-    PinnedHostKeys verifier = new PinnedHostKeys(target.pinnedHostKeys());
+    PinnedHostKeys verifier = new PinnedHostKeys(target.pinnedHostKeys(), target.trustOnFirstUse());
     DefaultConfig config = new DefaultConfig();
     config.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
     SSHClient client = new SSHClient(config);
@@ -69,7 +69,7 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
       connect(client, target, settings, verifier);
       KeyProvider key = client.loadKeys(privateKey, null, null);
       client.authPublickey(target.user(), key);
-      return new SshConnection(target, settings, client, verifier.presentedFingerprint());
+      return new SshConnection(target, settings, client, verifier.presented());
     } catch (IOException | RuntimeException e) {
       closeQuietly(client);
       throw e;
@@ -93,7 +93,7 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
       if (e.getDisconnectReason()
           == net.schmizz.sshj.common.DisconnectReason.HOST_KEY_NOT_VERIFIABLE) {
         throw new HostKeyRejectedException(
-            target.toString(), ((PinnedHostKeys) verifier).presentedFingerprint(), e);
+            target.toString(), ((PinnedHostKeys) verifier).presented().fingerprint(), e);
       }
       throw e;
     }
@@ -101,7 +101,12 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
 
   /** The SHA256 fingerprint of the key the host presented. */
   public String hostKeyFingerprint() {
-    return hostKeyFingerprint;
+    return hostKey.fingerprint();
+  }
+
+  /** The key the host presented. */
+  public PresentedKey hostKey() {
+    return hostKey;
   }
 
   public boolean isOpen() {

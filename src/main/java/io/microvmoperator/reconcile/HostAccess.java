@@ -6,6 +6,7 @@ import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMHostSpec;
 import io.microvmoperator.host.HostConnections;
 import io.microvmoperator.host.HostProtocol;
+import io.microvmoperator.host.PresentedKey;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.host.SshTarget;
 import io.microvmoperator.nix.AbsolutePath;
@@ -37,7 +38,7 @@ public final class HostAccess {
   }
 
   /** An open protocol and the fingerprint of the host key the host presented. */
-  public record Session(HostProtocol protocol, String hostKeyFingerprint) {}
+  public record Session(HostProtocol protocol, PresentedKey hostKey) {}
 
   private final KubernetesClient client;
   private final String operatorNamespace;
@@ -57,7 +58,12 @@ public final class HostAccess {
   public Session open(MicroVMHost host) throws IOException {
     MicroVMHostSpec spec = host.getSpec();
     List<String> keys = Optional.ofNullable(spec.hostKeys()).orElse(List.of());
-    if (keys.isEmpty()) {
+    boolean trustOnFirstUse =
+        keys.isEmpty() && spec.hostKeyPolicy() == MicroVMHostSpec.HostKeyPolicy.TrustOnFirstUse;
+    if (trustOnFirstUse && host.getStatus() != null && host.getStatus().trustedHostKey() != null) {
+      keys = List.of(host.getStatus().trustedHostKey());
+    }
+    if (keys.isEmpty() && !trustOnFirstUse) {
       throw new HostConfigException(
           "NoHostKey",
           "spec.hostKeys is empty: pin the host's key (ssh-keyscan -t ed25519 "
@@ -70,7 +76,8 @@ public final class HostAccess {
             spec.address(),
             Optional.ofNullable(spec.port()).orElse(22),
             Optional.ofNullable(spec.user()).orElse("root"),
-            keys);
+            keys,
+            trustOnFirstUse);
     SshConnection connection = connections.get(host.getMetadata().getName(), target, privateKey);
     AbsolutePath stateDir;
     try {
@@ -78,7 +85,7 @@ public final class HostAccess {
     } catch (InvalidValueException e) {
       throw new HostConfigException("InvalidSpec", "spec.stateDir: " + e.getMessage());
     }
-    return new Session(new HostProtocol(connection, stateDir), connection.hostKeyFingerprint());
+    return new Session(new HostProtocol(connection, stateDir), connection.hostKey());
   }
 
   /** Drops the pooled connection after a transport failure, so the next use reconnects. */

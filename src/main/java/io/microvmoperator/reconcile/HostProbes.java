@@ -56,7 +56,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
     ProbeResult result;
     try {
       HostAccess.Session session = access.open(host);
-      HostProbe probe = session.protocol().probe(session.hostKeyFingerprint());
+      HostProbe probe = session.protocol().probe(session.hostKey());
       result = ProbeResult.seen(probe);
     } catch (HostAccess.HostConfigException e) {
       result = ProbeResult.failed(e.reason(), e.getMessage());

@@ -16,6 +16,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.api.MicroVMHostSpec;
 import io.microvmoperator.api.MicroVMHostStatus;
 import io.microvmoperator.api.MicroVMHostStatus.HostedVM;
 import io.microvmoperator.host.HostConnections;
@@ -67,14 +68,14 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
           HOST_KEY_VERIFIED,
           TRUE,
           "PinnedKeyPresented",
-          "the host presented " + result.probe().hostKeyFingerprint());
+          "the host presented " + result.probe().hostKey().fingerprint());
       conditions.set(READY, TRUE, "Reachable", "the host is reachable and verified");
       status =
           new MicroVMHostStatus(
               conditions.list(),
               generation,
-              result.probe().hostKeyFingerprint(),
-              prior.trustedHostKey(),
+              result.probe().hostKey().fingerprint(),
+              trustedHostKey(host, prior, result),
               result.probe().nixVersion(),
               hostedVMs(host, result),
               prior.lastProbeTime());
@@ -95,6 +96,22 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
       status = withConditions(prior, conditions, generation);
     }
     return finish(host, prior, status, interval);
+  }
+
+  /**
+   * With TrustOnFirstUse and no pinned keys: the key seen on first contact, kept from then on (the
+   * operator pins it for every later connection).
+   */
+  private static String trustedHostKey(
+      MicroVMHost host, MicroVMHostStatus prior, ProbeResult result) {
+    if (prior.trustedHostKey() != null) {
+      return prior.trustedHostKey();
+    }
+    boolean unpinned = host.getSpec().hostKeys() == null || host.getSpec().hostKeys().isEmpty();
+    return unpinned
+            && host.getSpec().hostKeyPolicy() == MicroVMHostSpec.HostKeyPolicy.TrustOnFirstUse
+        ? result.probe().hostKey().line()
+        : null;
   }
 
   private List<HostedVM> hostedVMs(MicroVMHost host, ProbeResult result) {

@@ -25,7 +25,7 @@ class ProbeParserTest {
             + "vm\tbad name;\t\t\t0\t\t\n"
             + "garbage line\n";
 
-    HostProbe probe = ProbeParser.parse(output, "SHA256:x");
+    HostProbe probe = ProbeParser.parse(output, new PresentedKey("ssh-ed25519 AAAA", "SHA256:x"));
 
     assertThat(probe.nixVersion()).isEqualTo("2.8.0");
     assertThat(probe.vms()).containsOnlyKeys("web", "legacy");
@@ -41,6 +41,7 @@ class ProbeParserTest {
   @Test
   void equalProbesAreEqualSoNothingTriggers() {
     String output = "nix\tnix (Nix) 2.8.0\nvm\tweb\t\t\t0\t\tActiveState=inactive\n";
-    assertThat(ProbeParser.parse(output, "f")).isEqualTo(ProbeParser.parse(output, "f"));
+    assertThat(ProbeParser.parse(output, new PresentedKey("k", "f")))
+        .isEqualTo(ProbeParser.parse(output, new PresentedKey("k", "f")));
   }
 }

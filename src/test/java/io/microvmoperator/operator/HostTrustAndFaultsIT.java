@@ -4,7 +4,12 @@ import static io.microvmoperator.testenv.OperatorHarness.microVM;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.api.MicroVMHostStatus;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
@@ -19,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Hosts that present the wrong key, go down and come back, or are down during a deletion. */
 class HostTrustAndFaultsIT {
 
-  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(3);
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(4);
 
   private static final String NS = "faults";
   private static TestFlake flake;
@@ -43,6 +48,51 @@ class HostTrustAndFaultsIT {
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("not one of the pinned keys");
     assertThat(host.auditLog()).isEmpty();
+  }
+
+  @Test
+  void trustOnFirstUseRecordsTheFirstKeyAndPinsItFromThenOn() {
+    TestHost host = env.host(3);
+    env.registerHostTrustingFirstUse("faults-tofu", host, List.of(NS));
+
+    MicroVMHost trusted = awaitHost("faults-tofu", h -> h.getStatus().trustedHostKey() != null);
+    assertThat(trusted.getStatus().trustedHostKey()).isEqualTo(host.hostKeyLine());
+    env.apply(microVM(NS, "tofu", "faults-tofu", flake.pathRef(), "svc"));
+    env.awaitCondition(NS, "tofu", "Ready", "True");
+
+    // The host now presents a key other than the one trusted first: nothing runs on it.
+    MicroVMHost forged = new MicroVMHost();
+    forged.setMetadata(new ObjectMetaBuilder().withName("faults-tofu").build());
+    forged.setStatus(
+        new MicroVMHostStatus(null, null, null, env.host(1).hostKeyLine(), null, null, null));
+    env.client()
+        .resource(forged)
+        .subresource("status")
+        .patch(
+            new PatchContext.Builder()
+                .withPatchType(PatchType.SERVER_SIDE_APPLY)
+                .withFieldManager("a-key-change")
+                .withForce(true)
+                .build());
+    MicroVMHost mismatch =
+        awaitHost(
+            "faults-tofu",
+            h ->
+                h.getStatus().conditions().stream()
+                    .anyMatch(
+                        c ->
+                            c.getType().equals("Ready")
+                                && c.getReason().equals("HostKeyMismatch")));
+    assertThat(mismatch.getStatus().trustedHostKey()).isEqualTo(env.host(1).hostKeyLine());
+  }
+
+  private static MicroVMHost awaitHost(
+      String name, java.util.function.Predicate<MicroVMHost> check) {
+    return await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> env.client().resources(MicroVMHost.class).withName(name).get(),
+            h -> h != null && h.getStatus() != null && check.test(h));
   }
 
   @Test

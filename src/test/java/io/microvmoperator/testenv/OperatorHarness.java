@@ -114,6 +114,12 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
     return registerHost(client, name, host, pinnedKey, allowedNamespaces);
   }
 
+  /** Registers a test host with no pinned key: the operator trusts the key it sees first. */
+  public MicroVMHost registerHostTrustingFirstUse(
+      String name, TestHost host, List<String> allowedNamespaces) {
+    return registerHost(client, name, host, null, allowedNamespaces);
+  }
+
   /** Registers a test host as a MicroVMHost, as a platform team would, pinning its own key. */
   public static MicroVMHost registerHost(
       KubernetesClient client, String name, TestHost host, List<String> allowedNamespaces) {
@@ -152,8 +158,8 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
             host.port(),
             "root",
             new MicroVMHostSpec.SecretKeyRef(name + "-ssh", "id_ed25519"),
-            List.of(pinnedKey),
-            null,
+            pinnedKey == null ? null : List.of(pinnedKey),
+            pinnedKey == null ? MicroVMHostSpec.HostKeyPolicy.TrustOnFirstUse : null,
             null,
             null,
             "5s",
