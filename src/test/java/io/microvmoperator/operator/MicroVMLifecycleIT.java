@@ -138,6 +138,12 @@ class MicroVMLifecycleIT {
     assertThat(host.readlink("/var/lib/microvms/web/old"))
         .hasValueSatisfying(old -> assertThat(old).endsWith("-microvm-web-v1"));
     assertThat(vm.getStatus().history()).hasSize(2);
+    String roots = host.shell("nix-store --gc --print-roots").stdout();
+    assertThat(roots)
+        .as("current and old stay GC roots")
+        .contains("/var/lib/microvms/web/current -> " + vm.getStatus().currentStorePath())
+        .contains(
+            "/var/lib/microvms/web/old -> " + host.readlink("/var/lib/microvms/web/old").get());
   }
 
   @Test

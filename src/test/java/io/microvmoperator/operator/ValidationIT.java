@@ -52,6 +52,39 @@ class ValidationIT {
   }
 
   @Test
+  void anUnknownHostStallsAndAppearsWhenItIsRegistered() {
+    env.apply(microVM(NS, "early", "validation-later", flake.pathRef(), "app"));
+    MicroVM vm = env.awaitCondition(NS, "early", "Stalled", "True");
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason()).isEqualTo("HostNotFound");
+
+    env.registerHost("validation-later", host, List.of(NS));
+    env.awaitCondition(NS, "early", "Ready", "True");
+  }
+
+  @Test
+  void aVMDeclaredInTheHostsOwnConfigIsLeftAlone() {
+    assertThat(
+            host.shell(
+                    "mkdir -p /var/lib/microvms/hostvm && ln -s /nix/store/"
+                        + "0123456789abcdfghijklmnpqrsvwxyz-nixos /var/lib/microvms/hostvm/toplevel")
+                .exitCode())
+        .isZero();
+    MicroVM claim = microVM(NS, "claim", HOST, flake.pathRef(), "app");
+    claim.setSpec(withVmName(claim.getSpec(), "hostvm"));
+    env.apply(claim);
+
+    MicroVM vm = env.awaitCondition(NS, "claim", "Stalled", "True");
+
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason()).isEqualTo("DeclaredByHost");
+    assertThat(host.readlink("/var/lib/microvms/hostvm/current")).isEmpty();
+    env.client().resource(vm).delete();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> env.get(NS, "claim") == null);
+    assertThat(host.readlink("/var/lib/microvms/hostvm/toplevel")).isPresent();
+  }
+
+  @Test
   void aSecondClaimOnTheSameVmNameStallsAndTheFirstKeepsIt() {
     env.apply(microVM(NS, "first", HOST, flake.pathRef(), "app"));
     env.awaitCondition(NS, "first", "Ready", "True");
