@@ -169,6 +169,7 @@ public final class HostProtocol {
             mkdir -p "$d/.operator"
             exec 9> "$d/.operator/lock"
             flock -w 60 9
+            if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then echo declared-by-host; exit 0; fi
             cur=$(readlink "$d/current" 2>/dev/null || true)
             if [ "$cur" != "$new" ]; then
               nix-store --realise "$new" > /dev/null
@@ -202,6 +203,7 @@ public final class HostProtocol {
     }
     List<String> done = result.stdout().lines().map(String::strip).toList();
     return new ConvergeResult(
+        done.contains("declared-by-host"),
         done.contains("swapped"),
         done.contains("started"),
         done.contains("restarted"),

@@ -288,6 +288,9 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
         events.warning(vm, "DeployFailed", e.getMessage());
         return DEPLOY_RETRY;
       }
+      if (result.declaredByHost()) {
+        return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
+      }
       report(vm, status, result, desired, drift, specChanged || !reuse);
       ProbeResult after = probes.probe(host);
       observed = after.reachable() ? after.probe().vm(vmName) : Optional.empty();

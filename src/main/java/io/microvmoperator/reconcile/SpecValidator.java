@@ -85,18 +85,21 @@ final class SpecValidator {
   }
 
   static Optional<Problem> checkObservation(Optional<VmObservation> observed, String hostName) {
-    if (observed.isPresent() && observed.get().declaredByHost()) {
-      return Optional.of(
-          new Problem(
-              "DeclaredByHost",
-              "'"
-                  + observed.get().name()
-                  + "' on host "
-                  + hostName
-                  + " is declared in the host's own NixOS configuration (it has a 'toplevel'"
-                  + " link); the host's rebuilds manage it, so the operator leaves it alone"));
-    }
-    return Optional.empty();
+    return observed
+        .filter(VmObservation::declaredByHost)
+        .map(vm -> declaredByHost(vm.name(), hostName));
+  }
+
+  /** The VM has a 'toplevel' link: the host's own NixOS configuration manages it. */
+  static Problem declaredByHost(String vmName, String hostName) {
+    return new Problem(
+        "DeclaredByHost",
+        "'"
+            + vmName
+            + "' on host "
+            + hostName
+            + " is declared in the host's own NixOS configuration (it has a 'toplevel'"
+            + " link); the host's rebuilds manage it, so the operator leaves it alone");
   }
 
   /** The oldest claim wins a name; ties (same second) go by namespace and name. */
