@@ -138,6 +138,35 @@ class PoliciesAndDriftIT {
   }
 
   @Test
+  void buildsWaitForAFreeSlotOnTheirHost() {
+    env.limitBuilds(HOST, 1);
+    TestFlake flake = flake("slots").slowBuild("slot-a", "a", 6).slowBuild("slot-b", "b", 6);
+    env.apply(microVM(NS, "slot-a", HOST, flake.pathRef(), "slot-a"));
+    env.awaitMicroVM(
+        NS,
+        "slot-a",
+        Duration.ofSeconds(30),
+        vm -> vm.getStatus() != null && vm.getStatus().phase() == Phase.Building);
+
+    env.apply(microVM(NS, "slot-b", HOST, flake.pathRef(), "slot-b"));
+    MicroVM waiting =
+        env.awaitMicroVM(
+            NS,
+            "slot-b",
+            Duration.ofSeconds(30),
+            vm ->
+                env.condition(vm, "Reconciling")
+                    .map(c -> c.getReason().equals("WaitingForBuildSlot"))
+                    .orElse(false));
+    assertThat(env.condition(waiting, "Reconciling").orElseThrow().getMessage())
+        .contains("maxConcurrentBuilds");
+
+    env.awaitCondition(NS, "slot-a", "Ready", "True");
+    env.awaitCondition(NS, "slot-b", "Ready", "True");
+    env.limitBuilds(HOST, 2);
+  }
+
+  @Test
   void anOperatorStoppedDuringASlowBuildBuildsOnceAndRestartsOnce() {
     TestFlake flake = flake("slow").slowBuild("slow", "s1", 8);
     host.resetLogs();

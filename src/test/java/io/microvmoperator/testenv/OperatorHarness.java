@@ -114,6 +114,31 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
     return registerHost(client, name, host, pinnedKey, allowedNamespaces);
   }
 
+  /** Sets the host's maxConcurrentBuilds. */
+  public void limitBuilds(String hostName, int max) {
+    client
+        .resources(MicroVMHost.class)
+        .withName(hostName)
+        .edit(
+            h -> {
+              MicroVMHostSpec s = h.getSpec();
+              h.setSpec(
+                  new MicroVMHostSpec(
+                      s.address(),
+                      s.port(),
+                      s.user(),
+                      s.sshKeySecretRef(),
+                      s.hostKeys(),
+                      s.hostKeyPolicy(),
+                      s.stateDir(),
+                      max,
+                      s.probeInterval(),
+                      s.allowedNamespaces(),
+                      s.suspend()));
+              return h;
+            });
+  }
+
   /** Registers a test host with no pinned key: the operator trusts the key it sees first. */
   public MicroVMHost registerHostTrustingFirstUse(
       String name, TestHost host, List<String> allowedNamespaces) {
