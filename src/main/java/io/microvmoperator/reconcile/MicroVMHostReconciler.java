@@ -58,7 +58,7 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
     if (Boolean.TRUE.equals(host.getSpec().suspend())) {
       conditions.set(
           READY, FALSE, "Suspended", "spec.suspend is true: not probed, not deployed to");
-      return finish(host, prior, withConditions(prior, conditions, generation), null);
+      return finish(host, withConditions(prior, conditions, generation), null);
     }
     ProbeResult result = probes.probe(host);
     MicroVMHostStatus status;
@@ -95,7 +95,7 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
       conditions.set(READY, FALSE, result.problemReason(), result.problemMessage());
       status = withConditions(prior, conditions, generation);
     }
-    return finish(host, prior, status, interval);
+    return finish(host, status, interval);
   }
 
   /**
@@ -147,7 +147,7 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
   }
 
   private UpdateControl<MicroVMHost> finish(
-      MicroVMHost host, MicroVMHostStatus prior, MicroVMHostStatus status, Duration next) {
+      MicroVMHost host, MicroVMHostStatus status, Duration next) {
     UpdateControl<MicroVMHost> control;
     if (Objects.equals(status, host.getStatus())) {
       control = UpdateControl.noUpdate();
