@@ -22,18 +22,15 @@ import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Phase;
-import io.microvmoperator.host.BuildJob;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.VmObservation;
-import io.microvmoperator.nix.FlakeRef;
 import io.microvmoperator.nix.InvalidValueException;
 import io.microvmoperator.nix.StorePath;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -54,7 +51,6 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
 
   private static final Logger log = LoggerFactory.getLogger(MicroVMReconciler.class);
 
-  static final Duration BUILD_POLL = Duration.ofSeconds(2);
   static final Duration UNREACHABLE_RETRY = Duration.ofSeconds(10);
   static final Duration DEPLOY_RETRY = Duration.ofSeconds(30);
 
@@ -62,7 +58,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
   private final HostAccess access;
   private final EventRecorder events;
   private final Clock clock;
-  private final BuildSlots buildSlots = new BuildSlots();
+  private final DesiredRunner runners;
 
   public MicroVMReconciler(
       HostProbes probes, HostAccess access, EventRecorder events, Clock clock) {
@@ -70,6 +66,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     this.access = access;
     this.events = events;
     this.clock = clock;
+    this.runners = new DesiredRunner(events, clock);
   }
 
   @Override
@@ -172,96 +169,23 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     }
     status.observed(observed);
 
-    // Desired runner: resolve the flake, build only when its locked reference moved
+    // Desired runner
     HostProtocol protocol = access.open(host).protocol();
     long generation = Optional.ofNullable(vm.getMetadata().getGeneration()).orElse(0L);
     boolean specChanged = !Objects.equals(prior.observedGeneration(), generation);
     Duration interval = Durations.parse(spec.interval(), Duration.ofMinutes(5));
 
-    FlakeRef locked;
-    if (valid.flake().isPinned()) {
-      locked = valid.flake();
-      status.resolved(locked.value(), !locked.value().equals(prior.resolvedFlake()));
-    } else if (prior.resolvedFlake() == null
-        || specChanged
-        || newReconcileRequest
-        || resolveDue(prior.lastResolveTime(), interval)) {
-      try {
-        locked = protocol.lockFlake(valid.flake());
-      } catch (NixCommandException e) {
-        status.desiredUnknown("FlakeResolutionFailed", "the flake could not be resolved");
-        return stall(vm, status, new Problem("FlakeResolutionFailed", e.getMessage()), interval);
-      }
-      status.resolved(locked.value(), true);
-    } else {
-      locked = new FlakeRef(prior.resolvedFlake());
+    DesiredRunner.Outcome outcome =
+        runners.resolve(
+            vm, host, valid, protocol, status, specChanged, newReconcileRequest, interval);
+    if (outcome instanceof DesiredRunner.Pending pending) {
+      return pending.next();
     }
-
-    StorePath desired;
-    boolean reuse =
-        !specChanged
-            && locked.value().equals(prior.resolvedFlake())
-            && prior.desiredStorePath() != null;
-    if (reuse) {
-      desired = new StorePath(prior.desiredStorePath());
-    } else {
-      String installable = locked.runnerInstallable(valid.target());
-      String slotKey = VmNames.key(vm);
-      BuildJob job = protocol.buildJob(valid.vmName(), locked, valid.target());
-      if (job.state() == BuildJob.State.FAILED && newReconcileRequest) {
-        protocol.discardBuild(valid.vmName(), locked, valid.target());
-        job = new BuildJob(BuildJob.State.MISSING, null, "");
-      }
-      switch (job.state()) {
-        case MISSING -> {
-          int max = Optional.ofNullable(host.getSpec().maxConcurrentBuilds()).orElse(2);
-          if (!buildSlots.tryAcquire(hostName, slotKey, max)) {
-            status.progressing(
-                Phase.Pending,
-                "WaitingForBuildSlot",
-                hostName + " already runs " + max + " builds (maxConcurrentBuilds)");
-            return BUILD_POLL.multipliedBy(3);
-          }
-          protocol.startBuild(valid.vmName(), locked, valid.target());
-          events.normal(vm, "BuildStarted", "building " + installable + " on " + hostName);
-          status.desiredUnknown("Building", "building " + installable);
-          status.progressing(Phase.Building, "Building", "building " + installable);
-          return BUILD_POLL;
-        }
-        case RUNNING -> {
-          buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
-          status.desiredUnknown("Building", "building " + installable);
-          status.progressing(Phase.Building, "Building", "building " + installable);
-          return BUILD_POLL;
-        }
-        case FAILED -> {
-          buildSlots.release(hostName, slotKey);
-          String reason = job.isEvaluationFailure() ? "EvaluationFailed" : "BuildFailed";
-          boolean firstSeen =
-              !prior.conditionsOrEmpty().stream()
-                  .anyMatch(
-                      c ->
-                          c.getType().equals(ConditionTypes.STALLED)
-                              && reason.equals(c.getReason()));
-          if (firstSeen) {
-            status.deployFailed(installable);
-          }
-          status.desiredUnknown(reason, "the runner could not be built");
-          String message =
-              (job.isEvaluationFailure() ? "evaluating " : "building ")
-                  + installable
-                  + " failed; the VM keeps running its current runner:\n"
-                  + job.logTail();
-          return stall(vm, status, new Problem(reason, message), interval);
-        }
-        case SUCCEEDED -> {
-          buildSlots.release(hostName, slotKey);
-          desired = new StorePath(job.outPath());
-          events.normal(vm, "BuildSucceeded", "built " + desired);
-        }
-        default -> throw new IllegalStateException("unknown build state " + job.state());
-      }
+    if (outcome instanceof DesiredRunner.Failed failed) {
+      return stall(vm, status, failed.problem(), failed.retry());
     }
+    DesiredRunner.Known known = (DesiredRunner.Known) outcome;
+    StorePath desired = known.runner();
     status.desired(desired);
 
     // Act: only when the host differs from the spec
@@ -291,7 +215,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       if (result.declaredByHost()) {
         return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
       }
-      report(vm, status, result, desired, drift, specChanged || !reuse);
+      report(vm, status, result, desired, drift, specChanged || !known.reused());
       ProbeResult after = probes.probe(host);
       observed = after.reachable() ? after.probe().vm(vmName) : Optional.empty();
     }
@@ -300,7 +224,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     }
     if (observed.isEmpty()) {
       status.progressing(Phase.Deploying, "Deploying", "waiting for " + vmName + " to appear");
-      return BUILD_POLL;
+      return DesiredRunner.BUILD_POLL;
     }
     status.converged(observed.get(), desired, wantRunning);
     if (wantRunning && !observed.get().active()) {
@@ -377,13 +301,6 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     return retryAfter;
   }
 
-  private boolean resolveDue(String lastResolveTime, Duration interval) {
-    if (lastResolveTime == null) {
-      return true;
-    }
-    return !Instant.parse(lastResolveTime).plus(interval).isAfter(clock.instant());
-  }
-
   /**
    * Writes the status only when it changed, and so that the next reconcile reads it back even when
    * the informer has not seen the write yet (a probe this reconcile triggered can start the next
@@ -424,7 +341,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     MicroVMSpec.DeletionPolicy policy =
         Optional.ofNullable(vm.getSpec().deletionPolicy())
             .orElse(MicroVMSpec.DeletionPolicy.Delete);
-    buildSlots.release(vm.getSpec().host(), VmNames.key(vm));
+    runners.forget(vm);
     if (policy == MicroVMSpec.DeletionPolicy.Orphan) {
       return DeleteControl.defaultDelete();
     }
