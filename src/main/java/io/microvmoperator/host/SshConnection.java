@@ -83,6 +83,8 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     client.setSocketFactory(new NoDelaySocketFactory());
     client.setConnectTimeout((int) settings.connectTimeout().toMillis());
     client.setTimeout((int) settings.readTimeout().toMillis());
+    // Bounds how long opening or closing a channel waits for the server (sshj: 30 s).
+    client.getConnection().setTimeoutMs((int) settings.connectTimeout().toMillis());
     client
         .getConnection()
         .getKeepAlive()
