@@ -1,0 +1,84 @@
+package io.microvmoperator.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Reconnect back-off, with a connector that fails and a clock the test moves. */
+class HostConnectionsTest {
+
+  private static final SshTarget TARGET = new SshTarget("127.0.0.1", 1, "root", List.of("k"));
+
+  private Instant now = Instant.parse("2026-11-25T10:00:00Z");
+  private int attempts;
+  private IOException failure = new IOException("connection refused");
+
+  private final HostConnections connections =
+      new HostConnections(
+          (target, key, settings) -> {
+            attempts++;
+            throw failure;
+          },
+          SshSettings.defaults(),
+          new Clock() {
+            @Override
+            public Instant instant() {
+              return now;
+            }
+
+            @Override
+            public java.time.ZoneId getZone() {
+              return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+              return this;
+            }
+          });
+
+  @Test
+  void waitsLongerAfterEachFailureBeforeTryingAgain() {
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"))
+        .isInstanceOf(HostUnreachableException.class)
+        .hasMessageContaining("connection refused");
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"))
+        .hasMessageContaining("next attempt in");
+    assertThat(attempts).isEqualTo(1);
+
+    now = now.plus(Duration.ofSeconds(1));
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
+    assertThat(attempts).isEqualTo(2);
+
+    now = now.plus(Duration.ofSeconds(1));
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
+    assertThat(attempts).as("the second back-off is two seconds").isEqualTo(2);
+    now = now.plus(Duration.ofSeconds(1));
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
+    assertThat(attempts).isEqualTo(3);
+  }
+
+  @Test
+  void aChangedTargetOrKeyIsTriedAtOnce() {
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
+    assertThatThrownBy(() -> connections.get("h", TARGET, "rotated key"));
+    assertThat(attempts).isEqualTo(2);
+  }
+
+  @Test
+  void aRejectedHostKeyStaysARejectedHostKeyDuringTheBackOff() {
+    failure = new HostKeyRejectedException("root@h:22", "SHA256:other", null);
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"))
+        .isInstanceOf(HostKeyRejectedException.class);
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"))
+        .isInstanceOf(HostKeyRejectedException.class);
+    assertThat(attempts).isEqualTo(1);
+  }
+}
