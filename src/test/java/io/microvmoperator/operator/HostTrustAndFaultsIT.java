@@ -51,6 +51,42 @@ class HostTrustAndFaultsIT {
   }
 
   @Test
+  void aMissingKeySecretIsNamedAndNothingRuns() {
+    TestHost host = env.host(2);
+    env.registerHost("faults-no-secret", host, List.of(NS));
+    env.client()
+        .secrets()
+        .inNamespace(OperatorHarness.OPERATOR_NAMESPACE)
+        .withName("faults-no-secret-ssh")
+        .delete();
+
+    env.apply(microVM(NS, "no-secret", "faults-no-secret", flake.pathRef(), "svc"));
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "no-secret",
+            Duration.ofSeconds(60),
+            v ->
+                env.condition(v, "Stalled")
+                    .map(c -> c.getReason().equals("SecretNotFound"))
+                    .orElse(false));
+
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains(OperatorHarness.OPERATOR_NAMESPACE + "/faults-no-secret-ssh");
+    assertThat(host.readlink("/var/lib/microvms/no-secret/current")).isEmpty();
+    MicroVMHost registered =
+        awaitHost(
+            "faults-no-secret",
+            h ->
+                h.getStatus().conditions().stream()
+                    .anyMatch(
+                        c ->
+                            c.getType().equals("Ready") && c.getReason().equals("SecretNotFound")));
+    assertThat(registered.getStatus().conditions())
+        .anyMatch(c -> c.getType().equals("Reachable") && c.getStatus().equals("Unknown"));
+  }
+
+  @Test
   void trustOnFirstUseRecordsTheFirstKeyAndPinsItFromThenOn() {
     TestHost host = env.host(3);
     env.registerHostTrustingFirstUse("faults-tofu", host, List.of(NS));
