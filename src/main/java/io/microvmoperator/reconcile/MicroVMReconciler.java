@@ -1,8 +1,6 @@
 package io.microvmoperator.reconcile;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -308,12 +306,16 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
    */
   private static UpdateControl<MicroVM> finish(
       MicroVM vm, MicroVMStatus status, Duration next, Context<MicroVM> context) {
+    writeStatus(context, vm, status);
+    UpdateControl<MicroVM> control = UpdateControl.noUpdate();
+    return next == null ? control : control.rescheduleAfter(next);
+  }
+
+  private static void writeStatus(Context<MicroVM> context, MicroVM vm, MicroVMStatus status) {
     if (!status.equals(vm.getStatus())) {
       PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(
           vm, statusOnly(vm, status), context);
     }
-    UpdateControl<MicroVM> control = UpdateControl.noUpdate();
-    return next == null ? control : control.rescheduleAfter(next);
   }
 
   private static MicroVM statusOnly(MicroVM vm, MicroVMStatus status) {
@@ -389,24 +391,5 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       writeStatus(context, vm, status.build());
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(UNREACHABLE_RETRY);
     }
-  }
-
-  private static void writeStatus(Context<MicroVM> context, MicroVM vm, MicroVMStatus status) {
-    if (status.equals(vm.getStatus())) {
-      return;
-    }
-    context
-        .getClient()
-        .resources(MicroVM.class)
-        .inNamespace(vm.getMetadata().getNamespace())
-        .withName(vm.getMetadata().getName())
-        .subresource("status")
-        .patch(
-            new PatchContext.Builder()
-                .withPatchType(PatchType.SERVER_SIDE_APPLY)
-                .withFieldManager("microvm")
-                .withForce(true)
-                .build(),
-            statusOnly(vm, status));
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -14,6 +13,7 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.testenv.KubeControlPlane;
+import io.microvmoperator.testenv.OperatorHarness;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,9 +31,7 @@ class ControlPlaneIT {
   @BeforeAll
   static void createNamespace() {
     client = k8s.client();
-    client
-        .resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
-        .serverSideApply();
+    OperatorHarness.ensureNamespace(client, NS);
   }
 
   @AfterAll

@@ -3,7 +3,6 @@ package io.microvmoperator.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.testenv.KubeControlPlane;
@@ -43,14 +42,7 @@ class PackagedOperatorIT {
   @BeforeAll
   static void startTheJar() throws Exception {
     client = k8s.client();
-    client
-        .resource(
-            new NamespaceBuilder()
-                .withNewMetadata()
-                .withName(OperatorHarness.OPERATOR_NAMESPACE)
-                .endMetadata()
-                .build())
-        .serverSideApply();
+    OperatorHarness.ensureNamespace(client, OperatorHarness.OPERATOR_NAMESPACE);
     Path kubeconfig = hosts.root().resolve("kubeconfig");
     Files.writeString(kubeconfig, k8s.kubeconfigYaml());
     try (ServerSocket socket = new ServerSocket(0)) {
@@ -111,9 +103,7 @@ class PackagedOperatorIT {
                 l -> l != null && l.getSpec().getHolderIdentity() != null);
     assertThat(lease.getSpec().getHolderIdentity()).isNotBlank();
 
-    client
-        .resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
-        .serverSideApply();
+    OperatorHarness.ensureNamespace(client, NS);
     OperatorHarness.registerHost(client, "packaged-host", hosts.get(0), List.of(NS));
     TestFlake flake = TestFlake.create(hosts.root().resolve("flake")).runner("app", "v1");
     client

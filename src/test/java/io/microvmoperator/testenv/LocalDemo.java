@@ -52,14 +52,7 @@ public final class LocalDemo {
       TestFlake.create(FLAKE).runner("web", "1.0").runner("db", "1.0");
 
       OperatorHarness.registerHost(client, "demo-host", host, List.of(NAMESPACE));
-      client
-          .resource(
-              new io.fabric8.kubernetes.api.model.NamespaceBuilder()
-                  .withNewMetadata()
-                  .withName(NAMESPACE)
-                  .endMetadata()
-                  .build())
-          .serverSideApply();
+      OperatorHarness.ensureNamespace(client, NAMESPACE);
       try (MicroVMOperator operator =
           MicroVMOperator.start(
               client, OperatorConfig.embedded(OperatorHarness.OPERATOR_NAMESPACE))) {

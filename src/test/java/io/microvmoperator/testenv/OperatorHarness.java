@@ -103,6 +103,11 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
   }
 
   public void ensureNamespace(String name) {
+    ensureNamespace(client, name);
+  }
+
+  /** Creates the namespace unless it exists (server-side apply). */
+  public static void ensureNamespace(KubernetesClient client, String name) {
     client
         .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
         .serverSideApply();
@@ -157,14 +162,7 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
       TestHost host,
       String pinnedKey,
       List<String> allowedNamespaces) {
-    client
-        .resource(
-            new NamespaceBuilder()
-                .withNewMetadata()
-                .withName(OPERATOR_NAMESPACE)
-                .endMetadata()
-                .build())
-        .serverSideApply();
+    ensureNamespace(client, OPERATOR_NAMESPACE);
     client
         .resource(
             new SecretBuilder()
