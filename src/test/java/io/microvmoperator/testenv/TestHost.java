@@ -267,6 +267,17 @@ public final class TestHost implements AutoCloseable {
     return readLines(dir.resolve("log/systemctl.log")).stream().map(SystemctlCall::parse).toList();
   }
 
+  /**
+   * How many SSH connections the host accepted (authenticated) since it was created: sshd logs one
+   * "Accepted publickey" line per new connection at LogLevel VERBOSE, however many commands the
+   * connection then runs.
+   */
+  public long acceptedConnections() {
+    return readLines(dir.resolve("log/sshd.log")).stream()
+        .filter(line -> line.contains("Accepted publickey"))
+        .count();
+  }
+
   /** How often microvm@VM was started or restarted (the stand-in's log since the last reset). */
   public long starts(String vmName) {
     return systemctlLog().stream()
