@@ -5,8 +5,9 @@ package io.microvmoperator.host;
  *
  * @param outPath the built runner, when it succeeded
  * @param logTail the last lines of the build log, when it failed
+ * @param startedNow the command that read this state started the build
  */
-public record BuildJob(State state, String outPath, String logTail) {
+public record BuildJob(State state, String outPath, String logTail, boolean startedNow) {
 
   public enum State {
     /** No such job on the host (never started, or cleaned up after its result was used). */

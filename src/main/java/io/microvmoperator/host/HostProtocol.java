@@ -33,6 +33,20 @@ public final class HostProtocol {
   private static final Duration SHORT = Duration.ofSeconds(60);
   private static final Duration NIX_METADATA = Duration.ofMinutes(5);
 
+  /** Prints a build job's state: its status, out.json and log tail; or running; or missing. */
+  private static final String READ_JOB =
+      """
+      if [ -e "$job/status" ]; then
+        printf 'status %s\\n' "$(cat "$job/status")"
+        tr -d '\\n' < "$job/out.json"; echo
+        tail -n 30 "$job/log"
+      elif [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then
+        echo running
+      else
+        echo missing
+      fi
+      """;
+
   private final CommandRunner host;
   private final AbsolutePath stateDir;
 
@@ -85,45 +99,49 @@ public final class HostProtocol {
   }
 
   /**
-   * Starts building {@code installable} on the host, detached from this session: the job writes its
-   * log, result link (a GC root) and exit status into {@code NAME/.operator/build-ID/}. Starting a
-   * job that already runs or finished does nothing, so a restarted operator never builds twice.
+   * Starts building {@code installable} on the host unless its job already runs or finished, then
+   * waits up to {@code maxWait} for the job to end, and reads its state. The build runs detached
+   * from this session: the job writes its log, result link (a GC root) and exit status into {@code
+   * NAME/.operator/build-ID/}, so a restarted operator never builds twice, and a build that
+   * outlasts {@code maxWait} goes on (read it again later). Waiting here rather than polling means
+   * that a build is seen to end the moment it ends, in the same round trip that started it.
    */
-  public void startBuild(VmName vm, FlakeRef flake, NixName target) throws IOException {
+  public BuildJob awaitBuild(VmName vm, FlakeRef flake, NixName target, Duration maxWait)
+      throws IOException {
     String installable = flake.runnerInstallable(target);
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("job", jobDir(vm, installable));
+    values.put("installable", installable);
+    values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
     String script =
-        vars(Map.of("job", jobDir(vm, installable), "installable", installable))
+        vars(values)
             + """
             mkdir -p "$job"
-            if [ -e "$job/status" ]; then exit 0; fi
-            if [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then exit 0; fi
-            rm -f "$job/log" "$job/out.json"
-            setsid sh -c 'echo $$ > "$1/pid"
-              nix build -L --json --out-link "$1/result" "$2" > "$1/out.json" 2> "$1/log"
-              echo $? > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
-              sh "$job" "$installable" < /dev/null > /dev/null 2>&1 &
-            """;
-    CommandResult result = host.run(script, null, SHORT);
+            alive() { [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; }
+            if [ ! -e "$job/status" ] && ! alive; then
+              rm -f "$job/log" "$job/out.json"
+              setsid sh -c 'echo $$ > "$1/pid"
+                nix build -L --json --out-link "$1/result" "$2" > "$1/out.json" 2> "$1/log"
+                echo $? > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \
+                sh "$job" "$installable" < /dev/null > /dev/null 2>&1 &
+              echo started
+              i=0; while [ ! -e "$job/pid" ] && [ "$i" -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
+            fi
+            if [ ! -e "$job/status" ] && alive; then
+              timeout "$wait" tail --pid="$(cat "$job/pid")" -s 0.02 -f /dev/null || true
+            fi
+            """
+            + READ_JOB;
+    CommandResult result = host.run(script, null, maxWait.plus(SHORT));
     if (!result.succeeded()) {
-      throw new IOException("cannot start build on host: " + result.stderr());
+      throw new IOException("cannot build on host: " + result.stderr());
     }
+    return BuildJobParser.parse(result.stdout());
   }
 
   /** Reads the state of the build of {@code installable}. */
   public BuildJob buildJob(VmName vm, FlakeRef flake, NixName target) throws IOException {
-    String script =
-        vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target))))
-            + """
-            if [ -e "$job/status" ]; then
-              printf 'status %s\\n' "$(cat "$job/status")"
-              tr -d '\\n' < "$job/out.json"; echo
-              tail -n 30 "$job/log"
-            elif [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then
-              echo running
-            else
-              echo missing
-            fi
-            """;
+    String script = vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target)))) + READ_JOB;
     CommandResult result = host.run(script, null, SHORT);
     if (!result.succeeded()) {
       throw new IOException("cannot read build state: " + result.stderr());

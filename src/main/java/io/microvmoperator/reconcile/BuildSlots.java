@@ -1,13 +1,20 @@
 package io.microvmoperator.reconcile;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Limits how many builds the operator runs on one host at once (maxConcurrentBuilds). */
+/**
+ * Limits how many builds the operator runs on one host at once (maxConcurrentBuilds), and wakes the
+ * VMs that wait for a slot as soon as one frees, so that a slot never idles until a retry.
+ */
 final class BuildSlots {
 
   private final Map<String, Set<String>> building = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Runnable>> waiting = new ConcurrentHashMap<>();
 
   /** Takes a slot on {@code host} for {@code vm}; true if it holds one now. */
   synchronized boolean tryAcquire(String host, String vm, int max) {
@@ -19,13 +26,36 @@ final class BuildSlots {
       return false;
     }
     vms.add(vm);
+    waitersOf(host).remove(vm);
     return true;
   }
 
-  synchronized void release(String host, String vm) {
-    Set<String> vms = building.get(host);
-    if (vms != null) {
-      vms.remove(vm);
+  /** Runs {@code wake} (once) when a slot on {@code host} frees. */
+  synchronized void waitFor(String host, String vm, Runnable wake) {
+    waitersOf(host).put(vm, wake);
+  }
+
+  void release(String host, String vm) {
+    List<Runnable> wake = new ArrayList<>();
+    synchronized (this) {
+      Set<String> vms = building.get(host);
+      if (vms != null && vms.remove(vm)) {
+        wake.addAll(waitersOf(host).values());
+        waitersOf(host).clear();
+      }
     }
+    wake.forEach(Runnable::run);
+  }
+
+  /** Forgets {@code vm}: its slot (waking the waiters) and its place in the queue. */
+  void forget(String host, String vm) {
+    synchronized (this) {
+      waitersOf(host).remove(vm);
+    }
+    release(host, vm);
+  }
+
+  private Map<String, Runnable> waitersOf(String host) {
+    return waiting.computeIfAbsent(host, h -> new LinkedHashMap<>());
   }
 }

@@ -1,5 +1,6 @@
 package io.microvmoperator.reconcile;
 
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
@@ -14,15 +15,27 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Decides which runner a MicroVM should run: locks its flake (a branch is re-resolved every {@code
  * interval}, a pinned revision never), and builds on the host only when the locked reference moved.
- * Builds run detached on the host; this class starts them, polls them and limits them per host.
+ * Builds run detached on the host; this class starts them, waits for them (a bounded wait on the
+ * host, in the reconcile) and limits them per host.
  */
 final class DesiredRunner {
 
   static final Duration BUILD_POLL = Duration.ofSeconds(2);
+
+  /**
+   * How long one reconcile waits on the host for a build to end. Most builds of a runner whose
+   * inputs are in the store end within it, so the VM is deployed in the same reconcile; a longer
+   * build shows as Building and is waited for again every {@link #BUILD_POLL}.
+   */
+  static final Duration BUILD_WAIT = Duration.ofSeconds(2);
+
+  /** A VM waiting for a build slot is woken when one frees; this is only the fallback. */
+  static final Duration SLOT_RETRY = Duration.ofSeconds(30);
 
   /** What the resolution came to. */
   sealed interface Outcome permits Known, Pending, Failed {}
@@ -38,11 +51,14 @@ final class DesiredRunner {
 
   private final EventRecorder events;
   private final Clock clock;
+  private final Consumer<ResourceID> wake;
   private final BuildSlots buildSlots = new BuildSlots();
 
-  DesiredRunner(EventRecorder events, Clock clock) {
+  /** {@code wake} triggers a reconcile of a MicroVM whose build slot has freed. */
+  DesiredRunner(EventRecorder events, Clock clock, Consumer<ResourceID> wake) {
     this.events = events;
     this.clock = clock;
+    this.wake = wake;
   }
 
   Outcome resolve(
@@ -96,28 +112,35 @@ final class DesiredRunner {
     String hostName = host.getMetadata().getName();
     String installable = locked.runnerInstallable(valid.target());
     String slotKey = VmNames.key(vm);
-    BuildJob job = protocol.buildJob(valid.vmName(), locked, valid.target());
-    if (job.state() == BuildJob.State.FAILED && reconcileRequested) {
-      protocol.discardBuild(valid.vmName(), locked, valid.target());
-      job = new BuildJob(BuildJob.State.MISSING, null, "");
+    int max = Optional.ofNullable(host.getSpec().maxConcurrentBuilds()).orElse(2);
+    BuildJob job;
+    if (buildSlots.tryAcquire(hostName, slotKey, max)) {
+      job = protocol.awaitBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT);
+      if (job.state() == BuildJob.State.FAILED && reconcileRequested) {
+        protocol.discardBuild(valid.vmName(), locked, valid.target());
+        job = protocol.awaitBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT);
+      }
+    } else {
+      // No slot: a build of this runner may still have run or be running (an operator restart).
+      job = protocol.buildJob(valid.vmName(), locked, valid.target());
+      if (job.state() == BuildJob.State.MISSING
+          || (job.state() == BuildJob.State.FAILED && reconcileRequested)) {
+        buildSlots.waitFor(hostName, slotKey, () -> wake.accept(ResourceID.fromResource(vm)));
+        status.progressing(
+            Phase.Pending,
+            "WaitingForBuildSlot",
+            hostName + " already runs " + max + " builds (maxConcurrentBuilds)");
+        return new Pending(SLOT_RETRY);
+      }
+      if (job.state() == BuildJob.State.RUNNING) {
+        buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
+      }
+    }
+    if (job.startedNow()) {
+      events.normal(vm, "BuildStarted", "building " + installable + " on " + hostName);
     }
     switch (job.state()) {
-      case MISSING -> {
-        int max = Optional.ofNullable(host.getSpec().maxConcurrentBuilds()).orElse(2);
-        if (!buildSlots.tryAcquire(hostName, slotKey, max)) {
-          status.progressing(
-              Phase.Pending,
-              "WaitingForBuildSlot",
-              hostName + " already runs " + max + " builds (maxConcurrentBuilds)");
-          return new Pending(BUILD_POLL.multipliedBy(3));
-        }
-        protocol.startBuild(valid.vmName(), locked, valid.target());
-        events.normal(vm, "BuildStarted", "building " + installable + " on " + hostName);
-        building(status, installable);
-        return new Pending(BUILD_POLL);
-      }
-      case RUNNING -> {
-        buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
+      case MISSING, RUNNING -> {
         building(status, installable);
         return new Pending(BUILD_POLL);
       }
@@ -152,7 +175,7 @@ final class DesiredRunner {
 
   /** Frees the build slot a deleted MicroVM may hold. */
   void forget(MicroVM vm) {
-    buildSlots.release(vm.getSpec().host(), VmNames.key(vm));
+    buildSlots.forget(vm.getSpec().host(), VmNames.key(vm));
   }
 
   private static void building(MicroVMStatusBuilder status, String installable) {

@@ -85,6 +85,13 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
     }
   }
 
+  /** Triggers a reconcile of one MicroVM (e.g. a build slot it waits for has freed). */
+  void trigger(ResourceID microVM) {
+    if (isRunning()) {
+      getEventHandler().handleEvent(new Event(microVM));
+    }
+  }
+
   /** Forgets a deleted host. */
   void forget(String host) {
     latest.remove(host);

@@ -64,7 +64,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     this.access = access;
     this.events = events;
     this.clock = clock;
-    this.runners = new DesiredRunner(events, clock);
+    this.runners = new DesiredRunner(events, clock, probes::trigger);
   }
 
   @Override
