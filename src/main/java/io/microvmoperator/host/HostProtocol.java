@@ -47,6 +47,24 @@ public final class HostProtocol {
       fi
       """;
 
+  /**
+   * Defines {@code observe FOLDER}: prints one probe line for a VM folder (links, toplevel, flake
+   * file, unit state), tab-separated, as {@link ProbeParser} reads it.
+   */
+  private static final String OBSERVE =
+      """
+      observe() {
+        v=$1; n=${v##*/}
+        cur=$(readlink "$v/current" 2>/dev/null || true)
+        boot=$(readlink "$v/booted" 2>/dev/null || true)
+        top=0; if [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; then top=1; fi
+        fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
+        st=$(systemctl show -p ActiveState,SubState,MainPID "microvm@$n.service" 2>/dev/null \\
+          | tr '\\n' ' ')
+        printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
+      }
+      """;
+
   private final CommandRunner host;
   private final AbsolutePath stateDir;
 
@@ -59,19 +77,11 @@ public final class HostProtocol {
   public HostProbe probe(PresentedKey hostKey) throws IOException {
     String script =
         vars(Map.of("d", stateDir.value()))
+            + OBSERVE
             + """
             printf 'nix\\t%s\\n' "$(nix --version 2>/dev/null | head -n 1)"
             [ -d "$d" ] || exit 0
-            for v in "$d"/*/; do
-              v=${v%/}; n=${v##*/}
-              cur=$(readlink "$v/current" 2>/dev/null || true)
-              boot=$(readlink "$v/booted" 2>/dev/null || true)
-              top=0; if [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; then top=1; fi
-              fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
-              st=$(systemctl show -p ActiveState,SubState,MainPID "microvm@$n.service" 2>/dev/null \\
-                | tr '\\n' ' ')
-              printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
-            done
+            for v in "$d"/*/; do observe "${v%/}"; done
             """;
     CommandResult result = host.run(script, null, SHORT);
     if (!result.succeeded()) {
@@ -163,7 +173,8 @@ public final class HostProtocol {
    * flake}, removes finished builds of other runners (the build of this one stays, so that a
    * reconcile working from an older status finds it done instead of building again), then brings
    * the unit to the wanted state: stopped; started; or restarted when its booted runner differs
-   * from {@code current} and {@code restartOnChange}, or when forced.
+   * from {@code current} and {@code restartOnChange}, or when forced. Ends by reading the VM folder
+   * as a probe does, so that no second command is needed to see the result.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -182,6 +193,7 @@ public final class HostProtocol {
     values.put("force", forceRestart ? "1" : "0");
     String script =
         vars(values)
+            + OBSERVE
             + """
             set -e
             mkdir -p "$d/.operator"
@@ -212,6 +224,7 @@ public final class HostProtocol {
             elif [ "$force" = 1 ] || { [ "$onchange" = 1 ] && [ "$booted" != "$new" ]; }; then
               systemctl restart "$unit"; echo restarted
             fi
+            observe "$d"
             """;
     CommandResult result =
         host.run(script, flakeFileContent.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(5));
@@ -225,7 +238,8 @@ public final class HostProtocol {
         done.contains("swapped"),
         done.contains("started"),
         done.contains("restarted"),
-        done.contains("stopped"));
+        done.contains("stopped"),
+        ProbeParser.parse(result.stdout(), null).vm(vm.value()));
   }
 
   /** Stops the VM's unit, if it runs. */

@@ -9,6 +9,7 @@ import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.host.HostKeyRejectedException;
 import io.microvmoperator.host.HostProbe;
 import io.microvmoperator.host.HostUnreachableException;
+import io.microvmoperator.host.VmObservation;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -83,6 +84,15 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
         getEventHandler().handleEvent(new Event(ResourceID.fromResource(vm)));
       }
     }
+  }
+
+  /**
+   * Records one VM as a converge just saw it, without triggering anything: the next probe then
+   * finds no change for it, and no second command is needed to look at the host after a deploy.
+   */
+  void recordVm(String host, VmObservation vm) {
+    latest.computeIfPresent(
+        host, (name, last) -> last.reachable() ? ProbeResult.seen(last.probe().withVm(vm)) : last);
   }
 
   /** Triggers a reconcile of one MicroVM (e.g. a build slot it waits for has freed). */

@@ -214,8 +214,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
         return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
       }
       report(vm, status, result, desired, drift, specChanged || !known.reused());
-      ProbeResult after = probes.probe(host);
-      observed = after.reachable() ? after.probe().vm(vmName) : Optional.empty();
+      observed = result.observed();
+      observed.ifPresent(seen -> probes.recordVm(hostName, seen));
     }
     if (newRestartRequest) {
       status.handledRestartRequest(restartRequest);
