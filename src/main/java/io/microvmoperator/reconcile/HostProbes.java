@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -29,6 +30,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
 
   private final HostAccess access;
   private final Map<String, ProbeResult> latest = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<ProbeResult>> firstProbes = new ConcurrentHashMap<>();
   private volatile IndexerResourceCache<MicroVM> microVMs;
 
   public HostProbes(HostAccess access) {
@@ -49,6 +51,33 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
 
   public Optional<ProbeResult> latest(String host) {
     return Optional.ofNullable(latest.get(host));
+  }
+
+  /**
+   * The host's last probe, or a probe now when there is none; a burst of reconciles of a host that
+   * was not probed yet (an operator start, many new MicroVMs) shares one probe.
+   */
+  public ProbeResult latestOrProbe(MicroVMHost host) {
+    String name = host.getMetadata().getName();
+    ProbeResult last = latest.get(name);
+    if (last != null) {
+      return last;
+    }
+    CompletableFuture<ProbeResult> mine = new CompletableFuture<>();
+    CompletableFuture<ProbeResult> running = firstProbes.putIfAbsent(name, mine);
+    if (running != null) {
+      return running.join();
+    }
+    try {
+      ProbeResult result = probe(host);
+      mine.complete(result);
+      return result;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      firstProbes.remove(name, mine);
+    }
   }
 
   /** Probes {@code host} now, records the result and triggers the MicroVMs it changed. */

@@ -147,10 +147,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     if (newReconcileRequest) {
       status.handledReconcileRequest(reconcileRequest);
     }
-    ProbeResult probe =
-        newReconcileRequest
-            ? probes.probe(host)
-            : probes.latest(hostName).orElseGet(() -> probes.probe(host));
+    ProbeResult probe = newReconcileRequest ? probes.probe(host) : probes.latestOrProbe(host);
     if (!probe.reachable()) {
       if (probe.isTerminal()) {
         return stall(vm, status, new Problem(probe.problemReason(), probe.problemMessage()));
