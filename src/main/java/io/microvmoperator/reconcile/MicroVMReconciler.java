@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
 @ControllerConfiguration(
     name = "microvm",
     generationAwareEventProcessing = false,
-    informer = @Informer(onUpdateFilter = MicroVMUpdateFilter.class))
+    informer =
+        @Informer(onUpdateFilter = MicroVMUpdateFilter.class, itemStore = MicroVMCacheStore.class))
 public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> {
 
   private static final Logger log = LoggerFactory.getLogger(MicroVMReconciler.class);
