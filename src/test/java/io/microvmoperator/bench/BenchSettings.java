@@ -29,7 +29,8 @@ record BenchSettings(
     boolean baseline,
     Path out) {
 
-  static final String DEFAULT_JVM_FLAGS = "-XX:+UseSerialGC -Xmx128m -Xss512k";
+  static final String DEFAULT_JVM_FLAGS =
+      "-XX:+UseSerialGC -Xmx128m -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m";
 
   static BenchSettings fromSystemProperties() {
     return new BenchSettings(
