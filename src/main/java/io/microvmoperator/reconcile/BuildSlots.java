@@ -30,9 +30,17 @@ final class BuildSlots {
     return true;
   }
 
-  /** Runs {@code wake} (once) when a slot on {@code host} frees. */
+  /**
+   * Queues {@code vm} for a slot on {@code host}: {@code wake} runs every time a slot there frees,
+   * until the VM takes one or is forgotten.
+   */
   synchronized void waitFor(String host, String vm, Runnable wake) {
     waitersOf(host).put(vm, wake);
+  }
+
+  /** Whether {@code vm} waits for a slot (it found no build of its own on the host). */
+  synchronized boolean isWaiting(String host, String vm) {
+    return waitersOf(host).containsKey(vm);
   }
 
   void release(String host, String vm) {
@@ -41,7 +49,6 @@ final class BuildSlots {
       Set<String> vms = building.get(host);
       if (vms != null && vms.remove(vm)) {
         wake.addAll(waitersOf(host).values());
-        waitersOf(host).clear();
       }
     }
     wake.forEach(Runnable::run);

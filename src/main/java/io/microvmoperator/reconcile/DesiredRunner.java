@@ -121,8 +121,12 @@ final class DesiredRunner {
         job = protocol.awaitBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT);
       }
     } else {
-      // No slot: a build of this runner may still have run or be running (an operator restart).
-      job = protocol.buildJob(valid.vmName(), locked, valid.target());
+      // No slot: a build of this runner may still have run or be running (an operator restart);
+      // a VM already queued looked before, and being woken with the others costs no command.
+      job =
+          buildSlots.isWaiting(hostName, slotKey)
+              ? new BuildJob(BuildJob.State.MISSING, null, "", false)
+              : protocol.buildJob(valid.vmName(), locked, valid.target());
       if (job.state() == BuildJob.State.MISSING
           || (job.state() == BuildJob.State.FAILED && reconcileRequested)) {
         buildSlots.waitFor(hostName, slotKey, () -> wake.accept(ResourceID.fromResource(vm)));

@@ -25,19 +25,20 @@ class BuildSlotsTest {
   }
 
   @Test
-  void aWaiterIsWokenOnceAndNotAfterItGotASlot() {
+  void aWaiterIsWokenAtEveryFreedSlotUntilItTakesOne() {
     slots.tryAcquire("h1", "a", 1);
     slots.waitFor("h1", "b", () -> woken.add("b"));
     slots.release("h1", "a");
+    assertThat(slots.isWaiting("h1", "b")).isTrue();
     slots.tryAcquire("h1", "a", 1);
     slots.release("h1", "a");
-    assertThat(woken).containsExactly("b");
+    assertThat(woken).containsExactly("b", "b");
 
-    slots.tryAcquire("h1", "a", 1);
-    slots.waitFor("h1", "b", () -> woken.add("b again"));
-    assertThat(slots.tryAcquire("h1", "b", 2)).isTrue();
+    assertThat(slots.tryAcquire("h1", "b", 1)).isTrue();
+    assertThat(slots.isWaiting("h1", "b")).isFalse();
+    slots.tryAcquire("h1", "a", 2);
     slots.release("h1", "a");
-    assertThat(woken).containsExactly("b");
+    assertThat(woken).containsExactly("b", "b");
   }
 
   @Test
