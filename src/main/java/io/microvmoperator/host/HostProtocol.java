@@ -33,6 +33,20 @@ public final class HostProtocol {
   private static final Duration SHORT = Duration.ofSeconds(60);
   private static final Duration NIX_METADATA = Duration.ofMinutes(5);
 
+  /** Defines {@code alive}: whether the build job's process lives. */
+  private static final String JOB_ALIVE =
+      """
+      alive() { [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; }
+      """;
+
+  /** Waits up to $wait seconds while the build job's process lives. */
+  private static final String WAIT_FOR_JOB =
+      """
+      if [ ! -e "$job/status" ] && alive; then
+        timeout "$wait" tail --pid="$(cat "$job/pid")" -s 0.02 -f /dev/null || true
+      fi
+      """;
+
   /** Prints a build job's state: its status, out.json and log tail; or running; or missing. */
   private static final String READ_JOB =
       """
@@ -125,9 +139,9 @@ public final class HostProtocol {
     values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
     String script =
         vars(values)
+            + JOB_ALIVE
             + """
             mkdir -p "$job"
-            alive() { [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; }
             if [ ! -e "$job/status" ] && ! alive; then
               rm -f "$job/log" "$job/out.json"
               setsid sh -c 'echo $$ > "$1/pid"
@@ -137,14 +151,29 @@ public final class HostProtocol {
               echo started
               i=0; while [ ! -e "$job/pid" ] && [ "$i" -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
             fi
-            if [ ! -e "$job/status" ] && alive; then
-              timeout "$wait" tail --pid="$(cat "$job/pid")" -s 0.02 -f /dev/null || true
-            fi
             """
+            + WAIT_FOR_JOB
             + READ_JOB;
     CommandResult result = host.run(script, null, maxWait.plus(SHORT));
     if (!result.succeeded()) {
       throw new IOException("cannot build on host: " + result.stderr());
+    }
+    return BuildJobParser.parse(result.stdout());
+  }
+
+  /**
+   * Waits up to {@code maxWait} for a build that runs already (started by an earlier {@link
+   * #awaitBuild}) to end, and reads its state; starts nothing.
+   */
+  public BuildJob waitForBuild(VmName vm, FlakeRef flake, NixName target, Duration maxWait)
+      throws IOException {
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("job", jobDir(vm, flake.runnerInstallable(target)));
+    values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
+    String script = vars(values) + JOB_ALIVE + WAIT_FOR_JOB + READ_JOB;
+    CommandResult result = host.run(script, null, maxWait.plus(SHORT));
+    if (!result.succeeded()) {
+      throw new IOException("cannot read build state: " + result.stderr());
     }
     return BuildJobParser.parse(result.stdout());
   }

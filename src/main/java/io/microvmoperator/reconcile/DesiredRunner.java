@@ -115,7 +115,15 @@ final class DesiredRunner {
     int max = Optional.ofNullable(host.getSpec().maxConcurrentBuilds()).orElse(2);
     BuildJob job;
     if (buildSlots.tryAcquire(hostName, slotKey, max)) {
-      job = protocol.awaitBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT);
+      // A build this MicroVM showed as Building is only waited for: nothing is started again.
+      boolean startedBefore = status.prior().phase() == Phase.Building;
+      job =
+          startedBefore
+              ? protocol.waitForBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT)
+              : protocol.awaitBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT);
+      if (job.state() == BuildJob.State.MISSING) {
+        job = protocol.awaitBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT);
+      }
       if (job.state() == BuildJob.State.FAILED && reconcileRequested) {
         protocol.discardBuild(valid.vmName(), locked, valid.target());
         job = protocol.awaitBuild(valid.vmName(), locked, valid.target(), BUILD_WAIT);
