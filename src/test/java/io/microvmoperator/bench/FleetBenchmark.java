@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -86,7 +87,7 @@ public final class FleetBenchmark {
     Runtime.getRuntime().addShutdownHook(stopControlPlane);
     try (k8s;
         KubernetesClient client = k8s.client();
-        TestHosts hosts = TestHosts.start(settings.hosts(), "127.0.3.11")) {
+        TestHosts hosts = startHosts("127.0.3.11")) {
       Path kubeconfig = root.resolve("kubeconfig");
       Files.writeString(kubeconfig, k8s.kubeconfigYaml());
       results.roundTripMillis = roundTripMillis(hosts.get(0));
@@ -119,18 +120,39 @@ public final class FleetBenchmark {
   }
 
   private ScriptedFleet.Run runScript(ScriptedFleet scripts, String mode, String firstAddress) {
-    try (TestHosts hosts = TestHosts.start(settings.hosts(), firstAddress)) {
+    Optional<CpuMeter> cpu = CpuMeter.create("script-" + mode);
+    try (TestHosts hosts = startHosts(firstAddress)) {
+      cpu.ifPresent(meter -> joinHosts(meter, hosts));
       List<ScriptedFleet.Placement> placements = new ArrayList<>();
       for (int i = 1; i <= settings.vms(); i++) {
         placements.add(new ScriptedFleet.Placement(hostOf(hosts, i), vmName(i)));
       }
       log("script %s: deploying %d VMs", mode, settings.vms());
-      ScriptedFleet.Run run = scripts.deploy(mode, placements, flakeRef(firstRevision));
+      ScriptedFleet.Run run = scripts.deploy(mode, placements, flakeRef(firstRevision), cpu);
       HostCounters counters = HostCounters.sum(hosts.all());
       results.scriptCounters.put(mode, counters);
-      log("script %s: %.1f s, %s", mode, run.seconds(), counters);
+      cpu.ifPresent(meter -> results.scriptCpuSeconds.put(mode, meter.seconds()));
+      log(
+          "script %s: %.1f s, %s, CPU %.1f s",
+          mode, run.seconds(), counters, results.scriptCpuSeconds.getOrDefault(mode, Double.NaN));
       return run;
+    } finally {
+      cpu.ifPresent(CpuMeter::close);
     }
+  }
+
+  /** H fresh hosts whose Nix stores are initialised, as a NixOS host's always is. */
+  TestHosts startHosts(String firstAddress) {
+    TestHosts hosts = TestHosts.start(settings.hosts(), firstAddress);
+    for (TestHost host : hosts.all()) {
+      host.exec("nix-store", "--init").orThrow("nix-store --init on " + host);
+    }
+    return hosts;
+  }
+
+  /** Counts every host's sshd, its sessions and all they start in {@code meter}. */
+  static void joinHosts(CpuMeter meter, TestHosts hosts) {
+    hosts.all().forEach(host -> host.sshdPid().ifPresent(meter::add));
   }
 
   // ---- shared helpers -------------------------------------------------------------------------

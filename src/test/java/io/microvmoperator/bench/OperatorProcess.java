@@ -96,6 +96,10 @@ final class OperatorProcess implements AutoCloseable {
     throw new IllegalStateException("the operator was not ready within " + timeout);
   }
 
+  long pid() {
+    return process.pid();
+  }
+
   /** The peak resident set size so far (VmHWM), in MiB. */
   double peakResidentMiB() {
     return statusField("VmHWM:") / 1024.0;

@@ -11,16 +11,14 @@ import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.TestHost;
 import io.microvmoperator.testenv.TestHosts;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 
 /** The operator's side of the benchmark, on one fleet, with the packaged jar as its own process. */
@@ -50,8 +48,24 @@ final class OperatorRun {
 
   void run(FleetBenchmark bench) throws Exception {
     String flake = bench.flakeRef(bench.firstRevision());
+    Optional<CpuMeter> hostsCpu = CpuMeter.create("operator-hosts");
+    Optional<CpuMeter> operatorCpu = CpuMeter.create("operator");
+    Optional<CpuMeter> apiServerCpu = CpuMeter.create("apiserver");
+    hostsCpu.ifPresent(meter -> FleetBenchmark.joinHosts(meter, hosts));
+    apiServerCpu.ifPresent(
+        meter ->
+            ProcessHandle.current()
+                .descendants()
+                .filter(
+                    p ->
+                        p.info()
+                            .command()
+                            .map(c -> c.endsWith("kube-apiserver") || c.endsWith("etcd"))
+                            .orElse(false))
+                .forEach(p -> meter.add(p.pid())));
     try (OperatorProcess operator = start("operator-fleet.log");
         ApiWatch watch = ApiWatch.start(client)) {
+      operatorCpu.ifPresent(meter -> meter.add(operator.pid()));
       operator.awaitReady(Duration.ofMinutes(2));
       for (TestHost host : hosts.all()) {
         OperatorHarness.registerHost(
@@ -61,12 +75,24 @@ final class OperatorRun {
           .atMost(Duration.ofMinutes(2))
           .until(() -> FleetBenchmark.hostsReady(client, hosts.all().size()));
 
+      double[] before = cpuSeconds(hostsCpu, operatorCpu, apiServerCpu);
       converge(watch, flake);
+      double[] after = cpuSeconds(hostsCpu, operatorCpu, apiServerCpu);
+      results.operatorCpuSeconds =
+          new double[] {after[0] - before[0], after[1] - before[1], after[2] - before[2]};
+      log(
+          "operator: CPU %.1f s on the hosts, %.1f s in the operator, %.1f s in the API server",
+          results.operatorCpuSeconds[0],
+          results.operatorCpuSeconds[1],
+          results.operatorCpuSeconds[2]);
       quietFleet(watch);
       update(watch, bench);
       results.peakMiB200 = operator.peakResidentMiB();
       log("operator: peak resident %.0f MiB with %d MicroVMs", results.peakMiB200, settings.vms());
     }
+
+    hostsCpu.ifPresent(CpuMeter::close);
+    operatorCpu.ifPresent(CpuMeter::close);
 
     String host1 = hosts.get(0).name();
     log("creating suspended MicroVMs up to %d", settings.syncVms());
@@ -103,6 +129,15 @@ final class OperatorRun {
     }
   }
 
+  @SafeVarargs
+  private static double[] cpuSeconds(Optional<CpuMeter>... meters) {
+    double[] seconds = new double[meters.length];
+    for (int i = 0; i < meters.length; i++) {
+      seconds[i] = meters[i].map(CpuMeter::seconds).orElse(Double.NaN);
+    }
+    return seconds;
+  }
+
   private OperatorProcess start(String logName) {
     return OperatorProcess.start(
         kubeconfig,
@@ -124,6 +159,7 @@ final class OperatorRun {
     log("operator: applying %d MicroVMs", vms.size());
     long start = System.nanoTime();
     FleetBenchmark.applyAll(client, vms, 4);
+    log("operator: applied in %.2f s", ScriptedFleet.secondsSince(start));
     List<Long> ready = watch.awaitReady(vms.size(), Duration.ofMinutes(20));
     results.operatorReadyAt = ready.stream().map(t -> (t - start) / 1e9).toList();
     results.operatorSeconds = results.operatorReadyAt.get(results.operatorReadyAt.size() - 1);
@@ -168,10 +204,12 @@ final class OperatorRun {
     MicroVM changed =
         FleetBenchmark.microVM(
             NAMESPACE, name, host.name(), bench.flakeRef(bench.secondRevision()), false);
+    Instant appliedAt = Instant.now();
     long start = System.nanoTime();
     client.resource(changed).serverSideApply();
     long readyAt = ApiWatch.await(updated, Duration.ofMinutes(2));
     results.updateSeconds = (readyAt - start) / 1e9;
+    Instant readySeenAt = appliedAt.plusNanos(readyAt - start);
     OperatorProcess.sleep(500);
     HostCounters after = HostCounters.of(host);
     results.update = after.minus(before);
@@ -181,40 +219,16 @@ final class OperatorRun {
             .filter(c -> !HostCounters.isProbe(c))
             .count();
     results.updateCommandsWithProbes = commands.size() - commandsBefore.size();
-    results.updateBuildSeconds = buildSeconds(host, name);
+    results.updateTimeline = UpdateTimeline.read(host, name, appliedAt, readySeenAt);
+    results.updateBuildSeconds = results.updateTimeline.build().toMillis() / 1000.0;
     log(
-        "update: Ready after %.3f s, host build %.3f s, %d commands (%d with drift checks), %s",
+        "update: Ready after %.3f s, host build %.3f s, %d commands (%d with drift checks), %s; %s",
         results.updateSeconds,
         results.updateBuildSeconds,
         results.updateCommands,
         results.updateCommandsWithProbes,
-        results.update);
-  }
-
-  /** How long the host's own nix build of the VM's current runner took (its job's file times). */
-  private static double buildSeconds(TestHost host, String vm) throws IOException {
-    String current = host.readlink("/var/lib/microvms/" + vm + "/current").orElseThrow();
-    Path jobs = host.realPath("/var/lib/microvms/" + vm + "/.operator");
-    try (Stream<Path> dirs = Files.list(jobs)) {
-      Optional<Path> job =
-          dirs.filter(d -> d.getFileName().toString().startsWith("build-"))
-              .filter(d -> current.equals(readlink(d.resolve("result"))))
-              .findFirst();
-      if (job.isEmpty()) {
-        return Double.NaN;
-      }
-      FileTime started = Files.getLastModifiedTime(job.get().resolve("pid"));
-      FileTime ended = Files.getLastModifiedTime(job.get().resolve("status"));
-      return (ended.toMillis() - started.toMillis()) / 1000.0;
-    }
-  }
-
-  private static String readlink(Path link) {
-    try {
-      return Files.readSymbolicLink(link).toString();
-    } catch (IOException e) {
-      return null;
-    }
+        results.update,
+        results.updateTimeline);
   }
 
   private boolean allParkedReconciled() {

@@ -12,6 +12,8 @@ final class Results {
   ScriptedFleet.Run oneByOne;
   ScriptedFleet.Run perHost;
   final Map<String, HostCounters> scriptCounters = new LinkedHashMap<>();
+  final Map<String, Double> scriptCpuSeconds = new LinkedHashMap<>();
+  double[] operatorCpuSeconds = {Double.NaN, Double.NaN, Double.NaN};
   double roundTripMillis;
 
   List<Double> operatorReadyAt = List.of();
@@ -26,6 +28,7 @@ final class Results {
   long updateCommands;
   long updateCommandsWithProbes;
   HostCounters update;
+  UpdateTimeline updateTimeline;
 
   double peakMiB200;
   double syncSeconds;
@@ -61,6 +64,23 @@ final class Results {
             : met(
                 oneByOne.seconds() / operatorSeconds >= 5
                     && perHost.seconds() / operatorSeconds >= 1.5));
+    double operatorCpu = operatorCpuSeconds[0] + operatorCpuSeconds[1] + operatorCpuSeconds[2];
+    row(
+        "  CPU seconds per VM (hosts + deployer, or hosts + operator + API server)",
+        cpuPerVm(scriptCpuSeconds.get("one-by-one"), n),
+        cpuPerVm(scriptCpuSeconds.get("per-host"), n),
+        String.format(
+            Locale.ROOT,
+            "%.3f (%.3f + %.3f + %.3f)",
+            operatorCpu / n,
+            operatorCpuSeconds[0] / n,
+            operatorCpuSeconds[1] / n,
+            operatorCpuSeconds[2] / n),
+        scriptCpuSeconds.containsKey("per-host")
+            ? f1(scriptCpuSeconds.get("per-host") / operatorCpu) + "x (per host)"
+            : "",
+        "",
+        "");
     row(
         "  SSH connections opened",
         one == null ? "-" : String.valueOf(one.connections()),
@@ -135,8 +155,18 @@ final class Results {
         "");
     row(
         "update of one VM: SSH commands (besides drift checks)",
-        "3 connections per VM",
-        "",
+        one == null
+            ? "-"
+            : perVm(one.commands(), n)
+                + " per VM, over "
+                + perVm(one.connections(), n)
+                + " new connections",
+        per == null
+            ? "-"
+            : perVm(per.commands(), n)
+                + " per VM, over "
+                + perVm(per.connections(), n)
+                + " new connections",
         updateCommands + " (" + updateCommandsWithProbes + " with drift checks)",
         "",
         "<= 3",
@@ -168,6 +198,22 @@ final class Results {
         "",
         "<= 1 round trip (" + f0(roundTripMillis) + " ms) + 100 ms",
         met(overheadMillis <= allowedMillis));
+    row(
+        "update of one VM: where the time went (ms)",
+        "",
+        "",
+        String.format(
+            Locale.ROOT,
+            "apply to first command %d, build %d, build end to converge %d, converge on the host %d,"
+                + " converge end to Ready seen %d",
+            updateTimeline.reaction().toMillis(),
+            updateTimeline.build().toMillis(),
+            updateTimeline.notice().toMillis(),
+            updateTimeline.deploy().toMillis(),
+            updateTimeline.report().toMillis()),
+        "",
+        "",
+        "");
     row(
         String.format(Locale.ROOT, "peak resident memory, %d MicroVMs (MiB)", n),
         "",
@@ -213,6 +259,14 @@ final class Results {
 
   private void row(String... cells) {
     rows.add(cells);
+  }
+
+  private static String cpuPerVm(Double seconds, int vms) {
+    return seconds == null ? "-" : String.format(Locale.ROOT, "%.3f", seconds / vms);
+  }
+
+  private static String perVm(long total, int vms) {
+    return String.format(Locale.ROOT, "%.1f", (double) total / vms);
   }
 
   private static String met(boolean met) {

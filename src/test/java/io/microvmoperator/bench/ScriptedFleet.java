@@ -14,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,11 +51,18 @@ final class ScriptedFleet {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new ScriptedFleet(NixNamespace.create(workDir.resolve("deployer")), workDir);
+    NixNamespace deployer = NixNamespace.create(workDir.resolve("deployer"));
+    deployer
+        .exec(Duration.ofMinutes(1), List.of("nix-store", "--init"))
+        .orThrow("nix-store --init");
+    return new ScriptedFleet(deployer, workDir);
   }
 
-  /** Runs deploy-fleet.sh in {@code mode} (one-by-one, per-host) over {@code placements}. */
-  Run deploy(String mode, List<Placement> placements, String flake) {
+  /**
+   * Runs deploy-fleet.sh in {@code mode} (one-by-one, per-host) over {@code placements}; the script
+   * and all it starts join {@code cpu} first.
+   */
+  Run deploy(String mode, List<Placement> placements, String flake, Optional<CpuMeter> cpu) {
     Path runDir = workDir.resolve(mode);
     try {
       Files.createDirectories(runDir);
@@ -67,14 +75,20 @@ final class ScriptedFleet {
         lines.append('\n');
       }
       Files.writeString(inventory, lines);
+      List<String> argv =
+          new ArrayList<>(
+              deployer.wrap(
+                  List.of(
+                      "bash",
+                      workDir.resolve("deploy-fleet.sh").toString(),
+                      mode,
+                      inventory.toString())));
+      if (cpu.isPresent()) {
+        argv.addAll(
+            0, List.of("/bin/sh", "-c", "echo $$ > \"$0\" && exec \"$@\"", cpu.get().procsFile()));
+      }
       ProcessBuilder builder =
-          new ProcessBuilder(
-                  deployer.wrap(
-                      List.of(
-                          "bash",
-                          workDir.resolve("deploy-fleet.sh").toString(),
-                          mode,
-                          inventory.toString())))
+          new ProcessBuilder(argv)
               .directory(runDir.toFile())
               .redirectError(runDir.resolve("stderr.log").toFile());
       builder.environment().putAll(deployer.environment());

@@ -255,11 +255,18 @@ public final class TestHost implements AutoCloseable {
 
   /** The commands run over SSH, oldest first (an interactive login shows as ""). */
   public List<String> auditLog() {
-    List<String> commands = new ArrayList<>();
+    return auditEntries().stream().map(AuditEntry::command).toList();
+  }
+
+  /** The commands run over SSH with the time each started, oldest first. */
+  public List<AuditEntry> auditEntries() {
+    List<AuditEntry> entries = new ArrayList<>();
     for (String line : readLines(dir.resolve("log/audit.log"))) {
-      commands.add(unescape(line.substring(line.indexOf('\t') + 1)));
+      int tab = line.indexOf('\t');
+      entries.add(
+          new AuditEntry(Instant.parse(line.substring(0, tab)), unescape(line.substring(tab + 1))));
     }
-    return commands;
+    return entries;
   }
 
   /** The systemctl calls, one per unit named, oldest first. */
