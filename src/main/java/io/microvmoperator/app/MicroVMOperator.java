@@ -66,8 +66,12 @@ public final class MicroVMOperator implements AutoCloseable {
                 o.withLeaderElectionConfiguration(leaderElection(config.namespace()));
               }
             });
-    operator.register(new MicroVMReconciler(probes, access, events, clock));
-    operator.register(new MicroVMHostReconciler(probes, connections, clock));
+    operator.register(
+        new MicroVMReconciler(probes, access, events, clock),
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
+    operator.register(
+        new MicroVMHostReconciler(probes, connections, clock),
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
     operator.start();
     return new MicroVMOperator(operator, connections, meters);
   }
@@ -99,6 +103,10 @@ public final class MicroVMOperator implements AutoCloseable {
         false);
   }
 
+  /**
+   * Started, and every watch healthy. With leader election a standby replica runs its watches too
+   * (only event processing waits for the lease), so it is ready to take over and reports ready.
+   */
   public boolean isReady() {
     return operator.getRuntimeInfo().isStarted()
         && operator.getRuntimeInfo().allEventSourcesAreHealthy();
