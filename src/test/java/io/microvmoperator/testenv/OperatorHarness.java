@@ -156,19 +156,40 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
     return registerHost(client, name, host, host.hostKeyLine(), allowedNamespaces);
   }
 
+  /** As {@link #registerHost}, for an operator whose namespace (for the key Secret) is another. */
+  public static MicroVMHost registerHost(
+      KubernetesClient client,
+      String name,
+      TestHost host,
+      List<String> allowedNamespaces,
+      String operatorNamespace) {
+    return registerHost(
+        client, name, host, host.hostKeyLine(), allowedNamespaces, operatorNamespace);
+  }
+
   private static MicroVMHost registerHost(
       KubernetesClient client,
       String name,
       TestHost host,
       String pinnedKey,
       List<String> allowedNamespaces) {
-    ensureNamespace(client, OPERATOR_NAMESPACE);
+    return registerHost(client, name, host, pinnedKey, allowedNamespaces, OPERATOR_NAMESPACE);
+  }
+
+  private static MicroVMHost registerHost(
+      KubernetesClient client,
+      String name,
+      TestHost host,
+      String pinnedKey,
+      List<String> allowedNamespaces,
+      String operatorNamespace) {
+    ensureNamespace(client, operatorNamespace);
     client
         .resource(
             new SecretBuilder()
                 .withNewMetadata()
                 .withName(name + "-ssh")
-                .withNamespace(OPERATOR_NAMESPACE)
+                .withNamespace(operatorNamespace)
                 .endMetadata()
                 .withStringData(Map.of("id_ed25519", host.clientPrivateKey()))
                 .build())
