@@ -126,14 +126,19 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
 
   /** Runs the real kubectl of the same release against this control plane, as cluster admin. */
   public ExecResult kubectl(String... args) {
+    List<String> argv = new java.util.ArrayList<>();
+    argv.add(kubectl().toString());
+    argv.add("--kubeconfig=" + kubeconfigFile());
+    argv.addAll(List.of(args));
+    return Commands.run(argv, java.util.Map.of(), java.time.Duration.ofMinutes(2));
+  }
+
+  /** A kubeconfig file for this control plane, as cluster admin (for kubectl and scripts). */
+  public Path kubeconfigFile() {
     try {
       Path kubeconfig = workDir.resolve("kubeconfig");
       Files.writeString(kubeconfig, kubeconfigYaml);
-      List<String> argv = new java.util.ArrayList<>();
-      argv.add(kubectl().toString());
-      argv.add("--kubeconfig=" + kubeconfig);
-      argv.addAll(List.of(args));
-      return Commands.run(argv, java.util.Map.of(), java.time.Duration.ofMinutes(2));
+      return kubeconfig;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -39,6 +39,11 @@ public final class MicroVMSpecBuilder {
     return b;
   }
 
+  public MicroVMSpecBuilder target(String value) {
+    target = value;
+    return this;
+  }
+
   public MicroVMSpecBuilder vmName(String value) {
     vmName = value;
     return this;

@@ -77,17 +77,11 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
 
   /** Runs the real kubectl of the same release against this control plane. */
   public ExecResult kubectl(String... args) {
-    try {
-      java.nio.file.Path kubeconfig = hosts.root().resolve("kubeconfig");
-      java.nio.file.Files.writeString(kubeconfig, k8s.kubeconfigYaml());
-      List<String> argv = new java.util.ArrayList<>();
-      argv.add(k8s.kubectl().toString());
-      argv.add("--kubeconfig=" + kubeconfig);
-      argv.addAll(List.of(args));
-      return Commands.run(argv, Map.of(), Duration.ofMinutes(2));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return k8s.kubectl(args);
+  }
+
+  public KubeControlPlane controlPlane() {
+    return k8s;
   }
 
   public KubernetesClient client() {
