@@ -174,7 +174,7 @@ class HelmChartIT {
     assertThat(unsafe.exitCode()).isNotZero();
     assertThat(unsafe.stderr()).contains("replicaCount > 1 needs leaderElection.enabled");
 
-    String monitored = Helm.template(RELEASE, NS, "metrics.serviceMonitor.enabled=true");
+    String monitored = Helm.template(RELEASE, NS, "--set", "metrics.serviceMonitor.enabled=true");
     assertThat(monitored).contains("kind: ServiceMonitor").contains("port: http-metrics");
   }
 

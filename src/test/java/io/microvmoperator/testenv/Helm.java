@@ -43,18 +43,11 @@ public final class Helm {
     return Commands.run(argv, Map.of(), Duration.ofMinutes(2));
   }
 
-  /** {@code helm template RELEASE CHART -n NAMESPACE [--set ...]}; fails unless it succeeds. */
-  public static String template(String release, String namespace, String... sets) {
-    List<String> args = new ArrayList<>(List.of("template", release, CHART.toString()));
-    args.addAll(List.of("--namespace", namespace));
-    for (String set : sets) {
-      args.add("--set");
-      args.add(set);
-    }
-    ExecResult result = run(args.toArray(String[]::new));
-    if (result.exitCode() != 0) {
-      throw new IllegalStateException("helm template failed: " + result.stderr());
-    }
-    return result.stdout();
+  /** {@code helm template RELEASE CHART -n NAMESPACE ARGS}; fails unless it succeeds. */
+  public static String template(String release, String namespace, String... args) {
+    List<String> argv = new ArrayList<>(List.of("template", release, CHART.toString()));
+    argv.addAll(List.of("--namespace", namespace));
+    argv.addAll(List.of(args));
+    return run(argv.toArray(String[]::new)).orThrow("helm template").stdout();
   }
 }
