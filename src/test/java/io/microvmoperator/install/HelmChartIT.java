@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -181,7 +182,17 @@ class HelmChartIT {
   @Test
   @Order(2)
   void theRenderedChartPassesTheApiServersDryRun() throws IOException {
-    OperatorHarness.ensureNamespace(admin, NS);
+    // The namespace enforces the restricted Pod Security Standard, as a hardened cluster would.
+    admin
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(NS)
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                .addToLabels("pod-security.kubernetes.io/warn", "restricted")
+                .endMetadata()
+                .build())
+        .serverSideApply();
     Path all = hosts.root().resolve("chart-with-crds.yaml");
     Files.writeString(
         all,
@@ -200,6 +211,7 @@ class HelmChartIT {
             all.toString());
 
     assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+    assertThat(dryRun.stderr()).doesNotContain("would violate PodSecurity");
     assertThat(dryRun.stdout())
         .contains("customresourcedefinition.apiextensions.k8s.io/microvms.microvm-operator.io")
         .contains("deployment.apps/" + SERVICE_ACCOUNT)
@@ -209,6 +221,26 @@ class HelmChartIT {
 
   @Test
   @Order(3)
+  void aPodThatIsNotHardenedWouldBeRefused() throws IOException {
+    Path weakened = hosts.root().resolve("weakened.yaml");
+    Files.writeString(
+        weakened,
+        Helm.template(
+            RELEASE,
+            NS,
+            "--show-only",
+            "templates/deployment.yaml",
+            "--set",
+            "securityContext.allowPrivilegeEscalation=true"));
+
+    ExecResult dryRun =
+        k8s.kubectl("apply", "--server-side", "--dry-run=server", "-f", weakened.toString());
+
+    assertThat(dryRun.stderr()).contains("would violate PodSecurity \"restricted");
+  }
+
+  @Test
+  @Order(4)
   void thePodIsHardenedAndRunsTheImageOfThisVersion() {
     Deployment deployment = only(Deployment.class);
     var pod = deployment.getSpec().getTemplate().getSpec();
@@ -242,7 +274,7 @@ class HelmChartIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void theChartGrantsExactlyTheExpectedPermissions() {
     Set<Permission> granted = new HashSet<>();
     only(ClusterRole.class).getRules().forEach(rule -> granted.addAll(expand("cluster", rule)));
@@ -252,7 +284,7 @@ class HelmChartIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void twoReplicasWithTheChartsIdentityConvergeAndDeleteMicroVMs() throws Exception {
     apply(rendered);
     Path kubeconfig = serviceAccountKubeconfig();
@@ -276,7 +308,8 @@ class HelmChartIT {
     assertThat(leader).isIn("mvo-0", "mvo-1");
 
     OperatorHarness.ensureNamespace(admin, VM_NS);
-    TestHost host = hosts.get(0);
+    // The deploy key as docs/hosts.md authorises it: no forwarding, no pty, from known sources.
+    TestHost host = hosts.get(0).authorizeClientKeyWith("restrict,from=\"127.0.0.0/8\"");
     OperatorHarness.registerHost(admin, HOST, host, List.of(VM_NS), NS);
     TestFlake flake = TestFlake.create(hosts.root().resolve("flake")).runner("web", "v1");
     admin
@@ -322,7 +355,7 @@ class HelmChartIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void theServiceAccountCanDoNothingElse() {
     // Things the operator must never be able to do, checked by the real authorizer.
     for (String denied :
@@ -369,7 +402,7 @@ class HelmChartIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void theAuditLogShowsNoRefusalAndEveryPermissionInUse() throws IOException {
     List<AuditedRequest> requests = auditedRequests();
     assertThat(requests).as("the operator's requests in the audit log").isNotEmpty();
