@@ -24,11 +24,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * What GitOps tools see while a MicroVM converges: {@code kubectl wait --for=condition=Ready} (the
- * kstatus reading Flux also uses) returns only once the host runs what the current spec asks for,
- * never on a Ready condition left from an older generation; and the Argo CD health check, run on
- * the live objects, says Progressing until then, Healthy after, Healthy for a VM stopped on
- * purpose, Suspended for a suspended one and Degraded for a stalled one.
+ * What GitOps tools see while a MicroVM converges: {@code kubectl wait --for=condition=Ready}
+ * returns only once the host runs what the current spec asks for, never on a Ready condition left
+ * from an older generation (it compares the condition's observedGeneration, as Flux's kstatus
+ * compares status.observedGeneration); and the Argo CD health check, run on the live objects, says
+ * Progressing until then, Healthy after, Healthy for a VM stopped on purpose, Suspended for a
+ * suspended one and Degraded for a stalled one.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GitOpsReadinessIT {

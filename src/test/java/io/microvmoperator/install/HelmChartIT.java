@@ -317,7 +317,16 @@ class HelmChartIT {
         .serverSideApply();
     awaitReady("web");
     assertThat(host.readlink("/var/lib/microvms/web/current")).isPresent();
-    assertThat(replicas.get(0).get("/metrics").body()).contains("jvm_memory_used_bytes");
+    // The metrics docs/operations.md names, from the replica that reconciles.
+    assertThat(replicas.get(leader.equals("mvo-0") ? 0 : 1).get("/metrics").body())
+        .contains("operator_sdk_reconciliations_started_total{")
+        .contains("operator_sdk_reconciliations_success_total{")
+        .contains("operator_sdk_controllers_execution_reconcile_seconds_bucket{")
+        .contains("operator_sdk_controllers_execution_reconcile_success_total{")
+        .contains("operator_sdk_reconciliations_executions_microvm{")
+        .contains("operator_sdk_reconciliations_queue_size_microvmhost{")
+        .contains("operator_sdk_events_received_total{")
+        .contains("jvm_memory_used_bytes{");
 
     // A stalled MicroVM: its Warning Event is recorded, then counted up on the next reconcile.
     admin
