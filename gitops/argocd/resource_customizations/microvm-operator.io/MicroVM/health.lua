@@ -4,6 +4,7 @@
 --   spec.suspend                         -> Suspended
 --   Stalled=True                         -> Degraded  (only a change of spec, host or flake helps)
 --   Ready=True (Running or Stopped)      -> Healthy   (a VM stopped on purpose is Healthy)
+--   Ready=False, reason AwaitingApproval -> Suspended (updateStrategy: Plan; a person approves)
 --   Reconciling=True                     -> Progressing
 local hs = {}
 
@@ -49,6 +50,11 @@ end
 local ready = condition("Ready")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
+  hs.message = describe(ready)
+  return hs
+end
+if ready ~= nil and ready.status == "False" and ready.reason == "AwaitingApproval" then
+  hs.status = "Suspended"
   hs.message = describe(ready)
   return hs
 end
