@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.microvmoperator.nix.AbsolutePath;
 import io.microvmoperator.nix.FlakeRef;
-import io.microvmoperator.nix.NixName;
 import io.microvmoperator.nix.StorePath;
 import io.microvmoperator.nix.VmName;
 import java.io.IOException;
@@ -33,34 +32,6 @@ public final class HostProtocol {
   private static final Duration SHORT = Duration.ofSeconds(60);
   private static final Duration NIX_METADATA = Duration.ofMinutes(5);
 
-  /** Defines {@code alive}: whether the build job's process lives. */
-  private static final String JOB_ALIVE =
-      """
-      alive() { [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; }
-      """;
-
-  /** Waits up to $wait seconds while the build job's process lives. */
-  private static final String WAIT_FOR_JOB =
-      """
-      if [ ! -e "$job/status" ] && alive; then
-        timeout "$wait" tail --pid="$(cat "$job/pid")" -s 0.02 -f /dev/null || true
-      fi
-      """;
-
-  /** Prints a build job's state: its status, out.json and log tail; or running; or missing. */
-  private static final String READ_JOB =
-      """
-      if [ -e "$job/status" ]; then
-        printf 'status %s\\n' "$(cat "$job/status")"
-        tr -d '\\n' < "$job/out.json"; echo
-        tail -n 30 "$job/log"
-      elif [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then
-        echo running
-      else
-        echo missing
-      fi
-      """;
-
   /**
    * Defines {@code observe FOLDER}: prints one probe line for a VM folder (links, toplevel, flake
    * file, unit state), tab-separated, as {@link ProbeParser} reads it.
@@ -77,6 +48,38 @@ public final class HostProtocol {
           | tr '\\n' ' ')
         printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
       }
+      """;
+
+  /** Defines {@code alive}: whether the build job's process lives. */
+  private static final String JOB_ALIVE =
+      """
+      alive() { [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; }
+      """;
+
+  /** Waits up to $wait seconds while the build job's process lives. */
+  private static final String WAIT_FOR_JOB =
+      """
+      if [ ! -e "$job/status" ] && alive; then
+        timeout "$wait" tail --pid="$(cat "$job/pid")" -s 0.02 -f /dev/null || true
+      fi
+      """;
+
+  /**
+   * Prints a build job's state: its status, out.json, info.json and log tail; or running; or
+   * missing.
+   */
+  private static final String READ_JOB =
+      """
+      if [ -e "$job/status" ]; then
+        printf 'status %s\\n' "$(cat "$job/status")"
+        tr -d '\\n' < "$job/out.json"; echo
+        tr -d '\\n' < "$job/info.json" 2>/dev/null; echo
+        tail -n 30 "$job/log"
+      elif alive; then
+        echo running
+      else
+        echo missing
+      fi
       """;
 
   private final CommandRunner host;
@@ -123,19 +126,20 @@ public final class HostProtocol {
   }
 
   /**
-   * Starts building {@code installable} on the host unless its job already runs or finished, then
-   * waits up to {@code maxWait} for the job to end, and reads its state. The build runs detached
-   * from this session: the job writes its log, result link (a GC root) and exit status into {@code
-   * NAME/.operator/build-ID/}, so a restarted operator never builds twice, and a build that
-   * outlasts {@code maxWait} goes on (read it again later). Waiting here rather than polling means
-   * that a build is seen to end the moment it ends, in the same round trip that started it.
+   * Starts realising {@code request} on the host (building a flake's runner, or fetching a prebuilt
+   * one) unless its job already runs or finished, then waits up to {@code maxWait} for the job to
+   * end, and reads its state. The job runs detached from this session: it writes its log, result
+   * link (a GC root), the result's signatures and its exit status into {@code
+   * NAME/.operator/build-ID/}, so a restarted operator never builds twice, and a job that outlasts
+   * {@code maxWait} goes on (see {@link #waitForBuild}). Waiting here rather than polling means
+   * that a job is seen to end the moment it ends, in the same round trip that started it.
    */
-  public BuildJob awaitBuild(VmName vm, FlakeRef flake, NixName target, Duration maxWait)
-      throws IOException {
-    String installable = flake.runnerInstallable(target);
+  public BuildJob awaitBuild(VmName vm, BuildRequest request, Duration maxWait) throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
-    values.put("job", jobDir(vm, installable));
-    values.put("installable", installable);
+    values.put("job", jobDir(vm, request));
+    values.put("installable", request.installable());
+    values.put("subs", request.substitutersOption());
+    values.put("keys", request.trustedKeysOption());
     values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
     String script =
         vars(values)
@@ -143,11 +147,15 @@ public final class HostProtocol {
             + """
             mkdir -p "$job"
             if [ ! -e "$job/status" ] && ! alive; then
-              rm -f "$job/log" "$job/out.json"
+              rm -f "$job/log" "$job/out.json" "$job/info.json"
               setsid sh -c 'echo $$ > "$1/pid"
-                nix build -L --json --out-link "$1/result" "$2" > "$1/out.json" 2> "$1/log"
-                echo $? > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \
-                sh "$job" "$installable" < /dev/null > /dev/null 2>&1 &
+                nix build -L --json --out-link "$1/result" \\
+                  --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \\
+                  "$2" > "$1/out.json" 2> "$1/log"
+                code=$?
+                if [ $code = 0 ]; then nix path-info --json "$1/result" > "$1/info.json" 2>> "$1/log"; fi
+                echo $code > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
+                sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 &
               echo started
               i=0; while [ ! -e "$job/pid" ] && [ "$i" -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
             fi
@@ -162,13 +170,13 @@ public final class HostProtocol {
   }
 
   /**
-   * Waits up to {@code maxWait} for a build that runs already (started by an earlier {@link
+   * Waits up to {@code maxWait} for a job that runs already (started by an earlier {@link
    * #awaitBuild}) to end, and reads its state; starts nothing.
    */
-  public BuildJob waitForBuild(VmName vm, FlakeRef flake, NixName target, Duration maxWait)
+  public BuildJob waitForBuild(VmName vm, BuildRequest request, Duration maxWait)
       throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
-    values.put("job", jobDir(vm, flake.runnerInstallable(target)));
+    values.put("job", jobDir(vm, request));
     values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
     String script = vars(values) + JOB_ALIVE + WAIT_FOR_JOB + READ_JOB;
     CommandResult result = host.run(script, null, maxWait.plus(SHORT));
@@ -178,9 +186,9 @@ public final class HostProtocol {
     return BuildJobParser.parse(result.stdout());
   }
 
-  /** Reads the state of the build of {@code installable}. */
-  public BuildJob buildJob(VmName vm, FlakeRef flake, NixName target) throws IOException {
-    String script = vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target)))) + READ_JOB;
+  /** Reads the state of the job of {@code request}. */
+  public BuildJob buildJob(VmName vm, BuildRequest request) throws IOException {
+    String script = vars(Map.of("job", jobDir(vm, request))) + JOB_ALIVE + READ_JOB;
     CommandResult result = host.run(script, null, SHORT);
     if (!result.succeeded()) {
       throw new IOException("cannot read build state: " + result.stderr());
@@ -188,22 +196,40 @@ public final class HostProtocol {
     return BuildJobParser.parse(result.stdout());
   }
 
-  /** Forgets a finished build so that it can run again (a retry asked for by the user). */
-  public void discardBuild(VmName vm, FlakeRef flake, NixName target) throws IOException {
+  /** Forgets a finished job so that it can run again (a retry). */
+  public void discardBuild(VmName vm, BuildRequest request) throws IOException {
     String script =
-        vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target))))
+        vars(Map.of("job", jobDir(vm, request)))
             + "if [ -e \"$job/status\" ]; then rm -rf \"$job\"; fi\n";
     host.run(script, null, SHORT);
   }
 
   /**
+   * What changes from {@code from} to {@code to}: the output of {@code nix store diff-closures}
+   * (package versions and sizes), both paths being in the host's store.
+   */
+  public String diffClosures(StorePath from, StorePath to) throws IOException {
+    String script =
+        vars(Map.of("from", from.value(), "to", to.value()))
+            + "nix store diff-closures \"$from\" \"$to\"\n";
+    CommandResult result = host.run(script, null, SHORT);
+    if (!result.succeeded()) {
+      throw new NixCommandException(
+          "nix store diff-closures " + from + " " + to + " failed", tail(result.stderr(), 5));
+    }
+    return result.stdout();
+  }
+
+  /**
    * Under the VM's lock: points {@code current} at {@code runner} (keeping the previous one as
    * {@code old}; Nix writes both links atomically and registers them as GC roots), writes {@code
-   * flake}, removes finished builds of other runners (the build of this one stays, so that a
-   * reconcile working from an older status finds it done instead of building again), then brings
-   * the unit to the wanted state: stopped; started; or restarted when its booted runner differs
-   * from {@code current} and {@code restartOnChange}, or when forced. Ends by reading the VM folder
-   * as a probe does, so that no second command is needed to see the result.
+   * flake} (removes it when {@code flakeFileContent} is empty: a prebuilt runner has none, and a
+   * stale one would let {@code microvm -u} rebuild something else), removes finished builds of
+   * other runners (the build of this one stays, so that a reconcile working from an older status
+   * finds it done instead of building again), then brings the unit to the wanted state: stopped;
+   * started; or restarted when its booted runner differs from {@code current} and {@code
+   * restartOnChange}, or when forced. Ends by reading the VM folder as a probe does, so that no
+   * second command is needed to see the result.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -239,7 +265,8 @@ public final class HostProtocol {
               echo swapped
             fi
             cat > "$d/.operator/flake.tmp"
-            if ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
+            if [ ! -s "$d/.operator/flake.tmp" ]; then rm -f "$d/flake"
+            elif ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
             rm -f "$d/.operator/flake.tmp"
             for job in "$d"/.operator/build-*; do
               [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" != "$new" ] && rm -rf "$job"
@@ -300,8 +327,8 @@ public final class HostProtocol {
     requireSuccess(host.run(script, null, SHORT), "removing " + vm.value());
   }
 
-  private String jobDir(VmName vm, String installable) {
-    return stateDir.resolve(vm.value()) + "/.operator/build-" + shortHash(installable);
+  private String jobDir(VmName vm, BuildRequest request) {
+    return stateDir.resolve(vm.value()) + "/.operator/build-" + shortHash(request.identity());
   }
 
   /** Shell assignments {@code name='value'} for fixed variable names and quoted values. */
