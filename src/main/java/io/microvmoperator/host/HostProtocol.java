@@ -257,7 +257,8 @@ public final class HostProtocol {
             if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then echo declared-by-host; exit 0; fi
             cur=$(readlink "$d/current" 2>/dev/null || true)
             if [ "$cur" != "$new" ]; then
-              nix-store --realise "$new" > /dev/null
+              # Fetch a runner that is not here yet before touching any link (one built here is).
+              [ -e "$new" ] || nix-store --realise "$new" > /dev/null
               if [ -n "$cur" ] && [ -e "$cur" ]; then
                 nix-store --realise "$cur" --add-root "$d/old" --indirect > /dev/null
               fi
