@@ -42,6 +42,7 @@ public final class FleetBenchmark {
   private final BenchSettings settings;
   private final Results results = new Results();
   private final Path root;
+  private final List<CpuMeter> meters = new ArrayList<>();
   private TestFlake flake;
   private String firstRevision;
   private String secondRevision;
@@ -97,6 +98,7 @@ public final class FleetBenchmark {
       new OperatorRun(settings, client, hosts, kubeconfig, root, results).run(this);
     } finally {
       Runtime.getRuntime().removeShutdownHook(stopControlPlane);
+      meters.forEach(CpuMeter::close);
     }
     String table = results.table(settings);
     System.out.println();
@@ -153,6 +155,13 @@ public final class FleetBenchmark {
   /** Counts every host's sshd, its sessions and all they start in {@code meter}. */
   static void joinHosts(CpuMeter meter, TestHosts hosts) {
     hosts.all().forEach(host -> host.sshdPid().ifPresent(meter::add));
+  }
+
+  /** A CPU meter that is removed at the end of the run, after every process in it ended. */
+  Optional<CpuMeter> meter(String name) {
+    Optional<CpuMeter> meter = CpuMeter.create(name);
+    meter.ifPresent(meters::add);
+    return meter;
   }
 
   // ---- shared helpers -------------------------------------------------------------------------

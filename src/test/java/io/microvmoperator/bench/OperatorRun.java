@@ -48,9 +48,10 @@ final class OperatorRun {
 
   void run(FleetBenchmark bench) throws Exception {
     String flake = bench.flakeRef(bench.firstRevision());
-    Optional<CpuMeter> hostsCpu = CpuMeter.create("operator-hosts");
-    Optional<CpuMeter> operatorCpu = CpuMeter.create("operator");
-    Optional<CpuMeter> apiServerCpu = CpuMeter.create("apiserver");
+    // Closed by the benchmark once the hosts and the control plane are gone (a group in use stays).
+    Optional<CpuMeter> hostsCpu = bench.meter("operator-hosts");
+    Optional<CpuMeter> operatorCpu = bench.meter("operator");
+    Optional<CpuMeter> apiServerCpu = bench.meter("apiserver");
     hostsCpu.ifPresent(meter -> FleetBenchmark.joinHosts(meter, hosts));
     apiServerCpu.ifPresent(
         meter ->
@@ -90,9 +91,6 @@ final class OperatorRun {
       results.peakMiB200 = operator.peakResidentMiB();
       log("operator: peak resident %.0f MiB with %d MicroVMs", results.peakMiB200, settings.vms());
     }
-
-    hostsCpu.ifPresent(CpuMeter::close);
-    operatorCpu.ifPresent(CpuMeter::close);
 
     String host1 = hosts.get(0).name();
     log("creating suspended MicroVMs up to %d", settings.syncVms());
