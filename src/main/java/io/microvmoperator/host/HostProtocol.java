@@ -140,12 +140,14 @@ public final class HostProtocol {
   }
 
   /**
-   * Under the VM's lock: points {@code current} at {@code runner} (keeping the previous one as
-   * {@code old}; Nix writes both links atomically and registers them as GC roots), writes {@code
-   * flake}, removes finished builds of other runners (the build of this one stays, so that a
-   * reconcile working from an older status finds it done instead of building again), then brings
-   * the unit to the wanted state: stopped; started; or restarted when its booted runner differs
-   * from {@code current} and {@code restartOnChange}, or when forced.
+   * Under the VM's lock: makes MicroVM.nix's GC roots for {@code current}, {@code booted} and
+   * {@code old} (so the runner a VM booted stays in the store however many updates it has not been
+   * restarted for), points {@code current} at {@code runner} (keeping the previous one as {@code
+   * old}; Nix writes both links atomically and registers them as GC roots), writes {@code flake},
+   * removes finished builds of other runners (the build of this one stays, so that a reconcile
+   * working from an older status finds it done instead of building again), then brings the unit to
+   * the wanted state: stopped; started; or restarted when its booted runner differs from {@code
+   * current} and {@code restartOnChange}, or when forced.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -157,6 +159,7 @@ public final class HostProtocol {
       throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
     values.put("d", stateDir.resolve(vm.value()));
+    values.put("n", vm.value());
     values.put("unit", vm.unit());
     values.put("new", runner.value());
     values.put("want", running ? "running" : "stopped");
@@ -170,6 +173,10 @@ public final class HostProtocol {
             exec 9> "$d/.operator/lock"
             flock -w 60 9
             if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then echo declared-by-host; exit 0; fi
+            roots=/nix/var/nix/gcroots/microvm
+            mkdir -p "$roots"
+            root() { [ "$(readlink "$roots/$1" 2>/dev/null)" = "$d/$2" ] || ln -sfn "$d/$2" "$roots/$1"; }
+            root "$n" current; root "booted-$n" booted; root "old-$n" old
             cur=$(readlink "$d/current" 2>/dev/null || true)
             if [ "$cur" != "$new" ]; then
               nix-store --realise "$new" > /dev/null
@@ -233,7 +240,8 @@ public final class HostProtocol {
               echo declared-by-host; exit 0
             fi
             if [ "$(systemctl is-active "$unit" 2>/dev/null)" = active ]; then systemctl stop "$unit"; fi
-            rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n"
+            rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n" \\
+              "/nix/var/nix/gcroots/microvm/old-$n"
             rm -rf "$d"
             """;
     requireSuccess(host.run(script, null, SHORT), "removing " + vm.value());
