@@ -152,6 +152,21 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /**
+   * Records the deploy of {@code runner} unless it is the newest one recorded; returns whether it
+   * recorded it.
+   */
+  boolean recordDeploy(StorePath runner) {
+    boolean recorded =
+        !history.isEmpty()
+            && history.get(0).storePath().equals(runner.value())
+            && "Succeeded".equals(history.get(0).result());
+    if (!recorded) {
+      deployed(runner);
+    }
+    return !recorded;
+  }
+
   MicroVMStatusBuilder deployFailed(String runnerOrInstallable) {
     history.add(0, new Deploy(runnerOrInstallable, resolvedFlake, "Failed", now.toString()));
     trimHistory();
