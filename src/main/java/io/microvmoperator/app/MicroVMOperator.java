@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 public final class MicroVMOperator implements AutoCloseable {
 
   static final String LEASE_NAME = "microvm-operator-leader";
+  static final Duration RECONCILE_GRACE = Duration.ofSeconds(10);
   private static final Logger log = LoggerFactory.getLogger(MicroVMOperator.class);
   private static volatile boolean stopping;
 
@@ -61,6 +62,9 @@ public final class MicroVMOperator implements AutoCloseable {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
                   .withConcurrentReconciliationThreads(config.reconcileThreads())
+                  // On stop, running reconciles finish (and write their status) instead of being
+                  // interrupted half-way; a host command still running then goes on without them.
+                  .withReconciliationTerminationTimeout(RECONCILE_GRACE)
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(meters));
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(leaderElection(config.namespace()));
