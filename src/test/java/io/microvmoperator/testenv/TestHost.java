@@ -148,11 +148,6 @@ public final class TestHost implements AutoCloseable {
     return isRunning() ? OptionalLong.of(sshd.pid()) : OptionalLong.empty();
   }
 
-  /** The mount namespaces its sshd has run in (one per start), as /proc/PID/ns/mnt links. */
-  Set<Path> mountNamespaces() {
-    return Set.copyOf(mountNamespaces);
-  }
-
   /** A process's mount namespace (the /proc/PID/ns/mnt link target), or null when it is gone. */
   static Path mountNamespace(long pid) {
     try {
@@ -174,8 +169,25 @@ public final class TestHost implements AutoCloseable {
     stop();
     killVms();
     ProcessHandle.allProcesses()
-        .filter(process -> mountNamespaces.contains(mountNamespace(process.pid())))
+        .filter(process -> runsInside(process.pid()))
         .forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * Whether a process runs in one of this host's mount namespaces. The kernel reuses the number of
+   * a namespace that ended, so the process must also see this host's store mounted over /nix: the
+   * number alone could name another run's host on this machine.
+   */
+  boolean runsInside(long pid) {
+    if (!mountNamespaces.contains(mountNamespace(pid))) {
+      return false;
+    }
+    try {
+      return Files.readString(Path.of("/proc/" + pid + "/mountinfo"))
+          .contains(" " + dir.resolve("nix") + " /nix ");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   // ---- how to reach it ------------------------------------------------------------------------
