@@ -88,6 +88,10 @@ public final class HostProtocol {
    * Starts building {@code installable} on the host, detached from this session: the job writes its
    * log, result link (a GC root) and exit status into {@code NAME/.operator/build-ID/}. Starting a
    * job that already runs or finished does nothing, so a restarted operator never builds twice.
+   *
+   * <p>A garbage collection on the host can delete a flake's source between Nix fetching and
+   * reading it (Nix checks that the path is valid without holding it); such a build fails with
+   * "path ... is not valid" and is tried again, up to three times in all.
    */
   public void startBuild(VmName vm, FlakeRef flake, NixName target) throws IOException {
     String installable = flake.runnerInstallable(target);
@@ -99,8 +103,12 @@ public final class HostProtocol {
             if [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then exit 0; fi
             rm -f "$job/log" "$job/out.json"
             setsid sh -c 'echo $$ > "$1/pid"
-              nix build -L --json --out-link "$1/result" "$2" > "$1/out.json" 2> "$1/log"
-              echo $? > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
+              for try in 1 2 3; do
+                nix build -L --json --out-link "$1/result" "$2" > "$1/out.json" 2> "$1/log"
+                s=$?
+                [ $s != 0 ] && grep -q "^error: path .* is not valid" "$1/log" || break
+              done
+              echo $s > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
               sh "$job" "$installable" < /dev/null > /dev/null 2>&1 &
             """;
     CommandResult result = host.run(script, null, SHORT);
