@@ -230,6 +230,19 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       status.progressing(Phase.Deploying, "Deploying", "waiting for " + vmName + " to appear");
       return DesiredRunner.BUILD_POLL;
     }
+    if (!observed.get().current().equals(desired.value())) {
+      // Someone changed current on the host while this converge ran (they do not take our lock)
+      String message =
+          "current was changed to "
+              + observed.get().current()
+              + " on the host during the deploy; deploying "
+              + desired
+              + " again";
+      status.observed(observed);
+      status.progressing(Phase.Deploying, "Deploying", message);
+      events.warning(vm, "DriftCorrected", message);
+      return DesiredRunner.BUILD_POLL;
+    }
     // A converge that swapped and then died before writing the status (an operator stopped
     // mid-way) leaves the deploy unrecorded: record it once current is seen at the runner
     if (observed.get().current().equals(desired.value()) && status.recordDeploy(desired)) {
