@@ -149,17 +149,7 @@ class OperatorRestartIT {
   }
 
   private static MicroVM awaitRunning(String vm, String version) {
-    return env.awaitMicroVM(
-        NS,
-        vm,
-        Duration.ofSeconds(120),
-        m ->
-            env.condition(m, "Ready").map(c -> c.getStatus().equals("True")).orElse(false)
-                && m.getStatus().observedGeneration().equals(m.getMetadata().getGeneration())
-                && String.valueOf(m.getStatus().currentStorePath())
-                    .endsWith("-microvm-" + vm + "-" + version)
-                && String.valueOf(m.getStatus().bootedStorePath())
-                    .endsWith("-microvm-" + vm + "-" + version));
+    return env.awaitRunner(NS, vm, "-microvm-" + vm + "-" + version, Duration.ofSeconds(120));
   }
 
   private static TestFlake flake(String version) {

@@ -240,6 +240,22 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
                 && vm.getStatus().observedGeneration().equals(vm.getMetadata().getGeneration()));
   }
 
+  /**
+   * Waits until the MicroVM is Ready for its latest spec and its host has {@code current} and
+   * {@code booted} at the runner whose store path ends with {@code runnerSuffix}.
+   */
+  public MicroVM awaitRunner(String namespace, String name, String runnerSuffix, Duration timeout) {
+    return awaitMicroVM(
+        namespace,
+        name,
+        timeout,
+        vm ->
+            condition(vm, "Ready").map(c -> c.getStatus().equals("True")).orElse(false)
+                && vm.getStatus().observedGeneration().equals(vm.getMetadata().getGeneration())
+                && String.valueOf(vm.getStatus().currentStorePath()).endsWith(runnerSuffix)
+                && String.valueOf(vm.getStatus().bootedStorePath()).endsWith(runnerSuffix));
+  }
+
   /** Sets an annotation, as {@code kubectl annotate --overwrite} does. */
   public void annotate(String namespace, String name, String key, String value) {
     client
