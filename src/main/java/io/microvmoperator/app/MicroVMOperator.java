@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.microvmoperator.host.HostConnections;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.host.SshSettings;
+import io.microvmoperator.hydra.HydraClient;
 import io.microvmoperator.reconcile.EventRecorder;
 import io.microvmoperator.reconcile.HostAccess;
 import io.microvmoperator.reconcile.HostProbes;
@@ -28,6 +29,7 @@ public final class MicroVMOperator implements AutoCloseable {
 
   static final String LEASE_NAME = "microvm-operator-leader";
   static final Duration RECONCILE_GRACE = Duration.ofSeconds(10);
+  static final Duration HYDRA_TIMEOUT = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(MicroVMOperator.class);
   private static volatile boolean stopping;
 
@@ -70,7 +72,8 @@ public final class MicroVMOperator implements AutoCloseable {
                 o.withLeaderElectionConfiguration(leaderElection(config.namespace()));
               }
             });
-    operator.register(new MicroVMReconciler(probes, access, events, clock));
+    operator.register(
+        new MicroVMReconciler(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)));
     operator.register(new MicroVMHostReconciler(probes, connections, clock));
     operator.start();
     return new MicroVMOperator(operator, connections, meters);

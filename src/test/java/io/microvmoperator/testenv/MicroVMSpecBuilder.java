@@ -3,6 +3,8 @@ package io.microvmoperator.testenv;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMSpec.DeletionPolicy;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
+import io.microvmoperator.api.MicroVMSpec.UpdateStrategy;
+import java.util.List;
 
 /** Builds a {@link MicroVMSpec} field by field, or a copy of one with a few fields changed. */
 public final class MicroVMSpecBuilder {
@@ -16,6 +18,11 @@ public final class MicroVMSpecBuilder {
   private DeletionPolicy deletionPolicy;
   private String interval;
   private Boolean suspend;
+  private String storePath;
+  private MicroVMSpec.HydraSource hydra;
+  private List<String> substituters;
+  private List<String> trustedPublicKeys;
+  private UpdateStrategy updateStrategy;
 
   public static MicroVMSpecBuilder from(MicroVMSpec spec) {
     MicroVMSpecBuilder b = new MicroVMSpecBuilder();
@@ -28,6 +35,11 @@ public final class MicroVMSpecBuilder {
     b.deletionPolicy = spec.deletionPolicy();
     b.interval = spec.interval();
     b.suspend = spec.suspend();
+    b.storePath = spec.storePath();
+    b.hydra = spec.hydra();
+    b.substituters = spec.substituters();
+    b.trustedPublicKeys = spec.trustedPublicKeys();
+    b.updateStrategy = spec.updateStrategy();
     return b;
   }
 
@@ -37,6 +49,51 @@ public final class MicroVMSpecBuilder {
     b.flake = flake;
     b.target = target;
     return b;
+  }
+
+  /** A prebuilt runner fetched from {@code substituter}, signed by {@code trustedKey}. */
+  public static MicroVMSpecBuilder storePath(
+      String host, String storePath, String substituter, String trustedKey) {
+    MicroVMSpecBuilder b = new MicroVMSpecBuilder();
+    b.host = host;
+    b.storePath = storePath;
+    b.substituters = List.of(substituter);
+    b.trustedPublicKeys = List.of(trustedKey);
+    return b;
+  }
+
+  /** The latest build of a Hydra job, fetched from {@code substituter}. */
+  public static MicroVMSpecBuilder hydra(
+      String host, MicroVMSpec.HydraSource job, String substituter, String trustedKey) {
+    MicroVMSpecBuilder b = storePath(host, null, substituter, trustedKey);
+    b.hydra = job;
+    return b;
+  }
+
+  /** Switches the runner source to {@code storePath}. */
+  public MicroVMSpecBuilder useStorePath(String value) {
+    storePath = value;
+    flake = null;
+    hydra = null;
+    return this;
+  }
+
+  /** Switches the runner source to {@code flake}. */
+  public MicroVMSpecBuilder useFlake(String value) {
+    flake = value;
+    storePath = null;
+    hydra = null;
+    return this;
+  }
+
+  public MicroVMSpecBuilder trustedPublicKeys(String... keys) {
+    trustedPublicKeys = List.of(keys);
+    return this;
+  }
+
+  public MicroVMSpecBuilder updateStrategy(UpdateStrategy value) {
+    updateStrategy = value;
+    return this;
   }
 
   public MicroVMSpecBuilder vmName(String value) {
@@ -75,14 +132,15 @@ public final class MicroVMSpecBuilder {
         flake,
         target,
         vmName,
-        null,
-        null,
-        null,
-        null,
+        storePath,
+        hydra,
+        substituters,
+        trustedPublicKeys,
         running,
         restartPolicy,
         deletionPolicy,
         interval,
-        suspend);
+        suspend,
+        updateStrategy);
   }
 }
