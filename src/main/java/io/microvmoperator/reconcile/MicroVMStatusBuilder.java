@@ -153,6 +153,18 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /** The runner recorded so far is not the spec's; conditions say more once it is known why. */
+  MicroVMStatusBuilder forgetDesired() {
+    this.desiredStorePath = null;
+    return this;
+  }
+
+  /** The spec changed: neither the locked flake nor the runner recorded so far is its. */
+  MicroVMStatusBuilder forgetResolution() {
+    this.resolvedFlake = null;
+    return forgetDesired();
+  }
+
   /** The spec's runner is not known (being built, its build failed, or the spec changed). */
   MicroVMStatusBuilder desiredUnknown(String reason, String message) {
     this.desiredStorePath = null;

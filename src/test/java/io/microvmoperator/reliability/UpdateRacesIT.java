@@ -257,6 +257,26 @@ class UpdateRacesIT {
     assertThat(host.readlink("/var/lib/microvms/" + vm + "/flake")).isEmpty();
   }
 
+  /**
+   * Scenario 8, with a queue: three VMs are updated at once on a host that builds one runner at a
+   * time; the two that wait for a build slot are not left at their old runner.
+   */
+  @Test
+  void updatesWaitingForABuildSlotAreNotLost() {
+    List<String> vms = List.of("queued-1", "queued-2", "queued-3");
+    TestFlake v1 = flake("queued-v1", "v1", vms);
+    vms.forEach(vm -> env.apply(microVM(NS, vm, hostName(3), v1.pathRef(), vm)));
+    vms.forEach(vm -> env.awaitRunner(NS, vm, "-microvm-" + vm + "-v1", CONVERGED));
+    env.limitBuilds(hostName(3), 1);
+    try {
+      TestFlake v2 = flake("queued-v2", "v2", vms);
+      vms.forEach(vm -> env.apply(microVM(NS, vm, hostName(3), v2.pathRef(), vm)));
+      vms.forEach(vm -> env.awaitRunner(NS, vm, "-microvm-" + vm + "-v2", CONVERGED));
+    } finally {
+      env.limitBuilds(hostName(3), 2);
+    }
+  }
+
   private static void awaitBuilding(String vm) {
     env.awaitMicroVM(
         NS, vm, CONVERGED, m -> m.getStatus() != null && m.getStatus().phase() == Phase.Building);
