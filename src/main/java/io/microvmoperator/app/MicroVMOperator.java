@@ -21,6 +21,8 @@ import io.microvmoperator.reconcile.MicroVMHostReconciler;
 import io.microvmoperator.reconcile.MicroVMReconciler;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,9 +103,22 @@ public final class MicroVMOperator implements AutoCloseable {
         Duration.ofSeconds(15),
         Duration.ofSeconds(10),
         Duration.ofSeconds(2),
-        null,
+        identity(),
         callbacks,
         false);
+  }
+
+  /**
+   * This replica's name in the Lease: the host name (a pod's name) and a random suffix. The host
+   * name alone is shared by replicas on one machine, or pods on one node with the host's network,
+   * and two replicas with one identity would both lead.
+   */
+  static String identity() {
+    String host =
+        Optional.ofNullable(System.getenv("HOSTNAME"))
+            .filter(name -> !name.isBlank())
+            .orElse("microvm-operator");
+    return host + "_" + UUID.randomUUID().toString().substring(0, 8);
   }
 
   public boolean isReady() {
