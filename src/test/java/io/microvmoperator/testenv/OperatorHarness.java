@@ -75,19 +75,39 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
     }
   }
 
-  /** Runs the real kubectl of the same release against this control plane. */
-  public ExecResult kubectl(String... args) {
+  /**
+   * Starts a second operator in this JVM, with its own API client, beside the harness's own: two
+   * instances that both reconcile everything (no leader election), as in a split brain. Closing the
+   * returned handle stops it.
+   */
+  public AutoCloseable startAnotherOperator() {
+    KubernetesClient own = k8s.client();
+    MicroVMOperator another =
+        MicroVMOperator.start(own, OperatorConfig.embedded(OPERATOR_NAMESPACE));
+    return () -> {
+      another.close();
+      own.close();
+    };
+  }
+
+  /** A kubeconfig file for this control plane, as cluster admin. */
+  public java.nio.file.Path kubeconfig() {
     try {
       java.nio.file.Path kubeconfig = hosts.root().resolve("kubeconfig");
       java.nio.file.Files.writeString(kubeconfig, k8s.kubeconfigYaml());
-      List<String> argv = new java.util.ArrayList<>();
-      argv.add(k8s.kubectl().toString());
-      argv.add("--kubeconfig=" + kubeconfig);
-      argv.addAll(List.of(args));
-      return Commands.run(argv, Map.of(), Duration.ofMinutes(2));
+      return kubeconfig;
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  /** Runs the real kubectl of the same release against this control plane. */
+  public ExecResult kubectl(String... args) {
+    List<String> argv = new java.util.ArrayList<>();
+    argv.add(k8s.kubectl().toString());
+    argv.add("--kubeconfig=" + kubeconfig());
+    argv.addAll(List.of(args));
+    return Commands.run(argv, Map.of(), Duration.ofMinutes(2));
   }
 
   public KubernetesClient client() {
