@@ -65,7 +65,12 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
   }
 
   public void startOperator() {
-    operator = MicroVMOperator.start(client, OperatorConfig.embedded(OPERATOR_NAMESPACE));
+    startOperator(client);
+  }
+
+  /** Starts the operator with its own API client (e.g. of another API server). */
+  public void startOperator(KubernetesClient operatorClient) {
+    operator = MicroVMOperator.start(operatorClient, OperatorConfig.embedded(OPERATOR_NAMESPACE));
   }
 
   public void stopOperator() {
@@ -112,6 +117,11 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
 
   public KubernetesClient client() {
     return client;
+  }
+
+  /** The shared control plane this installation runs on. */
+  public KubeControlPlane controlPlane() {
+    return k8s;
   }
 
   public TestHosts hosts() {
