@@ -75,8 +75,11 @@ public final class MicroVMOperator implements AutoCloseable {
               }
             });
     operator.register(
-        new MicroVMReconciler(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)));
-    operator.register(new MicroVMHostReconciler(probes, connections, clock));
+        new MicroVMReconciler(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)),
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
+    operator.register(
+        new MicroVMHostReconciler(probes, connections, clock),
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
     operator.start();
     return new MicroVMOperator(operator, connections, meters);
   }
@@ -121,6 +124,10 @@ public final class MicroVMOperator implements AutoCloseable {
     return host + "_" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /**
+   * Started, and every watch healthy. With leader election a standby replica runs its watches too
+   * (only event processing waits for the lease), so it is ready to take over and reports ready.
+   */
   public boolean isReady() {
     return operator.getRuntimeInfo().isStarted()
         && operator.getRuntimeInfo().allEventSourcesAreHealthy();

@@ -11,6 +11,7 @@ import io.microvmoperator.testenv.PausePoint;
 import io.microvmoperator.testenv.RunnerLinks;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -98,15 +99,15 @@ class TwoOperatorsIT {
     Map<String, String> settings =
         Map.of(
             "OPERATOR_NAMESPACE", OperatorHarness.OPERATOR_NAMESPACE,
-            "HEALTH_PORT", "-1",
             "LEADER_ELECTION", "true",
             "HOSTNAME", "node-1");
+    Path kubeconfig = env.controlPlane().kubeconfigFile();
     try (OperatorProcess a =
             OperatorProcess.start(
-                env.kubeconfig(), env.hosts().root().resolve("replica-a.log"), settings);
+                kubeconfig, settings, env.hosts().root().resolve("replica-a.log"));
         OperatorProcess b =
             OperatorProcess.start(
-                env.kubeconfig(), env.hosts().root().resolve("replica-b.log"), settings)) {
+                kubeconfig, settings, env.hosts().root().resolve("replica-b.log"))) {
       await().atMost(CONVERGED).until(() -> a.log().contains(LEADING) || b.log().contains(LEADING));
       OperatorProcess leader = a.log().contains(LEADING) ? a : b;
       OperatorProcess follower = leader == a ? b : a;

@@ -13,15 +13,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * A second kube-apiserver on the shared control plane's etcd (as in a highly available control
- * plane), started with the shared one's flags on a port of its own. A test points an operator at it
- * and stops and starts it again on the same port, while the shared API server and etcd, and with
- * them every other test's view of the cluster, stay up.
+ * plane), started with the shared one's flags on a port (and with an audit log) of its own. A test
+ * points an operator at it and stops and starts it again on the same port, while the shared API
+ * server and etcd, and with them every other test's view of the cluster, stay up.
  */
 public final class ApiServerReplica implements AutoCloseable {
 
@@ -57,9 +58,13 @@ public final class ApiServerReplica implements AutoCloseable {
     List<String> argv = new ArrayList<>();
     argv.add(shared.info().command().orElseThrow());
     String[] arguments = shared.info().arguments().orElseThrow();
+    Map<String, String> own =
+        Map.of(
+            "--secure-port", String.valueOf(port),
+            "--audit-log-path", log.resolveSibling(log.getFileName() + ".audit").toString());
     for (int i = 0; i < arguments.length; i++) {
-      boolean portValue = i > 0 && arguments[i - 1].equals("--secure-port");
-      argv.add(portValue ? String.valueOf(port) : arguments[i]);
+      String flag = i > 0 ? arguments[i - 1] : "";
+      argv.add(own.getOrDefault(flag, arguments[i]));
     }
     ApiServerReplica replica =
         new ApiServerReplica(argv, log, server.replaceFirst("server: https://127.0.0.1:" + port));

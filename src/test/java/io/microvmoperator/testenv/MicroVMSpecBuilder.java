@@ -96,6 +96,11 @@ public final class MicroVMSpecBuilder {
     return this;
   }
 
+  public MicroVMSpecBuilder target(String value) {
+    target = value;
+    return this;
+  }
+
   public MicroVMSpecBuilder vmName(String value) {
     vmName = value;
     return this;
