@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * A NixOS-like test host: an sshd on its own loopback address, in its own mount namespace where
  * {@code /nix}, {@code /var/lib/microvms} and {@code /etc/nix} are folders of this host, so it has
  * its own Nix store. SSH commands run through an audit wrapper (log/audit.log) with a systemctl
- * stand-in for {@code microvm@NAME} first on PATH (log/systemctl.log).
+ * stand-in for {@code microvm@NAME} first on PATH (log/systemctl.log), and a nix-store that traces
+ * each call (log/nix-store.log). Tests can hold a command at a {@link PausePoint}.
  *
  * <p>Folder layout: {@code nix/ microvms/ etc-nix/ ssh/ bin/ log/ run/ cache/}.
  */
@@ -56,7 +57,9 @@ public final class TestHost implements AutoCloseable {
       }
       installScript("audit-shell");
       installScript("systemctl");
-      for (String log : List.of("audit.log", "systemctl.log", "sshd.log")) {
+      installScript("nix-store");
+      installScript("pause-point");
+      for (String log : List.of("audit.log", "systemctl.log", "nix-store.log", "sshd.log")) {
         Files.writeString(dir.resolve("log").resolve(log), "");
       }
     } catch (IOException e) {
@@ -154,11 +157,6 @@ public final class TestHost implements AutoCloseable {
     return isRunning() ? OptionalLong.of(sshd.pid()) : OptionalLong.empty();
   }
 
-  /** The mount namespaces its sshd has run in (one per start), as /proc/PID/ns/mnt links. */
-  Set<Path> mountNamespaces() {
-    return Set.copyOf(mountNamespaces);
-  }
-
   /** A process's mount namespace (the /proc/PID/ns/mnt link target), or null when it is gone. */
   static Path mountNamespace(long pid) {
     try {
@@ -180,8 +178,25 @@ public final class TestHost implements AutoCloseable {
     stop();
     killVms();
     ProcessHandle.allProcesses()
-        .filter(process -> mountNamespaces.contains(mountNamespace(process.pid())))
+        .filter(process -> runsInside(process.pid()))
         .forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * Whether a process runs in one of this host's mount namespaces. The kernel reuses the number of
+   * a namespace that ended, so the process must also see this host's store mounted over /nix: the
+   * number alone could name another run's host on this machine.
+   */
+  boolean runsInside(long pid) {
+    if (!mountNamespaces.contains(mountNamespace(pid))) {
+      return false;
+    }
+    try {
+      return Files.readString(Path.of("/proc/" + pid + "/mountinfo"))
+          .contains(" " + dir.resolve("nix") + " /nix ");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   // ---- how to reach it ------------------------------------------------------------------------
@@ -302,9 +317,64 @@ public final class TestHost implements AutoCloseable {
         .count();
   }
 
+  /** The nix-store calls (the real ones, not this machine's), oldest first. */
+  public List<NixStoreCall> nixStoreLog() {
+    return readLines(dir.resolve("log/nix-store.log")).stream().map(NixStoreCall::parse).toList();
+  }
+
   public void resetLogs() {
     write(dir.resolve("log/audit.log"), "");
     write(dir.resolve("log/systemctl.log"), "");
+    write(dir.resolve("log/nix-store.log"), "");
+  }
+
+  // ---- pause points ---------------------------------------------------------------------------
+
+  /**
+   * Holds the next command that reaches {@code point} for a subject containing {@code subject}
+   * there, until {@link #release} or {@link #killPaused}. One pause per point at a time.
+   */
+  public void pauseAt(PausePoint point, String subject) {
+    try {
+      Files.createDirectories(dir.resolve("run/pause"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    write(dir.resolve("run/pause").resolve(point.fileName()), subject);
+  }
+
+  /** Waits until a command is held at {@code point}; returns its process group. */
+  public long awaitPaused(PausePoint point, Duration timeout) {
+    Path paused = dir.resolve("run/paused").resolve(point.fileName());
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      try {
+        String group = Files.exists(paused) ? Files.readString(paused).trim() : "";
+        if (!group.isEmpty()) {
+          return Long.parseLong(group);
+        }
+      } catch (IOException e) {
+        // renamed into place while we looked; look again
+      }
+      sleep(50);
+    }
+    throw new IllegalStateException(name + ": nothing reached " + point + " within " + timeout);
+  }
+
+  /** Lets the command held at {@code point} go on (and lets later ones pass). */
+  public void release(PausePoint point) {
+    delete(dir.resolve("run/pause").resolve(point.fileName()));
+  }
+
+  /**
+   * Ends the command held at {@code point} where it stands: its whole process group, the remote
+   * shell script with it, is killed, as when the host loses it. Later commands pass the point.
+   */
+  public void killPaused(PausePoint point) {
+    long group = awaitPaused(point, Duration.ofSeconds(1));
+    Commands.killGroup(group, "KILL");
+    release(point);
+    delete(dir.resolve("run/paused").resolve(point.fileName()));
   }
 
   /** What microvm-run of VM {@code vmName} printed (its stdout and stderr). */
@@ -477,6 +547,14 @@ public final class TestHost implements AutoCloseable {
       return Files.readAllLines(file, StandardCharsets.UTF_8).stream()
           .filter(line -> !line.isEmpty())
           .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void delete(Path file) {
+    try {
+      Files.deleteIfExists(file);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
