@@ -271,8 +271,7 @@ public final class HostProtocol {
             root "$n" current; root "booted-$n" booted; root "old-$n" old
             cur=$(readlink "$d/current" 2>/dev/null || true)
             if [ "$cur" != "$new" ]; then
-              # Fetch a runner that is not here yet before touching any link (one built here is).
-              [ -e "$new" ] || nix-store --realise "$new" > /dev/null
+              nix-store --realise "$new" > /dev/null
               if [ -n "$cur" ] && [ -e "$cur" ]; then
                 nix-store --realise "$cur" --add-root "$d/old" --indirect > /dev/null
               fi
