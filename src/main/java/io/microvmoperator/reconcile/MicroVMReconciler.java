@@ -211,6 +211,9 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       return interval;
     }
     if (drift.isPresent() || (newRestartRequest && wantRunning)) {
+      if (!known.reused()) {
+        status.deploying(desired);
+      }
       ConvergeResult result;
       try {
         result =

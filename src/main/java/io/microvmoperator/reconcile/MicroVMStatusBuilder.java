@@ -165,6 +165,16 @@ final class MicroVMStatusBuilder {
     return forgetDesired();
   }
 
+  /**
+   * A runner just built or fetched is about to be deployed. Until a converge says otherwise the VM
+   * is not up to date, so that a converge cut off mid-way (an operator stopped, a host gone) is
+   * finished later as the update it is, not corrected as drift.
+   */
+  MicroVMStatusBuilder deploying(StorePath runner) {
+    conditions.set(UP_TO_DATE, FALSE, "Deploying", "deploying " + runner.shortName());
+    return this;
+  }
+
   /** The spec's runner is not known (being built, its build failed, or the spec changed). */
   MicroVMStatusBuilder desiredUnknown(String reason, String message) {
     this.desiredStorePath = null;

@@ -67,6 +67,21 @@ class MicroVMStatusBuilderTest {
   }
 
   @Test
+  void aRunnerAboutToBeDeployedIsNotUpToDateUntilAConvergeSaysSo() {
+    MicroVMStatus ready =
+        new MicroVMStatusBuilder(vm(1, null), NOW).converged(running(V1, V1), V1, true).build();
+
+    MicroVMStatus cutOff =
+        new MicroVMStatusBuilder(vm(2, ready), NOW).desired(V2).deploying(V2).build();
+    assertThat(condition(cutOff, "UpToDate").getStatus()).isEqualTo("False");
+    assertThat(condition(cutOff, "UpToDate").getReason()).isEqualTo("Deploying");
+
+    MicroVMStatus done =
+        new MicroVMStatusBuilder(vm(2, cutOff), NOW).converged(running(V2, V2), V2, true).build();
+    assertThat(condition(done, "UpToDate").getStatus()).isEqualTo("True");
+  }
+
+  @Test
   void aNewSpecForgetsTheResolutionAndRunnerOfTheOldOne() {
     MicroVMStatus old =
         new MicroVMStatusBuilder(vm(1, null), NOW)
