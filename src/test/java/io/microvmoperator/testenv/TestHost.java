@@ -131,6 +131,46 @@ public final class TestHost implements AutoCloseable {
     stop();
   }
 
+  /**
+   * Cuts every SSH connection to the host (kills the per-connection sshd processes), as a network
+   * failure would; the host stays up and accepts new connections.
+   */
+  public synchronized void cutConnections() {
+    connectionProcesses().forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /** The per-connection sshd processes (one per open SSH connection) of the running sshd. */
+  public synchronized List<ProcessHandle> connectionProcesses() {
+    if (sshd == null) {
+      return List.of();
+    }
+    return sshd.descendants()
+        .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
+        .toList();
+  }
+
+  /**
+   * The command lines of the processes running on the host (in its mount namespaces), sshd and
+   * zombies left out: what an administrator would see with {@code ps} there.
+   */
+  public List<String> runningCommands() {
+    return ProcessHandle.allProcesses()
+        .filter(process -> mountNamespaces.contains(mountNamespace(process.pid())))
+        .filter(process -> !isZombie(process.pid()))
+        .map(process -> process.info().commandLine().orElse(""))
+        .filter(line -> !line.startsWith("/usr/sbin/sshd") && !line.startsWith("sshd:"))
+        .toList();
+  }
+
+  private static boolean isZombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
   public TestHost restart() {
     stop();
     return start();
@@ -273,6 +313,27 @@ public final class TestHost implements AutoCloseable {
         .filter(call -> call.unit().equals("microvm@" + vmName))
         .filter(call -> call.verb().equals("start") || call.verb().equals("restart"))
         .count();
+  }
+
+  /** What sshd logged (LogLevel VERBOSE: connections, accepted keys, refused sessions). */
+  public String sshdLog() {
+    try {
+      return Files.readString(dir.resolve("log/sshd.log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Replaces the keys authorised for root with these public key lines. */
+  public void authorizeKeys(List<String> publicKeyLines) {
+    write(
+        dir.resolve("ssh/authorized_keys"),
+        publicKeyLines.stream().map(line -> line + "\n").reduce("", String::concat));
+  }
+
+  /** The public key line of the client key this host was created with. */
+  public String clientPublicKeyLine() {
+    return clientKey.publicKeyLine();
   }
 
   public void resetLogs() {
