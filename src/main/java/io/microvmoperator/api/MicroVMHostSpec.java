@@ -40,6 +40,7 @@ public record MicroVMHostSpec(
         HostKeyPolicy hostKeyPolicy,
     @Default("/var/lib/microvms")
         @Pattern(ApiPatterns.ABSOLUTE_PATH)
+        @Size(max = 1024)
         @JsonPropertyDescription("MicroVM.nix state directory on the host (microvm.stateDir).")
         String stateDir,
     @Default("2")

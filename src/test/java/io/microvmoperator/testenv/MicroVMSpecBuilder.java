@@ -3,6 +3,7 @@ package io.microvmoperator.testenv;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMSpec.DeletionPolicy;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
+import java.util.List;
 
 /** Builds a {@link MicroVMSpec} field by field, or a copy of one with a few fields changed. */
 public final class MicroVMSpecBuilder {
@@ -11,6 +12,10 @@ public final class MicroVMSpecBuilder {
   private String flake;
   private String target;
   private String vmName;
+  private String storePath;
+  private MicroVMSpec.HydraSource hydra;
+  private List<String> substituters;
+  private List<String> trustedPublicKeys;
   private Boolean running;
   private RestartPolicy restartPolicy;
   private DeletionPolicy deletionPolicy;
@@ -23,6 +28,10 @@ public final class MicroVMSpecBuilder {
     b.flake = spec.flake();
     b.target = spec.target();
     b.vmName = spec.vmName();
+    b.storePath = spec.storePath();
+    b.hydra = spec.hydra();
+    b.substituters = spec.substituters();
+    b.trustedPublicKeys = spec.trustedPublicKeys();
     b.running = spec.running();
     b.restartPolicy = spec.restartPolicy();
     b.deletionPolicy = spec.deletionPolicy();
@@ -37,6 +46,36 @@ public final class MicroVMSpecBuilder {
     b.flake = flake;
     b.target = target;
     return b;
+  }
+
+  public MicroVMSpecBuilder flake(String value) {
+    flake = value;
+    return this;
+  }
+
+  public MicroVMSpecBuilder target(String value) {
+    target = value;
+    return this;
+  }
+
+  public MicroVMSpecBuilder storePath(String value) {
+    storePath = value;
+    return this;
+  }
+
+  public MicroVMSpecBuilder hydra(MicroVMSpec.HydraSource value) {
+    hydra = value;
+    return this;
+  }
+
+  public MicroVMSpecBuilder substituters(List<String> value) {
+    substituters = value;
+    return this;
+  }
+
+  public MicroVMSpecBuilder trustedPublicKeys(List<String> value) {
+    trustedPublicKeys = value;
+    return this;
   }
 
   public MicroVMSpecBuilder vmName(String value) {
@@ -75,10 +114,10 @@ public final class MicroVMSpecBuilder {
         flake,
         target,
         vmName,
-        null,
-        null,
-        null,
-        null,
+        storePath,
+        hydra,
+        substituters,
+        trustedPublicKeys,
         running,
         restartPolicy,
         deletionPolicy,
