@@ -5,27 +5,40 @@ import java.time.Duration;
 /**
  * How many channels one connection may have open at once. It starts at the configured maximum and
  * shrinks to what the server has shown it accepts: sshd refuses channels beyond its {@code
- * MaxSessions}, and a client that kept opening them would only collect refusals.
+ * MaxSessions}, and a client that kept opening them would only collect refusals. Once the server
+ * has limited it, a freed slot is reused only after {@link #SETTLE}: sshd frees a session one turn
+ * of its loop after the close arrives, and an open that follows the close at once is refused.
  */
 final class ChannelLimit {
 
+  static final Duration SETTLE = Duration.ofMillis(25);
+
+  private final int configured;
   private int limit;
   private int slotsTaken;
   private int channelsOpen;
+  private long lastClose;
 
   ChannelLimit(int limit) {
+    this.configured = limit;
     this.limit = limit;
   }
 
   /** Takes a slot for opening a channel, waiting at most {@code timeout}; false when none came. */
   synchronized boolean acquire(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (slotsTaken >= limit) {
-      long left = deadline - System.nanoTime();
+    while (true) {
+      long now = System.nanoTime();
+      long settleLeft = limit < configured ? lastClose + SETTLE.toNanos() - now : 0;
+      if (slotsTaken < limit && settleLeft <= 0) {
+        break;
+      }
+      long left = deadline - now;
       if (left <= 0) {
         return false;
       }
-      wait(Math.max(1, left / 1_000_000));
+      long waitNanos = slotsTaken < limit ? Math.min(settleLeft, left) : left;
+      wait(Math.max(1, waitNanos / 1_000_000));
     }
     slotsTaken++;
     return true;
@@ -41,6 +54,7 @@ final class ChannelLimit {
     slotsTaken--;
     if (wasOpen) {
       channelsOpen--;
+      lastClose = System.nanoTime();
     }
     notifyAll();
   }

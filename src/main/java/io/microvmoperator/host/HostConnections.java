@@ -11,13 +11,16 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 
 /**
  * One SSH connection per host, reused by every command to it. A connection is replaced when the
  * host's address, keys or private key change (the key is compared by its SHA-256 digest at every
  * use, so a rotated Secret takes effect at the next command without a restart), and dropped when it
  * breaks; reconnecting after a failure waits an exponentially growing back-off, so a host that is
- * down (or an sshd that penalises failed logins) is not hammered.
+ * down (or an sshd that penalises failed logins) is not hammered. Each wait is drawn between half
+ * and all of the back-off: without that spread, fixed waits can fall into step with a host that
+ * fails periodically and miss every moment it is up.
  */
 public final class HostConnections implements AutoCloseable {
 
@@ -33,14 +36,21 @@ public final class HostConnections implements AutoCloseable {
   private final Connector connector;
   private final SshSettings settings;
   private final Clock clock;
+  private final DoubleSupplier random;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
   private final AtomicLong logins = new AtomicLong();
   private final AtomicLong failedLogins = new AtomicLong();
 
-  public HostConnections(Connector connector, SshSettings settings, Clock clock) {
+  /**
+   * @param random uniform numbers in [0, 1) that spread the reconnect waits ({@code Math::random};
+   *     a test may fix it)
+   */
+  public HostConnections(
+      Connector connector, SshSettings settings, Clock clock, DoubleSupplier random) {
     this.connector = connector;
     this.settings = settings;
     this.clock = clock;
+    this.random = random;
   }
 
   /** The open connection to {@code host}, connecting (or reconnecting) when needed. */
@@ -121,7 +131,8 @@ public final class HostConnections implements AutoCloseable {
     failedLogins.incrementAndGet();
     entry.backoff =
         entry.backoff == null ? FIRST_BACKOFF : min(entry.backoff.multipliedBy(2), MAX_BACKOFF);
-    entry.retryAt = now.plus(entry.backoff);
+    long waitMillis = (long) (entry.backoff.toMillis() * (0.5 + 0.5 * random.getAsDouble()));
+    entry.retryAt = now.plus(Duration.ofMillis(waitMillis));
     entry.lastError = describe(e);
     entry.lastFailure = e;
   }

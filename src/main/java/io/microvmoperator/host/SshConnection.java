@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import net.schmizz.keepalive.KeepAliveProvider;
+import net.schmizz.keepalive.KeepAliveRunner;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.ErrorNotifiable;
@@ -116,10 +117,9 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     client.setTimeout((int) settings.readTimeout().toMillis());
     // Bounds how long opening or closing a channel waits for the server (sshj: 30 s).
     client.getConnection().setTimeoutMs((int) settings.connectTimeout().toMillis());
-    client
-        .getConnection()
-        .getKeepAlive()
-        .setKeepAliveInterval((int) settings.keepAliveInterval().toSeconds());
+    KeepAliveRunner keepAlive = (KeepAliveRunner) client.getConnection().getKeepAlive();
+    keepAlive.setKeepAliveInterval((int) settings.keepAliveInterval().toSeconds());
+    keepAlive.setMaxAliveCount(settings.keepAliveCountMax());
     try {
       client.connect(target.address(), target.port());
     } catch (TransportException e) {

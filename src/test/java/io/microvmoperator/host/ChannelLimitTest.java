@@ -25,8 +25,19 @@ class ChannelLimitTest {
     limit.release(false);
     limit.refused();
     limit.release(true);
-    assertThat(limit.acquire(Duration.ZERO)).isTrue();
+    assertThat(limit.acquire(Duration.ZERO))
+        .as("the server frees a closed session a moment later")
+        .isFalse();
+    assertThat(limit.acquire(ChannelLimit.SETTLE.multipliedBy(5))).isTrue();
     assertThat(limit.limit()).isEqualTo(1);
+  }
+
+  @Test
+  void anUnlimitedConnectionReusesAFreedSlotAtOnce() throws Exception {
+    assertThat(limit.acquire(Duration.ZERO)).isTrue();
+    limit.opened();
+    limit.release(true);
+    assertThat(limit.acquire(Duration.ZERO)).isTrue();
   }
 
   @Test

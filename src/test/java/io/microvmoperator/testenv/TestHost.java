@@ -123,12 +123,9 @@ public final class TestHost implements AutoCloseable {
    * connections cut), while the VMs keep running. {@link #start()} brings it back.
    */
   public synchronized void goDown() {
-    if (sshd != null) {
-      sshd.descendants()
-          .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
-          .forEach(ProcessHandle::destroyForcibly);
-    }
+    // The listener first, so that it forks no connection that the second step would miss.
     stop();
+    connectionProcesses().forEach(ProcessHandle::destroyForcibly);
   }
 
   /**
@@ -139,13 +136,16 @@ public final class TestHost implements AutoCloseable {
     connectionProcesses().forEach(ProcessHandle::destroyForcibly);
   }
 
-  /** The per-connection sshd processes (one per open SSH connection) of the running sshd. */
+  /**
+   * The per-connection sshd processes (one or two per open SSH connection), also those whose
+   * listener is gone: every sshd on this host but the listening one.
+   */
   public synchronized List<ProcessHandle> connectionProcesses() {
-    if (sshd == null) {
-      return List.of();
-    }
-    return sshd.descendants()
+    long listener = sshd == null ? -1 : sshd.pid();
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.pid() != listener)
         .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
+        .filter(p -> runsHere(p.pid()))
         .toList();
   }
 
@@ -155,7 +155,7 @@ public final class TestHost implements AutoCloseable {
    */
   public List<String> runningCommands() {
     return ProcessHandle.allProcesses()
-        .filter(process -> mountNamespaces.contains(mountNamespace(process.pid())))
+        .filter(process -> runsHere(process.pid()))
         .filter(process -> !isZombie(process.pid()))
         .map(process -> process.info().commandLine().orElse(""))
         .filter(line -> !line.startsWith("/usr/sbin/sshd") && !line.startsWith("sshd:"))
@@ -190,6 +190,24 @@ public final class TestHost implements AutoCloseable {
     return Set.copyOf(mountNamespaces);
   }
 
+  /**
+   * Whether a process runs on this host: in one of its mount namespaces, with this host's store
+   * mounted on /nix (a namespace's id is reused once it is gone, possibly by another host's).
+   */
+  private boolean runsHere(long pid) {
+    if (!mountNamespaces.contains(mountNamespace(pid))) {
+      return false;
+    }
+    String store = dir.getParent().getFileName() + "/" + dir.getFileName() + "/nix";
+    try {
+      return Files.readAllLines(Path.of("/proc/" + pid + "/mountinfo")).stream()
+          .map(line -> line.split(" "))
+          .anyMatch(f -> f.length > 4 && f[4].equals("/nix") && f[3].endsWith(store));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** A process's mount namespace (the /proc/PID/ns/mnt link target), or null when it is gone. */
   static Path mountNamespace(long pid) {
     try {
@@ -211,7 +229,7 @@ public final class TestHost implements AutoCloseable {
     stop();
     killVms();
     ProcessHandle.allProcesses()
-        .filter(process -> mountNamespaces.contains(mountNamespace(process.pid())))
+        .filter(process -> runsHere(process.pid()))
         .forEach(ProcessHandle::destroyForcibly);
   }
 
@@ -313,6 +331,23 @@ public final class TestHost implements AutoCloseable {
         .filter(call -> call.unit().equals("microvm@" + vmName))
         .filter(call -> call.verb().equals("start") || call.verb().equals("restart"))
         .count();
+  }
+
+  /**
+   * While held, {@code systemctl start} and {@code restart} wait before they begin (other calls go
+   * on): a deploy stops just before it starts or restarts a VM.
+   */
+  public void holdStarts(boolean hold) {
+    Path flag = dir.resolve("run/hold-starts");
+    try {
+      if (hold) {
+        Files.writeString(flag, "");
+      } else {
+        Files.deleteIfExists(flag);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** What sshd logged (LogLevel VERBOSE: connections, accepted keys, refused sessions). */
