@@ -70,6 +70,7 @@ public final class OperatorHarness
     try {
       stopOperator();
       if (hosts != null) {
+        assertNoKeyInLog();
         hosts.close();
       }
       if (client != null) {
@@ -92,6 +93,21 @@ public final class OperatorHarness
   /** What the operator logged so far (its loggers and its libraries'). */
   public OperatorLog log() {
     return log;
+  }
+
+  /** No line of any host's private key body, nor its header, appears in anything logged. */
+  private void assertNoKeyInLog() {
+    List<String> secrets = new java.util.ArrayList<>(List.of("PRIVATE KEY"));
+    for (TestHost host : hosts.all()) {
+      host.clientPrivateKey().lines().filter(l -> !l.startsWith("-----")).forEach(secrets::add);
+    }
+    for (OperatorLog.Entry entry : log.entries()) {
+      for (String secret : secrets) {
+        if (entry.text().contains(secret)) {
+          throw new AssertionError("the operator logged SSH key material: " + entry);
+        }
+      }
+    }
   }
 
   private void assertLogClean(String when) {
