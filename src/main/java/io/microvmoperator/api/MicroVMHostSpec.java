@@ -15,6 +15,7 @@ import java.util.List;
 public record MicroVMHostSpec(
     @Required
         @Pattern(ApiPatterns.HOST_ADDRESS)
+        @Size(max = 253)
         @JsonPropertyDescription("DNS name or IP address of the host's SSH server.")
         String address,
     @Default("22") @Min(1) @Max(65535) @JsonPropertyDescription("SSH port.") Integer port,

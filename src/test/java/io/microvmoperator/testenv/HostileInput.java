@@ -90,6 +90,7 @@ public final class HostileInput {
             "&rev=0000000000000000000000000000000000000000",
             "\"; }; evil = import /tmp/x; x = { \"",
             "'' + builtins.toString 1 + ''"));
+    fragments.add(".a1".repeat(100));
     fragments.add("a".repeat(60));
     fragments.add("a".repeat(200));
     fragments.add("a".repeat(1100));
@@ -161,8 +162,11 @@ public final class HostileInput {
     return true;
   }
 
-  /** A DNS name (labels of letters, digits and inner dashes) or an IP address. */
+  /** A DNS name (labels of letters, digits and inner dashes, 253 at most) or an IP address. */
   static boolean address(String value) {
+    if (value.length() > 253) {
+      return false;
+    }
     if (value.length() >= 2 && value.length() <= 45 && only(value, "0123456789abcdefABCDEF:.")) {
       return true;
     }
