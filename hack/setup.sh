@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Prepares this machine for the tests and the local demo: Debian packages (Nix, OpenSSH, etcd),
-# the cached Kubernetes binaries, and the folders sshd and the test hosts need.
+# Prepares this machine for the tests and the local demo: Debian packages (Nix, OpenSSH, etcd,
+# Lua), the cached Kubernetes and Helm binaries, and the folders sshd and the test hosts need.
 # Idempotent and quick when everything is already there. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps strace)
+# strace records the files the operator writes (SecretsIT); lua5.1 and lua-yaml run the Argo CD health checks' tests (Argo CD's Lua is 5.1).
+packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps strace lua5.1 lua-yaml)
 command -v java >/dev/null || packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v go >/dev/null || packages+=(golang-go)
@@ -25,3 +26,6 @@ mkdir -p /nix /var/lib/microvms /etc/nix /run/sshd
 
 K8S_VERSION="$(grep -m1 -o "<kubernetes.version>[^<]*" pom.xml | cut -d">" -f2)"
 K8S_VERSION="$K8S_VERSION" hack/k8s-binaries.sh >/dev/null
+
+HELM_VERSION="$(grep -m1 -o "<helm.version>[^<]*" pom.xml | cut -d">" -f2)"
+HELM_VERSION="$HELM_VERSION" hack/helm-binary.sh >/dev/null

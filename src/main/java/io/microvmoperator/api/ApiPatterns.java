@@ -22,6 +22,9 @@ public final class ApiPatterns {
   public static final String HOST_ADDRESS =
       "^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]{2,45})$";
 
+  /** A Hydra job name, such as {@code web} or {@code web.x86_64-linux}. */
+  public static final String HYDRA_JOB = "^[A-Za-z_][A-Za-z0-9_.-]{0,127}$";
+
   /** A Unix user name. */
   public static final String UNIX_USER = "^[a-z_][a-z0-9_-]{0,31}$";
 

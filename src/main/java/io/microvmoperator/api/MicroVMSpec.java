@@ -53,7 +53,7 @@ public record MicroVMSpec(
             substituters,
     @Size(max = 16)
         @JsonPropertyDescription("Public keys (NAME:BASE64) a prebuilt runner must be signed by.")
-        List<@Pattern(ApiPatterns.NIX_PUBLIC_KEY) String> trustedPublicKeys,
+        List<@Pattern(ApiPatterns.NIX_PUBLIC_KEY) @Size(max = 1024) String> trustedPublicKeys,
     @Default("true")
         @JsonPropertyDescription(
             "false: stop the VM (systemctl stop) and keep it deployed. A VM stopped on purpose"
@@ -76,7 +76,13 @@ public record MicroVMSpec(
         String interval,
     @Default("false")
         @JsonPropertyDescription("Pause reconciliation of this VM until set to false.")
-        Boolean suspend) {
+        Boolean suspend,
+    @Default("Automatic")
+        @JsonPropertyDescription(
+            "Automatic: deploy a new runner as soon as it is built or fetched. Plan: build or"
+                + " fetch it, show the closure difference in status.plan and wait until the"
+                + " microvm-operator.io/approved-runner annotation names it.")
+        UpdateStrategy updateStrategy) {
 
   /** A Hydra job whose latest successful build is deployed. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -90,13 +96,18 @@ public record MicroVMSpec(
           String project,
       @Required @Pattern(ApiPatterns.NIX_ATTRIBUTE) @JsonPropertyDescription("Hydra jobset.")
           String jobset,
-      @Pattern("^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
-          @JsonPropertyDescription("Hydra job. Default: the target.")
+      @Pattern(ApiPatterns.HYDRA_JOB) @JsonPropertyDescription("Hydra job. Default: the target.")
           String job,
       @Default("5m")
           @Pattern(ApiPatterns.DURATION)
           @JsonPropertyDescription("How often Hydra is asked for a new build.")
           String interval) {}
+
+  /** Whether a new runner is deployed by itself or after approval. */
+  public enum UpdateStrategy {
+    Automatic,
+    Plan
+  }
 
   /** When a changed runner is started. */
   public enum RestartPolicy {

@@ -12,7 +12,8 @@ public record MicroVMStatus(
             "The generation of the spec last processed (even when a restart is deferred).")
         Long observedGeneration,
     @JsonPropertyDescription(
-            "Pending, Building, Deploying, Restarting, Running, Stopped, Failed or Suspended.")
+            "Pending, Building, Deploying, Restarting, Running, Stopped, Failed, Suspended or"
+                + " AwaitingApproval.")
         Phase phase,
     @JsonPropertyDescription(
             "Ready, Reconciling, Stalled (kstatus) and HostReachable, UpToDate,"
@@ -37,7 +38,11 @@ public record MicroVMStatus(
         String lastHandledReconcileAt,
     @JsonPropertyDescription(
             "Value of the microvm-operator.io/restart-requested-at annotation last handled.")
-        String lastHandledRestartAt) {
+        String lastHandledRestartAt,
+    @JsonPropertyDescription("Where the desired runner comes from.") RunnerSource source,
+    @JsonPropertyDescription(
+            "With updateStrategy Plan: the runner waiting for approval and what it changes.")
+        Plan plan) {
 
   /** The conditions, or an empty list when there are none yet. */
   public List<Condition> conditionsOrEmpty() {
@@ -53,15 +58,46 @@ public record MicroVMStatus(
     Running,
     Stopped,
     Failed,
-    Suspended
+    Suspended,
+    AwaitingApproval
   }
+
+  /** The kinds of runner source. */
+  public enum SourceType {
+    Flake,
+    StorePath,
+    Hydra
+  }
+
+  /** Where a runner came from. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record RunnerSource(
+      @JsonPropertyDescription("Flake (built on the host), StorePath or Hydra (prebuilt).")
+          SourceType type,
+      @JsonPropertyDescription("The locked flake reference the runner was built from.")
+          String flake,
+      @JsonPropertyDescription("The Hydra job, BASE/job/PROJECT/JOBSET/JOB.") String hydraJob,
+      @JsonPropertyDescription("The Hydra build id the runner is the output of.") Long hydraBuild,
+      @JsonPropertyDescription(
+              "Names of the keys whose signatures the runner carries in the host's store (a"
+                  + " prebuilt runner fetched from a binary cache).")
+          List<String> signedBy) {}
+
+  /** A new runner that waits for the user's approval. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Plan(
+      @JsonPropertyDescription("The runner to approve (the annotation's value).") String storePath,
+      @JsonPropertyDescription("The runner that current points at now.") String currentStorePath,
+      @JsonPropertyDescription(
+              "Summary of nix store diff-closures from the current to the new runner.")
+          String closureDiff,
+      @JsonPropertyDescription("When the plan was made (RFC 3339).") String createdAt) {}
 
   /** One deploy of a runner. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Deploy(
       @JsonPropertyDescription("The runner deployed.") String storePath,
-      @JsonPropertyDescription("The locked flake reference it was built from, if any.")
-          String resolvedFlake,
+      @JsonPropertyDescription("Where it came from.") RunnerSource source,
       @JsonPropertyDescription("Succeeded or Failed.") String result,
       @JsonPropertyDescription("When the deploy finished (RFC 3339).") String finishedAt) {}
 }

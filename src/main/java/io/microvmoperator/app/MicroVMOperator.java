@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.microvmoperator.host.HostConnections;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.host.SshSettings;
+import io.microvmoperator.hydra.HydraClient;
 import io.microvmoperator.reconcile.EventRecorder;
 import io.microvmoperator.reconcile.HostAccess;
 import io.microvmoperator.reconcile.HostProbes;
@@ -28,6 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class MicroVMOperator implements AutoCloseable {
 
   static final String LEASE_NAME = "microvm-operator-leader";
+  static final Duration HYDRA_TIMEOUT = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(MicroVMOperator.class);
   private static volatile boolean stopping;
 
@@ -76,8 +78,12 @@ public final class MicroVMOperator implements AutoCloseable {
                 o.withLeaderElectionConfiguration(leaderElection(config.namespace()));
               }
             });
-    operator.register(new MicroVMReconciler(probes, access, events, clock));
-    operator.register(new MicroVMHostReconciler(probes, connections, clock));
+    operator.register(
+        new MicroVMReconciler(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)),
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
+    operator.register(
+        new MicroVMHostReconciler(probes, connections, clock),
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
     operator.start();
     return new MicroVMOperator(operator, connections, meters);
   }
@@ -109,6 +115,10 @@ public final class MicroVMOperator implements AutoCloseable {
         false);
   }
 
+  /**
+   * Started, and every watch healthy. With leader election a standby replica runs its watches too
+   * (only event processing waits for the lease), so it is ready to take over and reports ready.
+   */
   public boolean isReady() {
     return operator.getRuntimeInfo().isStarted()
         && operator.getRuntimeInfo().allEventSourcesAreHealthy();

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.microvmoperator.nix.AbsolutePath;
 import io.microvmoperator.nix.FlakeRef;
-import io.microvmoperator.nix.NixName;
 import io.microvmoperator.nix.StorePath;
 import io.microvmoperator.nix.VmName;
 import java.io.IOException;
@@ -85,23 +84,32 @@ public final class HostProtocol {
   }
 
   /**
-   * Starts building {@code installable} on the host, detached from this session: the job writes its
-   * log, result link (a GC root) and exit status into {@code NAME/.operator/build-ID/}. Starting a
-   * job that already runs or finished does nothing, so a restarted operator never builds twice.
+   * Starts realising {@code request} on the host (building a flake's runner, or fetching a prebuilt
+   * one), detached from this session: the job writes its log, result link (a GC root), the result's
+   * signatures and its exit status into {@code NAME/.operator/build-ID/}. Starting a job that
+   * already runs or finished does nothing, so a restarted operator never builds twice.
    */
-  public void startBuild(VmName vm, FlakeRef flake, NixName target) throws IOException {
-    String installable = flake.runnerInstallable(target);
+  public void startBuild(VmName vm, BuildRequest request) throws IOException {
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("job", jobDir(vm, request));
+    values.put("installable", request.installable());
+    values.put("subs", request.substitutersOption());
+    values.put("keys", request.trustedKeysOption());
     String script =
-        vars(Map.of("job", jobDir(vm, installable), "installable", installable))
+        vars(values)
             + """
             mkdir -p "$job"
             if [ -e "$job/status" ]; then exit 0; fi
             if [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then exit 0; fi
-            rm -f "$job/log" "$job/out.json"
+            rm -f "$job/log" "$job/out.json" "$job/info.json"
             setsid sh -c 'echo $$ > "$1/pid"
-              nix build -L --json --out-link "$1/result" "$2" > "$1/out.json" 2> "$1/log"
-              echo $? > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
-              sh "$job" "$installable" < /dev/null > /dev/null 2>&1 &
+              nix build -L --json --out-link "$1/result" \
+                --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \
+                "$2" > "$1/out.json" 2> "$1/log"
+              code=$?
+              if [ $code = 0 ]; then nix path-info --json "$1/result" > "$1/info.json" 2>> "$1/log"; fi
+              echo $code > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \
+              sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 &
             """;
     CommandResult result = host.run(script, null, SHORT);
     if (!result.succeeded()) {
@@ -109,14 +117,15 @@ public final class HostProtocol {
     }
   }
 
-  /** Reads the state of the build of {@code installable}. */
-  public BuildJob buildJob(VmName vm, FlakeRef flake, NixName target) throws IOException {
+  /** Reads the state of the job of {@code request}. */
+  public BuildJob buildJob(VmName vm, BuildRequest request) throws IOException {
     String script =
-        vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target))))
+        vars(Map.of("job", jobDir(vm, request)))
             + """
             if [ -e "$job/status" ]; then
-              printf 'status %s\\n' "$(cat "$job/status")"
-              tr -d '\\n' < "$job/out.json"; echo
+              printf 'status %s\n' "$(cat "$job/status")"
+              tr -d '\n' < "$job/out.json"; echo
+              tr -d '\n' < "$job/info.json" 2>/dev/null; echo
               tail -n 30 "$job/log"
             elif [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then
               echo running
@@ -131,21 +140,39 @@ public final class HostProtocol {
     return BuildJobParser.parse(result.stdout());
   }
 
-  /** Forgets a finished build so that it can run again (a retry asked for by the user). */
-  public void discardBuild(VmName vm, FlakeRef flake, NixName target) throws IOException {
+  /** Forgets a finished job so that it can run again (a retry). */
+  public void discardBuild(VmName vm, BuildRequest request) throws IOException {
     String script =
-        vars(Map.of("job", jobDir(vm, flake.runnerInstallable(target))))
+        vars(Map.of("job", jobDir(vm, request)))
             + "if [ -e \"$job/status\" ]; then rm -rf \"$job\"; fi\n";
     host.run(script, null, SHORT);
   }
 
   /**
+   * What changes from {@code from} to {@code to}: the output of {@code nix store diff-closures}
+   * (package versions and sizes), both paths being in the host's store.
+   */
+  public String diffClosures(StorePath from, StorePath to) throws IOException {
+    String script =
+        vars(Map.of("from", from.value(), "to", to.value()))
+            + "nix store diff-closures \"$from\" \"$to\"\n";
+    CommandResult result = host.run(script, null, SHORT);
+    if (!result.succeeded()) {
+      throw new NixCommandException(
+          "nix store diff-closures " + from + " " + to + " failed", tail(result.stderr(), 5));
+    }
+    return result.stdout();
+  }
+
+  /**
    * Under the VM's lock: points {@code current} at {@code runner} (keeping the previous one as
    * {@code old}; Nix writes both links atomically and registers them as GC roots), writes {@code
-   * flake}, removes finished builds of other runners (the build of this one stays, so that a
-   * reconcile working from an older status finds it done instead of building again), then brings
-   * the unit to the wanted state: stopped; started; or restarted when its booted runner differs
-   * from {@code current} and {@code restartOnChange}, or when forced.
+   * flake} (removes it when {@code flakeFileContent} is empty: a prebuilt runner has none, and a
+   * stale one would let {@code microvm -u} rebuild something else), removes finished builds of
+   * other runners (the build of this one stays, so that a reconcile working from an older status
+   * finds it done instead of building again), then brings the unit to the wanted state: stopped;
+   * started; or restarted when its booted runner differs from {@code current} and {@code
+   * restartOnChange}, or when forced.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -180,7 +207,8 @@ public final class HostProtocol {
               echo swapped
             fi
             cat > "$d/.operator/flake.tmp"
-            if ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
+            if [ ! -s "$d/.operator/flake.tmp" ]; then rm -f "$d/flake"
+            elif ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
             rm -f "$d/.operator/flake.tmp"
             for job in "$d"/.operator/build-*; do
               [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" != "$new" ] && rm -rf "$job"
@@ -239,8 +267,8 @@ public final class HostProtocol {
     requireSuccess(host.run(script, null, SHORT), "removing " + vm.value());
   }
 
-  private String jobDir(VmName vm, String installable) {
-    return stateDir.resolve(vm.value()) + "/.operator/build-" + shortHash(installable);
+  private String jobDir(VmName vm, BuildRequest request) {
+    return stateDir.resolve(vm.value()) + "/.operator/build-" + shortHash(request.identity());
   }
 
   /** Shell assignments {@code name='value'} for fixed variable names and quoted values. */

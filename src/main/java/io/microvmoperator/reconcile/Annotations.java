@@ -14,6 +14,12 @@ public final class Annotations {
   /** Restart once, like {@code kubectl rollout restart}. */
   public static final String RESTART_REQUESTED_AT = "microvm-operator.io/restart-requested-at";
 
+  /**
+   * With updateStrategy Plan: the runner (store path, as in status.plan.storePath) the user
+   * approves for deployment.
+   */
+  public static final String APPROVED_RUNNER = "microvm-operator.io/approved-runner";
+
   private Annotations() {}
 
   static String reconcileRequest(HasMetadata resource) {
@@ -22,6 +28,10 @@ public final class Annotations {
 
   static String restartRequest(HasMetadata resource) {
     return get(resource, RESTART_REQUESTED_AT);
+  }
+
+  static String approvedRunner(HasMetadata resource) {
+    return get(resource, APPROVED_RUNNER);
   }
 
   private static String get(HasMetadata resource, String key) {

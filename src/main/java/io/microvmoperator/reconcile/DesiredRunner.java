@@ -4,21 +4,31 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.api.MicroVMStatus.RunnerSource;
+import io.microvmoperator.api.MicroVMStatus.SourceType;
 import io.microvmoperator.host.BuildJob;
+import io.microvmoperator.host.BuildRequest;
 import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.NixCommandException;
+import io.microvmoperator.hydra.HydraBuild;
+import io.microvmoperator.hydra.HydraClient;
+import io.microvmoperator.hydra.HydraException;
 import io.microvmoperator.nix.FlakeRef;
 import io.microvmoperator.nix.StorePath;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Decides which runner a MicroVM should run: locks its flake (a branch is re-resolved every {@code
- * interval}, a pinned revision never), and builds on the host only when the locked reference moved.
- * Builds run detached on the host; this class starts them, polls them and limits them per host.
+ * Decides which runner a MicroVM should run and gets it into the host's store. A flake is locked (a
+ * branch re-resolved every {@code interval}, a pinned revision never) and built on the host only
+ * when the locked reference moved; a Hydra job is asked for its latest successful build every
+ * {@code hydra.interval}; a prebuilt runner (a store path, or Hydra's build) is fetched from the
+ * binary caches with its signature checked. Builds and fetches run detached on the host; this class
+ * starts them, polls them and limits them per host.
  */
 final class DesiredRunner {
 
@@ -27,22 +37,40 @@ final class DesiredRunner {
   /** What the resolution came to. */
   sealed interface Outcome permits Known, Pending, Failed {}
 
-  /** The runner is known; {@code reused}: from the last status, nothing was evaluated. */
-  record Known(StorePath runner, boolean reused) implements Outcome {}
+  /**
+   * The runner is in the host's store; {@code reused}: taken from the last status, nothing was
+   * built or fetched.
+   */
+  record Known(StorePath runner, boolean reused, RunnerSource source) implements Outcome {}
 
   /** Work in progress on the host (status says which); look again after {@code next}. */
   record Pending(Duration next) implements Outcome {}
 
-  /** The flake cannot give a runner until something changes; retried after {@code retry}. */
+  /** The source cannot give a runner until something changes; retried after {@code retry}. */
   record Failed(Problem problem, Duration retry) implements Outcome {}
+
+  /** What to realise on the host, and where it comes from. */
+  private record Located(BuildRequest request, RunnerSource source) {}
+
+  /** The runner's source did not answer usefully (the flake, or Hydra). */
+  private static final class SourceUnavailable extends Exception {
+    final Problem problem;
+
+    SourceUnavailable(Problem problem) {
+      super(problem.message());
+      this.problem = problem;
+    }
+  }
 
   private final EventRecorder events;
   private final Clock clock;
+  private final HydraClient hydra;
   private final BuildSlots buildSlots = new BuildSlots();
 
-  DesiredRunner(EventRecorder events, Clock clock) {
+  DesiredRunner(EventRecorder events, Clock clock, HydraClient hydra) {
     this.events = events;
     this.clock = clock;
+    this.hydra = hydra;
   }
 
   Outcome resolve(
@@ -56,50 +84,136 @@ final class DesiredRunner {
       Duration interval)
       throws IOException {
     MicroVMStatus prior = status.prior();
-    FlakeRef locked;
-    if (valid.flake().isPinned()) {
-      locked = valid.flake();
-      status.resolved(locked.value(), !locked.value().equals(prior.resolvedFlake()));
-    } else if (prior.resolvedFlake() == null
-        || specChanged
-        || reconcileRequested
-        || resolveDue(prior.lastResolveTime(), interval)) {
-      try {
-        locked = protocol.lockFlake(valid.flake());
-      } catch (NixCommandException e) {
-        status.desiredUnknown("FlakeResolutionFailed", "the flake could not be resolved");
-        return new Failed(new Problem("FlakeResolutionFailed", e.getMessage()), interval);
-      }
-      status.resolved(locked.value(), true);
-    } else {
-      locked = new FlakeRef(prior.resolvedFlake());
+    boolean due = specChanged || reconcileRequested;
+    Located located;
+    try {
+      located = locate(valid, protocol, status, due, interval);
+    } catch (SourceUnavailable e) {
+      status.desiredUnknown(e.problem.reason(), "the runner's source did not answer");
+      Duration retry =
+          valid.origin() instanceof RunnerOrigin.Hydra hydraOrigin
+              ? hydraOrigin.interval()
+              : interval;
+      return new Failed(e.problem, retry);
     }
-
-    if (!specChanged
-        && locked.value().equals(prior.resolvedFlake())
-        && prior.desiredStorePath() != null) {
-      return new Known(new StorePath(prior.desiredStorePath()), true);
+    if (!specChanged && sameOrigin(prior, located.source()) && prior.desiredStorePath() != null) {
+      return new Known(new StorePath(prior.desiredStorePath()), true, prior.source());
     }
-    return build(vm, host, valid, locked, protocol, status, reconcileRequested, interval);
+    return realise(vm, host, valid, located, protocol, status, reconcileRequested, interval);
   }
 
-  private Outcome build(
+  private Located locate(
+      SpecValidator.ValidSpec valid,
+      HostProtocol protocol,
+      MicroVMStatusBuilder status,
+      boolean due,
+      Duration interval)
+      throws IOException, SourceUnavailable {
+    RunnerOrigin origin = valid.origin();
+    if (origin instanceof RunnerOrigin.Flake flake) {
+      FlakeRef locked = lock(flake.ref(), protocol, status, due, interval);
+      return new Located(
+          BuildRequest.ofFlake(locked, valid.target(), valid.substituters(), valid.trustedKeys()),
+          new RunnerSource(SourceType.Flake, locked.value(), null, null, null));
+    }
+    if (origin instanceof RunnerOrigin.Prebuilt prebuilt) {
+      return new Located(
+          BuildRequest.ofStorePath(prebuilt.path(), valid.substituters(), valid.trustedKeys()),
+          new RunnerSource(SourceType.StorePath, null, null, null, null));
+    }
+    RunnerOrigin.Hydra job = (RunnerOrigin.Hydra) origin;
+    HydraBuild build = latestHydraBuild(job, status, due);
+    return new Located(
+        BuildRequest.ofStorePath(build.outPath(), valid.substituters(), valid.trustedKeys()),
+        new RunnerSource(SourceType.Hydra, null, job.job().toString(), build.id(), null));
+  }
+
+  /** The locked flake: resolved on the host when due, else the one in status. */
+  private FlakeRef lock(
+      FlakeRef flake,
+      HostProtocol protocol,
+      MicroVMStatusBuilder status,
+      boolean due,
+      Duration interval)
+      throws IOException, SourceUnavailable {
+    MicroVMStatus prior = status.prior();
+    if (flake.isPinned()) {
+      status.resolved(flake.value(), !flake.value().equals(prior.resolvedFlake()));
+      return flake;
+    }
+    if (!due && prior.resolvedFlake() != null && !resolveDue(prior.lastResolveTime(), interval)) {
+      return new FlakeRef(prior.resolvedFlake());
+    }
+    try {
+      FlakeRef locked = protocol.lockFlake(flake);
+      status.resolved(locked.value(), true);
+      return locked;
+    } catch (NixCommandException e) {
+      throw new SourceUnavailable(new Problem("FlakeResolutionFailed", e.getMessage()));
+    }
+  }
+
+  /**
+   * Hydra's latest successful build of the job: asked for when due, or while the runner of the last
+   * answer is not known yet; otherwise the build in status.
+   */
+  private HydraBuild latestHydraBuild(
+      RunnerOrigin.Hydra origin, MicroVMStatusBuilder status, boolean due)
+      throws SourceUnavailable {
+    MicroVMStatus prior = status.prior();
+    RunnerSource last = prior.source();
+    boolean known =
+        last != null
+            && last.type() == SourceType.Hydra
+            && origin.job().toString().equals(last.hydraJob())
+            && last.hydraBuild() != null
+            && prior.desiredStorePath() != null;
+    if (known && !due && !resolveDue(prior.lastResolveTime(), origin.interval())) {
+      return new HydraBuild(last.hydraBuild(), new StorePath(prior.desiredStorePath()));
+    }
+    try {
+      HydraBuild build = hydra.latest(origin.job());
+      status.resolved(null, true);
+      return build;
+    } catch (HydraException e) {
+      throw new SourceUnavailable(
+          new Problem(e.reason(), e.getMessage() + "; nothing was changed on the host"));
+    }
+  }
+
+  /** Whether the status' runner came from the same place (flake revision, Hydra build, path). */
+  private static boolean sameOrigin(MicroVMStatus prior, RunnerSource source) {
+    RunnerSource last = prior.source();
+    return switch (source.type()) {
+      case Flake -> source.flake().equals(prior.resolvedFlake());
+      case StorePath -> last != null && last.type() == SourceType.StorePath;
+      case Hydra ->
+          last != null
+              && last.type() == SourceType.Hydra
+              && Objects.equals(last.hydraJob(), source.hydraJob())
+              && Objects.equals(last.hydraBuild(), source.hydraBuild());
+    };
+  }
+
+  private Outcome realise(
       MicroVM vm,
       MicroVMHost host,
       SpecValidator.ValidSpec valid,
-      FlakeRef locked,
+      Located located,
       HostProtocol protocol,
       MicroVMStatusBuilder status,
       boolean reconcileRequested,
       Duration interval)
       throws IOException {
     String hostName = host.getMetadata().getName();
-    String installable = locked.runnerInstallable(valid.target());
+    BuildRequest request = located.request();
+    boolean prebuilt = request.isPrebuilt();
+    String doing = (prebuilt ? "fetching " : "building ") + request.installable();
     String slotKey = VmNames.key(vm);
-    BuildJob job = protocol.buildJob(valid.vmName(), locked, valid.target());
+    BuildJob job = protocol.buildJob(valid.vmName(), request);
     if (job.state() == BuildJob.State.FAILED && reconcileRequested) {
-      protocol.discardBuild(valid.vmName(), locked, valid.target());
-      job = new BuildJob(BuildJob.State.MISSING, null, "");
+      protocol.discardBuild(valid.vmName(), request);
+      job = BuildJob.missing();
     }
     switch (job.state()) {
       case MISSING -> {
@@ -111,43 +225,75 @@ final class DesiredRunner {
               hostName + " already runs " + max + " builds (maxConcurrentBuilds)");
           return new Pending(BUILD_POLL.multipliedBy(3));
         }
-        protocol.startBuild(valid.vmName(), locked, valid.target());
-        events.normal(vm, "BuildStarted", "building " + installable + " on " + hostName);
-        building(status, installable);
+        protocol.startBuild(valid.vmName(), request);
+        events.normal(vm, prebuilt ? "FetchStarted" : "BuildStarted", doing + " on " + hostName);
+        inProgress(status, prebuilt, doing);
         return new Pending(BUILD_POLL);
       }
       case RUNNING -> {
         buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
-        building(status, installable);
+        inProgress(status, prebuilt, doing);
         return new Pending(BUILD_POLL);
       }
       case FAILED -> {
         buildSlots.release(hostName, slotKey);
-        String reason = job.isEvaluationFailure() ? "EvaluationFailed" : "BuildFailed";
-        boolean firstSeen =
-            status.prior().conditionsOrEmpty().stream()
-                .noneMatch(
-                    c ->
-                        c.getType().equals(ConditionTypes.STALLED) && reason.equals(c.getReason()));
-        if (firstSeen) {
-          status.deployFailed(installable);
+        if (prebuilt) {
+          // a cache may be back, or a key trusted, at the next attempt: let it fetch again
+          protocol.discardBuild(valid.vmName(), request);
         }
-        status.desiredUnknown(reason, "the runner could not be built");
-        String message =
-            (job.isEvaluationFailure() ? "evaluating " : "building ")
-                + installable
-                + " failed; the VM keeps running its current runner:\n"
-                + job.logTail();
-        return new Failed(new Problem(reason, message), interval);
+        String reason = failureReason(job, prebuilt);
+        status.deployFailed(request.installable(), located.source());
+        status.desiredUnknown(
+            reason, "the runner could not be " + (prebuilt ? "fetched" : "built"));
+        return new Failed(new Problem(reason, failureMessage(reason, request, job)), interval);
       }
       case SUCCEEDED -> {
         buildSlots.release(hostName, slotKey);
-        StorePath built = new StorePath(job.outPath());
-        events.normal(vm, "BuildSucceeded", "built " + built);
-        return new Known(built, false);
+        StorePath runner = new StorePath(job.outPath());
+        RunnerSource source = located.source();
+        RunnerSource signed =
+            job.signerNames().isEmpty()
+                ? source
+                : new RunnerSource(
+                    source.type(),
+                    source.flake(),
+                    source.hydraJob(),
+                    source.hydraBuild(),
+                    job.signerNames());
+        events.normal(
+            vm,
+            prebuilt ? "Fetched" : "BuildSucceeded",
+            (prebuilt ? "fetched " : "built ")
+                + runner
+                + (signed.signedBy() == null ? "" : ", signed by " + signed.signedBy()));
+        return new Known(runner, false, signed);
       }
       default -> throw new IllegalStateException("unknown build state " + job.state());
     }
+  }
+
+  private static String failureReason(BuildJob job, boolean prebuilt) {
+    if (prebuilt) {
+      return job.isUntrustedSignature() ? "SignatureNotTrusted" : "FetchFailed";
+    }
+    return job.isEvaluationFailure() ? "EvaluationFailed" : "BuildFailed";
+  }
+
+  private static String failureMessage(String reason, BuildRequest request, BuildJob job) {
+    String what =
+        switch (reason) {
+          case "SignatureNotTrusted" ->
+              request.installable()
+                  + " is not signed by a key in spec.trustedPublicKeys or the host's"
+                  + " trusted-public-keys; it was not deployed";
+          case "FetchFailed" ->
+              "fetching "
+                  + request.installable()
+                  + " from spec.substituters and the host's substituters failed";
+          case "EvaluationFailed" -> "evaluating " + request.installable() + " failed";
+          default -> "building " + request.installable() + " failed";
+        };
+    return what + "; the VM keeps running its current runner:\n" + job.logTail();
   }
 
   /** Frees the build slot a deleted MicroVM may hold. */
@@ -155,9 +301,10 @@ final class DesiredRunner {
     buildSlots.release(vm.getSpec().host(), VmNames.key(vm));
   }
 
-  private static void building(MicroVMStatusBuilder status, String installable) {
-    status.desiredUnknown("Building", "building " + installable);
-    status.progressing(Phase.Building, "Building", "building " + installable);
+  private static void inProgress(MicroVMStatusBuilder status, boolean prebuilt, String doing) {
+    String reason = prebuilt ? "Fetching" : "Building";
+    status.desiredUnknown(reason, doing);
+    status.progressing(Phase.Building, reason, doing);
   }
 
   private boolean resolveDue(String lastResolveTime, Duration interval) {

@@ -1,20 +1,23 @@
 package io.microvmoperator.reconcile;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Parses Go-style durations ({@code 30s}, {@code 5m}, {@code 1h30m}) as the API takes them. */
-final class Durations {
+public final class Durations {
 
   private static final Pattern PART = Pattern.compile("([0-9]+)(ms|s|m|h)");
 
   private Durations() {}
 
   static Duration parse(String text, Duration fallback) {
-    if (text == null || text.isEmpty()) {
-      return fallback;
-    }
+    return text == null ? fallback : tryParse(text).orElse(fallback);
+  }
+
+  /** The duration {@code text} denotes, or empty when it is not a duration or adds up to zero. */
+  public static Optional<Duration> tryParse(String text) {
     Matcher m = PART.matcher(text);
     Duration total = Duration.ZERO;
     int end = 0;
@@ -30,9 +33,6 @@ final class Durations {
               });
       end = m.end();
     }
-    if (end != text.length() || total.isZero()) {
-      return fallback;
-    }
-    return total;
+    return end != text.length() || total.isZero() ? Optional.empty() : Optional.of(total);
   }
 }

@@ -24,6 +24,7 @@ import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.hydra.HydraClient;
 import io.microvmoperator.nix.InvalidValueException;
 import io.microvmoperator.nix.StorePath;
 import java.io.IOException;
@@ -58,14 +59,16 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
   private final EventRecorder events;
   private final Clock clock;
   private final DesiredRunner runners;
+  private final PlanGate plans;
 
   public MicroVMReconciler(
-      HostProbes probes, HostAccess access, EventRecorder events, Clock clock) {
+      HostProbes probes, HostAccess access, EventRecorder events, Clock clock, HydraClient hydra) {
     this.probes = probes;
     this.access = access;
     this.events = events;
     this.clock = clock;
-    this.runners = new DesiredRunner(events, clock);
+    this.runners = new DesiredRunner(events, clock, hydra);
+    this.plans = new PlanGate(events);
   }
 
   @Override
@@ -173,6 +176,10 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     long generation = Optional.ofNullable(vm.getMetadata().getGeneration()).orElse(0L);
     boolean specChanged = !Objects.equals(prior.observedGeneration(), generation);
     Duration interval = Durations.parse(spec.interval(), Duration.ofMinutes(5));
+    if (valid.origin() instanceof RunnerOrigin.Hydra hydra
+        && hydra.interval().compareTo(interval) < 0) {
+      interval = hydra.interval();
+    }
 
     DesiredRunner.Outcome outcome =
         runners.resolve(
@@ -186,6 +193,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     DesiredRunner.Known known = (DesiredRunner.Known) outcome;
     StorePath desired = known.runner();
     status.desired(desired);
+    status.source(known.source());
 
     // Act: only when the host differs from the spec
     boolean wantRunning = !Boolean.FALSE.equals(spec.running());
@@ -194,7 +202,11 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     boolean newRestartRequest =
         restartRequest != null && !restartRequest.equals(prior.lastHandledRestartAt());
     Optional<String> drift =
-        differences(observed, desired, spec.flake(), wantRunning, restartOnChange);
+        differences(observed, desired, valid.flakeFileContent(), wantRunning, restartOnChange);
+    if (drift.isPresent() && plans.mustWait(vm, observed, desired)) {
+      plans.awaitApproval(vm, status, protocol, observed, desired);
+      return interval;
+    }
     if (drift.isPresent() || (newRestartRequest && wantRunning)) {
       ConvergeResult result;
       try {
@@ -202,7 +214,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
             protocol.converge(
                 valid.vmName(),
                 desired,
-                spec.flake(),
+                valid.flakeFileContent(),
                 wantRunning,
                 restartOnChange,
                 newRestartRequest && wantRunning);
@@ -238,7 +250,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
   private static Optional<String> differences(
       Optional<VmObservation> observed,
       StorePath desired,
-      String flake,
+      String flakeFile,
       boolean wantRunning,
       boolean restartOnChange) {
     if (observed.isEmpty()) {
@@ -249,8 +261,9 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       return Optional.of(
           "current is " + (vm.current().isEmpty() ? "missing" : vm.current()) + ", not " + desired);
     }
-    if (!vm.flake().equals(flake)) {
-      return Optional.of("flake file differs from spec.flake");
+    if (!vm.flake().equals(flakeFile)) {
+      return Optional.of(
+          flakeFile.isEmpty() ? "a flake file is left over" : "flake file differs from spec.flake");
     }
     if (wantRunning && !vm.active()) {
       return Optional.of("microvm@" + vm.name() + " is " + vm.activeState());

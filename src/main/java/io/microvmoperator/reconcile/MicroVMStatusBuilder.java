@@ -15,6 +15,8 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Deploy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.api.MicroVMStatus.Plan;
+import io.microvmoperator.api.MicroVMStatus.RunnerSource;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.nix.StorePath;
 import java.time.Instant;
@@ -45,6 +47,8 @@ final class MicroVMStatusBuilder {
   private final List<Deploy> history;
   private String lastHandledReconcileAt;
   private String lastHandledRestartAt;
+  private RunnerSource source;
+  private Plan plan;
 
   MicroVMStatusBuilder(MicroVM vm, Instant now) {
     this.prior = Optional.ofNullable(vm.getStatus()).orElse(empty());
@@ -61,6 +65,8 @@ final class MicroVMStatusBuilder {
     this.history = new ArrayList<>(Optional.ofNullable(prior.history()).orElse(List.of()));
     this.lastHandledReconcileAt = prior.lastHandledReconcileAt();
     this.lastHandledRestartAt = prior.lastHandledRestartAt();
+    this.source = prior.source();
+    this.plan = prior.plan();
     if (conditions.find(READY).isEmpty()) {
       conditions.set(READY, UNKNOWN, "Reconciling", "first reconcile");
       conditions.set(RECONCILING, TRUE, "Reconciling", "first reconcile");
@@ -69,7 +75,8 @@ final class MicroVMStatusBuilder {
 
   private static MicroVMStatus empty() {
     return new MicroVMStatus(
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null);
   }
 
   MicroVMStatus prior() {
@@ -126,6 +133,26 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /** Where the desired runner comes from. */
+  MicroVMStatusBuilder source(RunnerSource source) {
+    this.source = source;
+    return this;
+  }
+
+  /**
+   * A new runner is ready but updateStrategy is Plan: nothing changes on the host until the user
+   * approves {@code plan.storePath()}.
+   */
+  MicroVMStatusBuilder awaitingApproval(Plan plan, String message) {
+    this.plan = plan;
+    conditions.remove(STALLED);
+    conditions.remove(RECONCILING);
+    conditions.set(UP_TO_DATE, FALSE, "AwaitingApproval", message);
+    conditions.set(READY, FALSE, "AwaitingApproval", message);
+    phase = Phase.AwaitingApproval;
+    return this;
+  }
+
   /** The spec's runner is not known (being built, its build failed, or the spec changed). */
   MicroVMStatusBuilder desiredUnknown(String reason, String message) {
     this.desiredStorePath = null;
@@ -147,14 +174,21 @@ final class MicroVMStatusBuilder {
 
   MicroVMStatusBuilder deployed(StorePath runner) {
     lastDeployTime = now.toString();
-    history.add(0, new Deploy(runner.value(), resolvedFlake, "Succeeded", now.toString()));
+    history.add(0, new Deploy(runner.value(), source, "Succeeded", now.toString()));
     trimHistory();
     return this;
   }
 
-  MicroVMStatusBuilder deployFailed(String runnerOrInstallable) {
-    history.add(0, new Deploy(runnerOrInstallable, resolvedFlake, "Failed", now.toString()));
-    trimHistory();
+  /** Records a failed attempt once, however often it is retried. */
+  MicroVMStatusBuilder deployFailed(String runnerOrInstallable, RunnerSource attempted) {
+    boolean repeated =
+        !history.isEmpty()
+            && history.get(0).result().equals("Failed")
+            && history.get(0).storePath().equals(runnerOrInstallable);
+    if (!repeated) {
+      history.add(0, new Deploy(runnerOrInstallable, attempted, "Failed", now.toString()));
+      trimHistory();
+    }
     return this;
   }
 
@@ -178,6 +212,7 @@ final class MicroVMStatusBuilder {
   MicroVMStatusBuilder converged(VmObservation vm, StorePath desired, boolean wantRunning) {
     observed(Optional.of(vm));
     desired(desired);
+    plan = null;
     conditions.remove(STALLED);
     conditions.remove(RECONCILING);
     hostReachable();
@@ -231,7 +266,9 @@ final class MicroVMStatusBuilder {
         lastDeployTime,
         history.isEmpty() ? null : List.copyOf(history),
         lastHandledReconcileAt,
-        lastHandledRestartAt);
+        lastHandledRestartAt,
+        source,
+        plan);
   }
 
   private static String shortOrNull(String path) {

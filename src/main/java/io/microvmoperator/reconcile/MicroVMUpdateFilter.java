@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * Lets through the updates a reconcile must see: a new generation (spec), a deletion, a change of
- * finalizers, and a new value of the reconcile-now or restart-now annotation. Status writes (the
- * operator's own) do not trigger a reconcile.
+ * finalizers, and a new value of the reconcile-now, restart-now or approved-runner annotation.
+ * Status writes (the operator's own) do not trigger a reconcile.
  */
 public class MicroVMUpdateFilter implements OnUpdateFilter<MicroVM> {
 
@@ -17,6 +17,7 @@ public class MicroVMUpdateFilter implements OnUpdateFilter<MicroVM> {
         || updated.isMarkedForDeletion()
         || !Objects.equals(updated.getMetadata().getFinalizers(), old.getMetadata().getFinalizers())
         || !Objects.equals(Annotations.reconcileRequest(updated), Annotations.reconcileRequest(old))
-        || !Objects.equals(Annotations.restartRequest(updated), Annotations.restartRequest(old));
+        || !Objects.equals(Annotations.restartRequest(updated), Annotations.restartRequest(old))
+        || !Objects.equals(Annotations.approvedRunner(updated), Annotations.approvedRunner(old));
   }
 }

@@ -4,10 +4,15 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.hydra.HydraJob;
 import io.microvmoperator.nix.FlakeRef;
 import io.microvmoperator.nix.InvalidValueException;
 import io.microvmoperator.nix.NixName;
+import io.microvmoperator.nix.NixPublicKey;
+import io.microvmoperator.nix.StorePath;
+import io.microvmoperator.nix.SubstituterUrl;
 import io.microvmoperator.nix.VmName;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -22,20 +27,50 @@ final class SpecValidator {
   private SpecValidator() {}
 
   /** The MicroVM's values, validated. */
-  record ValidSpec(VmName vmName, NixName target, FlakeRef flake) {}
+  record ValidSpec(
+      VmName vmName,
+      NixName target,
+      RunnerOrigin origin,
+      List<SubstituterUrl> substituters,
+      List<NixPublicKey> trustedKeys) {
+
+    /** What the host's {@code flake} file holds: the flakeref, or nothing for a prebuilt runner. */
+    String flakeFileContent() {
+      return origin instanceof RunnerOrigin.Flake flake ? flake.ref().value() : "";
+    }
+  }
 
   static ValidSpec parse(MicroVM vm) throws InvalidValueException {
     MicroVMSpec spec = vm.getSpec();
     VmName vmName = new VmName(VmNames.vmName(vm));
     NixName target = new NixName(VmNames.target(vm));
-    if (spec.storePath() != null || spec.hydra() != null) {
-      throw new InvalidValueException(
-          "spec.storePath and spec.hydra are not supported yet; build from spec.flake");
+    int sources =
+        (spec.flake() != null ? 1 : 0)
+            + (spec.storePath() != null ? 1 : 0)
+            + (spec.hydra() != null ? 1 : 0);
+    if (sources != 1) {
+      throw new InvalidValueException("set exactly one runner source: flake, storePath or hydra");
     }
-    if (spec.flake() == null) {
-      throw new InvalidValueException("spec.flake is required");
+    RunnerOrigin origin;
+    if (spec.flake() != null) {
+      origin = new RunnerOrigin.Flake(new FlakeRef(spec.flake()));
+    } else if (spec.storePath() != null) {
+      origin = new RunnerOrigin.Prebuilt(new StorePath(spec.storePath()));
+    } else {
+      origin =
+          new RunnerOrigin.Hydra(
+              HydraJob.of(spec.hydra(), target.value()),
+              Durations.parse(spec.hydra().interval(), Duration.ofMinutes(5)));
     }
-    return new ValidSpec(vmName, target, new FlakeRef(spec.flake()));
+    List<SubstituterUrl> substituters =
+        Optional.ofNullable(spec.substituters()).orElse(List.of()).stream()
+            .map(SubstituterUrl::new)
+            .toList();
+    List<NixPublicKey> trustedKeys =
+        Optional.ofNullable(spec.trustedPublicKeys()).orElse(List.of()).stream()
+            .map(NixPublicKey::new)
+            .toList();
+    return new ValidSpec(vmName, target, origin, substituters, trustedKeys);
   }
 
   static Optional<Problem> checkPlacement(

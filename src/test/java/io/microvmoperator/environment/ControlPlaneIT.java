@@ -106,6 +106,8 @@ class ControlPlaneIT {
             null,
             null,
             null,
+            null,
+            null,
             null));
     client
         .resources(MicroVM.class)
@@ -138,6 +140,6 @@ class ControlPlaneIT {
 
   private static MicroVMSpec spec(String host, String flake, String storePath) {
     return new MicroVMSpec(
-        host, flake, null, null, storePath, null, null, null, null, null, null, null, null);
+        host, flake, null, null, storePath, null, null, null, null, null, null, null, null, null);
   }
 }

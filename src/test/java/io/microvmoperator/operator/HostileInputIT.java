@@ -171,15 +171,14 @@ class HostileInputIT {
     switch (field) {
       case "vmName" -> spec.vmName(value);
       case "target" -> spec.target(value);
-      case "flake" -> spec.flake(value);
-      case "storePath" -> spec.flake(null).storePath(value);
-      case "substituters" -> spec.flake(null).storePath(STORE_PATH).substituters(List.of(value));
-      case "trustedPublicKeys" ->
-          spec.flake(null).storePath(STORE_PATH).trustedPublicKeys(List.of(value));
-      case "hydra.url" -> spec.flake(null).hydra(hydra(value, "p", "j", "job"));
-      case "hydra.project" -> spec.flake(null).hydra(hydra("http://h", value, "j", "job"));
-      case "hydra.jobset" -> spec.flake(null).hydra(hydra("http://h", "p", value, "job"));
-      case "hydra.job" -> spec.flake(null).hydra(hydra("http://h", "p", "j", value));
+      case "flake" -> spec.useFlake(value);
+      case "storePath" -> spec.useStorePath(value);
+      case "substituters" -> spec.useStorePath(STORE_PATH).substituters(value);
+      case "trustedPublicKeys" -> spec.useStorePath(STORE_PATH).trustedPublicKeys(value);
+      case "hydra.url" -> spec.useHydra(hydra(value, "p", "j", "job"));
+      case "hydra.project" -> spec.useHydra(hydra("http://h", value, "j", "job"));
+      case "hydra.jobset" -> spec.useHydra(hydra("http://h", "p", value, "job"));
+      case "hydra.job" -> spec.useHydra(hydra("http://h", "p", "j", value));
       default -> throw new IllegalArgumentException(field);
     }
     MicroVM vm = new MicroVM();

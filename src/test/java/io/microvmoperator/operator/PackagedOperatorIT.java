@@ -7,18 +7,14 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.testenv.KubeControlPlane;
 import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.OperatorProcess;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHosts;
-import java.io.File;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,10 +30,8 @@ class PackagedOperatorIT {
   @RegisterExtension static TestHosts hosts = TestHosts.start(1);
 
   private static final String NS = "packaged";
-  private static final HttpClient http = HttpClient.newHttpClient();
   private static KubernetesClient client;
-  private static Process operator;
-  private static int port;
+  private static OperatorProcess operator;
 
   @BeforeAll
   static void startTheJar() throws Exception {
@@ -45,38 +39,20 @@ class PackagedOperatorIT {
     OperatorHarness.ensureNamespace(client, OperatorHarness.OPERATOR_NAMESPACE);
     Path kubeconfig = hosts.root().resolve("kubeconfig");
     Files.writeString(kubeconfig, k8s.kubeconfigYaml());
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
-    File jar =
-        Files.list(Path.of("target"))
-            .filter(p -> p.getFileName().toString().matches("microvm-operator-.*\\.jar"))
-            .findFirst()
-            .orElseThrow()
-            .toFile();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar",
-                jar.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(hosts.root().resolve("operator.log").toFile());
-    builder.environment().put("KUBECONFIG", kubeconfig.toString());
-    builder.environment().put("OPERATOR_NAMESPACE", OperatorHarness.OPERATOR_NAMESPACE);
-    builder.environment().put("HEALTH_PORT", String.valueOf(port));
-    builder.environment().put("LEADER_ELECTION", "true");
-    builder.environment().put("LOG4J_CONFIGURATION_FILE", "classpath:log4j2-json.xml");
-    operator = builder.start();
+    operator =
+        OperatorProcess.start(
+            kubeconfig,
+            Map.of(
+                "OPERATOR_NAMESPACE", OperatorHarness.OPERATOR_NAMESPACE,
+                "LEADER_ELECTION", "true",
+                "LOG4J_CONFIGURATION_FILE", "classpath:log4j2-json.xml"),
+            hosts.root().resolve("operator.log"));
   }
 
   @AfterAll
-  static void stopTheJar() throws Exception {
+  static void stopTheJar() {
     if (operator != null) {
-      operator.destroy();
-      if (!operator.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-        operator.destroyForcibly();
-        throw new AssertionError("the operator did not stop within 30 s of SIGTERM");
-      }
+      operator.close();
     }
     client.close();
   }
@@ -86,9 +62,9 @@ class PackagedOperatorIT {
     await()
         .atMost(Duration.ofSeconds(90))
         .ignoreExceptions()
-        .until(() -> get("/readyz").statusCode() == 200);
-    assertThat(get("/healthz").body()).isEqualTo("ok");
-    String metrics = get("/metrics").body();
+        .until(() -> operator.get("/readyz").statusCode() == 200);
+    assertThat(operator.get("/healthz").body()).isEqualTo("ok");
+    String metrics = operator.get("/metrics").body();
     assertThat(metrics).contains("jvm_memory_used_bytes");
     Lease lease =
         await()
@@ -124,16 +100,10 @@ class PackagedOperatorIT {
                   && vm.getStatus().conditionsOrEmpty().stream()
                       .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
             });
-    assertThat(get("/metrics").body()).contains("operator_sdk");
-    assertThat(Files.readString(hosts.root().resolve("operator.log")))
+    assertThat(operator.get("/metrics").body()).contains("operator_sdk");
+    assertThat(operator.log())
         .as("JSON logs on request")
         .contains("\"log.level\"")
         .doesNotContain("PRIVATE KEY");
-  }
-
-  private static HttpResponse<String> get(String path) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
   }
 }

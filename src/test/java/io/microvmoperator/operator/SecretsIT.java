@@ -10,6 +10,7 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.KubeControlPlane;
+import io.microvmoperator.testenv.LogProblems;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.SshKeyPair;
 import io.microvmoperator.testenv.TestFlake;
@@ -190,7 +191,7 @@ class SecretsIT {
     String log = Files.readString(operatorLog);
     assertThat(log).contains("DEBUG").doesNotContain("PRIVATE KEY");
     assertThat(secrets).as("key material in the operator's log").noneMatch(log::contains);
-    assertThat(problems(log)).as("ERRORs in the operator's log").isEmpty();
+    assertThat(LogProblems.in(log)).as("ERRORs and stack traces in the operator's log").isEmpty();
     System.out.printf(
         "[figures] secrets: rotated key used %d ms after the Secret changed (probe interval 5"
             + " s); damaged key reported as %s; the operator wrote %d files, none with key"
@@ -269,31 +270,6 @@ class SecretsIT {
       return "";
     }
     return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
-  }
-
-  /**
-   * The log's events at ERROR or worse, and those at INFO or WARN that carry a stack trace; at
-   * DEBUG, which this log is at, stack traces are diagnostics.
-   */
-  private static List<String> problems(String log) {
-    Pattern start = Pattern.compile("^\\S+ (TRACE|DEBUG|INFO|WARN|ERROR|FATAL) .*");
-    List<String> problems = new ArrayList<>();
-    String event = null;
-    String level = null;
-    for (String line : log.lines().toList()) {
-      Matcher m = start.matcher(line);
-      if (m.matches()) {
-        event = line;
-        level = m.group(1);
-        if (level.equals("ERROR") || level.equals("FATAL")) {
-          problems.add(line);
-        }
-      } else if (line.startsWith("\tat ") && ("INFO".equals(level) || "WARN".equals(level))) {
-        problems.add(event);
-        level = "reported";
-      }
-    }
-    return problems;
   }
 
   private static void awaitVmReady() {

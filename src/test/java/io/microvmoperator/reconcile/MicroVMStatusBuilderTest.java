@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.api.MicroVMStatus.RunnerSource;
+import io.microvmoperator.api.MicroVMStatus.SourceType;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.nix.StorePath;
 import java.time.Instant;
@@ -78,6 +80,7 @@ class MicroVMStatusBuilderTest {
       status =
           new MicroVMStatusBuilder(vm(1, status), NOW.plusSeconds(i))
               .resolved("path:/f?rev=" + i, true)
+              .source(new RunnerSource(SourceType.Flake, "path:/f?rev=" + i, null, null, null))
               .deployed(i % 2 == 0 ? V1 : V2)
               .build();
     }
@@ -87,7 +90,7 @@ class MicroVMStatusBuilderTest {
             .build();
 
     assertThat(next.history()).hasSize(MicroVMStatusBuilder.HISTORY_LENGTH);
-    assertThat(next.history().get(0).resolvedFlake()).isEqualTo("path:/f?rev=11");
+    assertThat(next.history().get(0).source().flake()).isEqualTo("path:/f?rev=11");
     assertThat(next.resolvedFlake()).isEqualTo("path:/f?rev=11");
     assertThat(next.lastDeployTime()).isEqualTo(NOW.plusSeconds(11).toString());
   }

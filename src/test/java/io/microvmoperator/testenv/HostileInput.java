@@ -207,6 +207,9 @@ public final class HostileInput {
             "trustedPublicKeys",
             f -> "cache-1:AAAA" + f,
             v -> {
+              if (codePoints(v) > 1024) {
+                return false;
+              }
               String key = v.substring("cache-1:".length());
               String data = key.replaceAll("=*$", "");
               return key.length() - data.length() <= 3 && only(data, ALNUM + "+/");

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real kube-apiserver with etcd, started offline by fabric8's kube-api-test from the binaries
- * that {@code hack/k8s-binaries.sh} provides, with the project's CRDs applied.
+ * that {@code hack/k8s-binaries.sh} provides, with the project's CRDs applied. Authorization is
+ * RBAC (kube-api-test's default; the test client is in {@code system:masters}), and every request
+ * made by a service account is written to an audit log ({@link #auditLog()}), so that a test can
+ * see what the operator's identity asked for and was allowed.
  *
  * <p>As a JUnit extension, one control plane serves every test class of the JVM and stops when the
  * JVM's tests end; {@link #start()} gives one to a plain {@code main} (the local demo).
@@ -30,6 +33,7 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
 
   private KubeAPIServer server;
   private String kubeconfigYaml;
+  private Path workDir;
 
   /** The extension form: {@code @RegisterExtension static KubeControlPlane k8s = ...}. */
   public static KubeControlPlane shared() {
@@ -52,6 +56,7 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
             .getOrComputeIfAbsent(KubeControlPlane.class, k -> start(), KubeControlPlane.class);
     this.server = running.server;
     this.kubeconfigYaml = running.kubeconfigYaml;
+    this.workDir = running.workDir;
   }
 
   private void startServer() {
@@ -60,12 +65,16 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
       throw new IllegalStateException(
           "system property kubernetes.version is not set (the pom passes it to tests)");
     }
+    workDir = newWorkDir();
     server =
         new KubeAPIServer(
             KubeAPIServerConfigBuilder.anAPIServerConfig()
                 .withApiServerVersion(version)
                 .withOfflineMode(true)
                 .withApiServerFlag("--bind-address", "127.0.0.1")
+                .withApiServerFlag("--audit-policy-file", workDir.resolve("policy.yaml").toString())
+                .withApiServerFlag("--audit-log-path", auditLog().toString())
+                .withApiServerFlag("--audit-log-format", "json")
                 .withStartupTimeout(120_000)
                 .build());
     server.start();
@@ -78,9 +87,61 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
     }
   }
 
+  /**
+   * A folder for the audit policy, the audit log and a kubeconfig file. The audit log records only
+   * service accounts' requests (the operator's identity), at Metadata level.
+   */
+  private static Path newWorkDir() {
+    try {
+      Path dir = Files.createTempDirectory("kube-control-plane-");
+      Files.writeString(
+          dir.resolve("policy.yaml"),
+          """
+          apiVersion: audit.k8s.io/v1
+          kind: Policy
+          omitStages: ["RequestReceived"]
+          rules:
+            - level: Metadata
+              userGroups: ["system:serviceaccounts"]
+            - level: None
+          """);
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The API server's audit log: one JSON object per line for each request a service account made
+   * (its user, verb, resource, namespace and response code).
+   */
+  public Path auditLog() {
+    return workDir.resolve("audit.log");
+  }
+
   /** A new client for this control plane, as cluster admin. The caller closes it. */
   public KubernetesClient client() {
     return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
+  }
+
+  /** Runs the real kubectl of the same release against this control plane, as cluster admin. */
+  public ExecResult kubectl(String... args) {
+    List<String> argv = new java.util.ArrayList<>();
+    argv.add(kubectl().toString());
+    argv.add("--kubeconfig=" + kubeconfigFile());
+    argv.addAll(List.of(args));
+    return Commands.run(argv, java.util.Map.of(), java.time.Duration.ofMinutes(2));
+  }
+
+  /** A kubeconfig file for this control plane, as cluster admin (for kubectl and scripts). */
+  public Path kubeconfigFile() {
+    try {
+      Path kubeconfig = workDir.resolve("kubeconfig");
+      Files.writeString(kubeconfig, kubeconfigYaml);
+      return kubeconfig;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The kubectl binary of the same Kubernetes release. */
@@ -134,6 +195,16 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
   public void close() {
     if (server != null) {
       server.stop();
+    }
+    if (workDir != null) {
+      try (Stream<Path> files = Files.list(workDir)) {
+        for (Path file : files.toList()) {
+          Files.delete(file);
+        }
+        Files.delete(workDir);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 }

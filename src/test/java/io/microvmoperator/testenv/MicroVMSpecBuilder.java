@@ -3,6 +3,7 @@ package io.microvmoperator.testenv;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMSpec.DeletionPolicy;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
+import io.microvmoperator.api.MicroVMSpec.UpdateStrategy;
 import java.util.List;
 
 /** Builds a {@link MicroVMSpec} field by field, or a copy of one with a few fields changed. */
@@ -12,15 +13,16 @@ public final class MicroVMSpecBuilder {
   private String flake;
   private String target;
   private String vmName;
-  private String storePath;
-  private MicroVMSpec.HydraSource hydra;
-  private List<String> substituters;
-  private List<String> trustedPublicKeys;
   private Boolean running;
   private RestartPolicy restartPolicy;
   private DeletionPolicy deletionPolicy;
   private String interval;
   private Boolean suspend;
+  private String storePath;
+  private MicroVMSpec.HydraSource hydra;
+  private List<String> substituters;
+  private List<String> trustedPublicKeys;
+  private UpdateStrategy updateStrategy;
 
   public static MicroVMSpecBuilder from(MicroVMSpec spec) {
     MicroVMSpecBuilder b = new MicroVMSpecBuilder();
@@ -28,15 +30,16 @@ public final class MicroVMSpecBuilder {
     b.flake = spec.flake();
     b.target = spec.target();
     b.vmName = spec.vmName();
-    b.storePath = spec.storePath();
-    b.hydra = spec.hydra();
-    b.substituters = spec.substituters();
-    b.trustedPublicKeys = spec.trustedPublicKeys();
     b.running = spec.running();
     b.restartPolicy = spec.restartPolicy();
     b.deletionPolicy = spec.deletionPolicy();
     b.interval = spec.interval();
     b.suspend = spec.suspend();
+    b.storePath = spec.storePath();
+    b.hydra = spec.hydra();
+    b.substituters = spec.substituters();
+    b.trustedPublicKeys = spec.trustedPublicKeys();
+    b.updateStrategy = spec.updateStrategy();
     return b;
   }
 
@@ -48,33 +51,66 @@ public final class MicroVMSpecBuilder {
     return b;
   }
 
-  public MicroVMSpecBuilder flake(String value) {
+  /** A prebuilt runner fetched from {@code substituter}, signed by {@code trustedKey}. */
+  public static MicroVMSpecBuilder storePath(
+      String host, String storePath, String substituter, String trustedKey) {
+    MicroVMSpecBuilder b = new MicroVMSpecBuilder();
+    b.host = host;
+    b.storePath = storePath;
+    b.substituters = List.of(substituter);
+    b.trustedPublicKeys = List.of(trustedKey);
+    return b;
+  }
+
+  /** The latest build of a Hydra job, fetched from {@code substituter}. */
+  public static MicroVMSpecBuilder hydra(
+      String host, MicroVMSpec.HydraSource job, String substituter, String trustedKey) {
+    MicroVMSpecBuilder b = storePath(host, null, substituter, trustedKey);
+    b.hydra = job;
+    return b;
+  }
+
+  /** Switches the runner source to {@code storePath}. */
+  public MicroVMSpecBuilder useStorePath(String value) {
+    storePath = value;
+    flake = null;
+    hydra = null;
+    return this;
+  }
+
+  /** Switches the runner source to {@code flake}. */
+  public MicroVMSpecBuilder useFlake(String value) {
     flake = value;
+    storePath = null;
+    hydra = null;
+    return this;
+  }
+
+  /** Switches the runner source to the Hydra job {@code value}. */
+  public MicroVMSpecBuilder useHydra(MicroVMSpec.HydraSource value) {
+    hydra = value;
+    flake = null;
+    storePath = null;
+    return this;
+  }
+
+  public MicroVMSpecBuilder substituters(String... urls) {
+    substituters = List.of(urls);
+    return this;
+  }
+
+  public MicroVMSpecBuilder trustedPublicKeys(String... keys) {
+    trustedPublicKeys = List.of(keys);
+    return this;
+  }
+
+  public MicroVMSpecBuilder updateStrategy(UpdateStrategy value) {
+    updateStrategy = value;
     return this;
   }
 
   public MicroVMSpecBuilder target(String value) {
     target = value;
-    return this;
-  }
-
-  public MicroVMSpecBuilder storePath(String value) {
-    storePath = value;
-    return this;
-  }
-
-  public MicroVMSpecBuilder hydra(MicroVMSpec.HydraSource value) {
-    hydra = value;
-    return this;
-  }
-
-  public MicroVMSpecBuilder substituters(List<String> value) {
-    substituters = value;
-    return this;
-  }
-
-  public MicroVMSpecBuilder trustedPublicKeys(List<String> value) {
-    trustedPublicKeys = value;
     return this;
   }
 
@@ -122,6 +158,7 @@ public final class MicroVMSpecBuilder {
         restartPolicy,
         deletionPolicy,
         interval,
-        suspend);
+        suspend,
+        updateStrategy);
   }
 }

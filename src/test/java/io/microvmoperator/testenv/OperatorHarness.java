@@ -136,17 +136,11 @@ public final class OperatorHarness
 
   /** Runs the real kubectl of the same release against this control plane. */
   public ExecResult kubectl(String... args) {
-    try {
-      java.nio.file.Path kubeconfig = hosts.root().resolve("kubeconfig");
-      java.nio.file.Files.writeString(kubeconfig, k8s.kubeconfigYaml());
-      List<String> argv = new java.util.ArrayList<>();
-      argv.add(k8s.kubectl().toString());
-      argv.add("--kubeconfig=" + kubeconfig);
-      argv.addAll(List.of(args));
-      return Commands.run(argv, Map.of(), Duration.ofMinutes(2));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return k8s.kubectl(args);
+  }
+
+  public KubeControlPlane controlPlane() {
+    return k8s;
   }
 
   public KubernetesClient client() {
@@ -220,19 +214,40 @@ public final class OperatorHarness
     return registerHost(client, name, host, host.hostKeyLine(), allowedNamespaces);
   }
 
+  /** As {@link #registerHost}, for an operator whose namespace (for the key Secret) is another. */
+  public static MicroVMHost registerHost(
+      KubernetesClient client,
+      String name,
+      TestHost host,
+      List<String> allowedNamespaces,
+      String operatorNamespace) {
+    return registerHost(
+        client, name, host, host.hostKeyLine(), allowedNamespaces, operatorNamespace);
+  }
+
   private static MicroVMHost registerHost(
       KubernetesClient client,
       String name,
       TestHost host,
       String pinnedKey,
       List<String> allowedNamespaces) {
-    ensureNamespace(client, OPERATOR_NAMESPACE);
+    return registerHost(client, name, host, pinnedKey, allowedNamespaces, OPERATOR_NAMESPACE);
+  }
+
+  private static MicroVMHost registerHost(
+      KubernetesClient client,
+      String name,
+      TestHost host,
+      String pinnedKey,
+      List<String> allowedNamespaces,
+      String operatorNamespace) {
+    ensureNamespace(client, operatorNamespace);
     client
         .resource(
             new SecretBuilder()
                 .withNewMetadata()
                 .withName(name + "-ssh")
-                .withNamespace(OPERATOR_NAMESPACE)
+                .withNamespace(operatorNamespace)
                 .endMetadata()
                 .withStringData(Map.of("id_ed25519", host.clientPrivateKey()))
                 .build())

@@ -67,6 +67,15 @@ public final class TestHost implements AutoCloseable {
     write(dir.resolve("ssh/authorized_keys"), clientKey.publicKeyLine() + "\n");
   }
 
+  /**
+   * Authorises the operator's key with OpenSSH key options, e.g. {@code restrict,from="..."}, as
+   * the docs recommend for a real host (sshd reads authorized_keys on every login).
+   */
+  public TestHost authorizeClientKeyWith(String options) {
+    write(dir.resolve("ssh/authorized_keys"), options + " " + clientKey.publicKeyLine() + "\n");
+    return this;
+  }
+
   /** Prepares a host in {@code dir} (created if needed) that will listen on {@code address}. */
   public static TestHost create(String name, String address, Path dir) {
     return new TestHost(name, address, dir);

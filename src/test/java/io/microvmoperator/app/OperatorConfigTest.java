@@ -1,0 +1,44 @@
+package io.microvmoperator.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The environment variables the Helm chart sets, read as the operator reads them. */
+class OperatorConfigTest {
+
+  @Test
+  void defaults() {
+    OperatorConfig config = OperatorConfig.fromEnvironment(Map.of("OPERATOR_NAMESPACE", "ops"));
+
+    assertThat(config).isEqualTo(new OperatorConfig("ops", 8080, false, 16, Duration.ofHours(10)));
+  }
+
+  @Test
+  void everySettingFromTheEnvironment() {
+    OperatorConfig config =
+        OperatorConfig.fromEnvironment(
+            Map.of(
+                "OPERATOR_NAMESPACE", "mvo-system",
+                "HEALTH_PORT", "9090",
+                "LEADER_ELECTION", "true",
+                "RECONCILE_THREADS", "4",
+                "RESYNC_INTERVAL", "1h30m"));
+
+    assertThat(config)
+        .isEqualTo(new OperatorConfig("mvo-system", 9090, true, 4, Duration.ofMinutes(90)));
+  }
+
+  @Test
+  void aResyncIntervalThatIsNoDurationIsRefusedByName() {
+    assertThatThrownBy(
+            () -> OperatorConfig.fromEnvironment(Map.of("RESYNC_INTERVAL", "ten minutes")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("RESYNC_INTERVAL=ten minutes");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("RESYNC_INTERVAL", "0s")))
+        .hasMessageContaining("RESYNC_INTERVAL=0s");
+  }
+}

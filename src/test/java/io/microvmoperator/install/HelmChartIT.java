@@ -1,0 +1,604 @@
+package io.microvmoperator.install;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.testenv.ExecResult;
+import io.microvmoperator.testenv.Helm;
+import io.microvmoperator.testenv.KubeControlPlane;
+import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.OperatorProcess;
+import io.microvmoperator.testenv.TestFlake;
+import io.microvmoperator.testenv.TestHost;
+import io.microvmoperator.testenv.TestHosts;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The Helm chart: it lints, its rendered manifests pass the real API server's server-side dry run,
+ * and the operator running as the chart's ServiceAccount with exactly the chart's RBAC (two
+ * replicas of the jar, with a token of that ServiceAccount and the Deployment's environment)
+ * converges and deletes MicroVMs on a real test host. The API server enforces RBAC and audits the
+ * ServiceAccount's requests: none is refused, and every permission the chart grants is used, except
+ * the ones named in {@link #NOT_EXERCISED}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HelmChartIT {
+
+  @RegisterExtension static KubeControlPlane k8s = KubeControlPlane.shared();
+  @RegisterExtension static TestHosts hosts = TestHosts.start(1);
+
+  private static final String RELEASE = "mvo";
+  private static final String NS = "mvo-system";
+  private static final String SERVICE_ACCOUNT = "mvo-microvm-operator";
+  private static final String USER = "system:serviceaccount:" + NS + ":" + SERVICE_ACCOUNT;
+  private static final String VM_NS = "helm-vms";
+  private static final String HOST = "helm-host";
+  private static final String LEASE = "microvm-operator-leader";
+
+  /**
+   * A permission: {@code SCOPE GROUP RESOURCE[/SUBRESOURCE] NAME VERB}; scope {@code cluster}
+   * (ClusterRole) or {@code release} (Role in the release's namespace), group {@code core} for "",
+   * name {@code *} for any.
+   */
+  record Permission(String scope, String group, String resource, String name, String verb) {
+    static Permission parse(String text) {
+      String[] p = text.split(" ");
+      return new Permission(p[0], p[1].equals("core") ? "" : p[1], p[2], p[3], p[4]);
+    }
+
+    boolean allows(AuditedRequest request) {
+      return group.equals(request.group())
+          && resource.equals(request.resource())
+          && verb.equals(request.verb())
+          && (name.equals("*") || name.equals(request.name()))
+          && (scope.equals("cluster") || NS.equals(request.namespace()));
+    }
+
+    @Override
+    public String toString() {
+      return String.join(" ", scope, group.isEmpty() ? "core" : group, resource, name, verb);
+    }
+  }
+
+  /** Exactly what the operator needs (docs/security.md says why for each). */
+  static final Set<Permission> EXPECTED =
+      permissions(
+          "cluster microvm-operator.io microvms * list",
+          "cluster microvm-operator.io microvms * watch",
+          "cluster microvm-operator.io microvms * patch",
+          "cluster microvm-operator.io microvms * get",
+          "cluster microvm-operator.io microvmhosts * list",
+          "cluster microvm-operator.io microvmhosts * watch",
+          "cluster microvm-operator.io microvmhosts * patch",
+          "cluster microvm-operator.io microvmhosts * get",
+          "cluster microvm-operator.io microvms/status * patch",
+          "cluster microvm-operator.io microvmhosts/status * patch",
+          "cluster core events * get",
+          "cluster core events * create",
+          "cluster core events * update",
+          "release core secrets * get",
+          "release coordination.k8s.io leases * create",
+          "release coordination.k8s.io leases " + LEASE + " get",
+          "release coordination.k8s.io leases " + LEASE + " patch",
+          "release coordination.k8s.io leases " + LEASE + " update");
+
+  /**
+   * Granted, but not used in this scenario: JOSDK re-reads a resource (get) only when removing a
+   * finalizer met a conflicting write; and it refuses to start leader election unless the Lease may
+   * be updated, although the lock renews it with a patch.
+   */
+  static final Set<Permission> NOT_EXERCISED =
+      permissions(
+          "cluster microvm-operator.io microvms * get",
+          "cluster microvm-operator.io microvmhosts * get",
+          "release coordination.k8s.io leases " + LEASE + " update");
+
+  /**
+   * What Kubernetes' default ClusterRole system:basic-user allows every authenticated user: JOSDK
+   * asks which permissions it has on Leases before leader election starts.
+   */
+  static final Set<Permission> EVERY_USER_MAY =
+      permissions("cluster authorization.k8s.io selfsubjectrulesreviews * create");
+
+  private static KubernetesClient admin;
+  private static String rendered;
+  private static final List<OperatorProcess> replicas = new ArrayList<>();
+
+  @BeforeAll
+  static void render() {
+    admin = k8s.client();
+    rendered = Helm.template(RELEASE, NS);
+  }
+
+  @AfterAll
+  static void stopReplicas() {
+    replicas.forEach(OperatorProcess::close);
+    admin.close();
+  }
+
+  @Test
+  @Order(1)
+  void theChartLints() {
+    ExecResult lint = Helm.run("lint", "--strict", Helm.CHART.toString());
+    assertThat(lint.exitCode()).as(lint.stdout() + lint.stderr()).isZero();
+
+    ExecResult single =
+        Helm.run(
+            "lint",
+            "--strict",
+            Helm.CHART.toString(),
+            "--set",
+            "replicaCount=1",
+            "--set",
+            "leaderElection.enabled=false");
+    assertThat(single.exitCode()).as(single.stdout() + single.stderr()).isZero();
+
+    ExecResult unsafe =
+        Helm.run(
+            "template", RELEASE, Helm.CHART.toString(), "--set", "leaderElection.enabled=false");
+    assertThat(unsafe.exitCode()).isNotZero();
+    assertThat(unsafe.stderr()).contains("replicaCount > 1 needs leaderElection.enabled");
+
+    String monitored = Helm.template(RELEASE, NS, "--set", "metrics.serviceMonitor.enabled=true");
+    assertThat(monitored).contains("kind: ServiceMonitor").contains("port: http-metrics");
+  }
+
+  @Test
+  @Order(2)
+  void theRenderedChartPassesTheApiServersDryRun() throws IOException {
+    // The namespace enforces the restricted Pod Security Standard, as a hardened cluster would.
+    admin
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(NS)
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                .addToLabels("pod-security.kubernetes.io/warn", "restricted")
+                .endMetadata()
+                .build())
+        .serverSideApply();
+    Path all = hosts.root().resolve("chart-with-crds.yaml");
+    Files.writeString(
+        all,
+        Helm.run("template", RELEASE, Helm.CHART.toString(), "-n", NS, "--include-crds")
+            .orThrow("helm template --include-crds")
+            .stdout());
+
+    // The control plane applied the same CRDs already, as another field manager.
+    ExecResult dryRun =
+        k8s.kubectl(
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--dry-run=server",
+            "-f",
+            all.toString());
+
+    assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+    assertThat(dryRun.stderr()).doesNotContain("would violate PodSecurity");
+    assertThat(dryRun.stdout())
+        .contains("customresourcedefinition.apiextensions.k8s.io/microvms.microvm-operator.io")
+        .contains("deployment.apps/" + SERVICE_ACCOUNT)
+        .contains("clusterrole.rbac.authorization.k8s.io/" + SERVICE_ACCOUNT)
+        .contains("service/" + SERVICE_ACCOUNT + "-metrics");
+  }
+
+  @Test
+  @Order(3)
+  void aPodThatIsNotHardenedWouldBeRefused() throws IOException {
+    Path weakened = hosts.root().resolve("weakened.yaml");
+    Files.writeString(
+        weakened,
+        Helm.template(
+            RELEASE,
+            NS,
+            "--show-only",
+            "templates/deployment.yaml",
+            "--set",
+            "securityContext.allowPrivilegeEscalation=true"));
+
+    ExecResult dryRun =
+        k8s.kubectl("apply", "--server-side", "--dry-run=server", "-f", weakened.toString());
+
+    assertThat(dryRun.stderr()).contains("would violate PodSecurity \"restricted");
+  }
+
+  @Test
+  @Order(4)
+  void thePodIsHardenedAndRunsTheImageOfThisVersion() {
+    Deployment deployment = only(Deployment.class);
+    var pod = deployment.getSpec().getTemplate().getSpec();
+    Container container = pod.getContainers().get(0);
+
+    assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
+    assertThat(env(container)).containsEntry("LEADER_ELECTION", "true");
+    assertThat(pod.getServiceAccountName()).isEqualTo(SERVICE_ACCOUNT);
+    assertThat(container.getImage())
+        .isEqualTo("microvm-operator:" + System.getProperty("project.version"));
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    var security = container.getSecurityContext();
+    assertThat(security.getReadOnlyRootFilesystem()).isTrue();
+    assertThat(security.getAllowPrivilegeEscalation()).isFalse();
+    assertThat(security.getRunAsNonRoot()).isTrue();
+    assertThat(security.getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(security.getCapabilities().getAdd()).isNullOrEmpty();
+    assertThat(security.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(container.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/tmp"));
+    assertThat(env(container))
+        .containsEntry("LOG4J_CONFIGURATION_FILE", "classpath:log4j2-json.xml")
+        .containsEntry("RESYNC_INTERVAL", "10h");
+    assertThat(container.getEnv())
+        .anyMatch(
+            e ->
+                e.getName().equals("OPERATOR_NAMESPACE")
+                    && e.getValueFrom().getFieldRef().getFieldPath().equals("metadata.namespace"));
+  }
+
+  @Test
+  @Order(5)
+  void theChartGrantsExactlyTheExpectedPermissions() {
+    Set<Permission> granted = new HashSet<>();
+    only(ClusterRole.class).getRules().forEach(rule -> granted.addAll(expand("cluster", rule)));
+    only(Role.class).getRules().forEach(rule -> granted.addAll(expand("release", rule)));
+
+    assertThat(granted).containsExactlyInAnyOrderElementsOf(EXPECTED);
+  }
+
+  @Test
+  @Order(6)
+  void twoReplicasWithTheChartsIdentityConvergeAndDeleteMicroVMs() throws Exception {
+    apply(rendered);
+    Path kubeconfig = serviceAccountKubeconfig();
+    Map<String, String> env =
+        env(only(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0));
+    env.put("OPERATOR_NAMESPACE", NS);
+    for (String pod : List.of("mvo-0", "mvo-1")) {
+      Map<String, String> podEnv = new HashMap<>(env);
+      podEnv.put("HOSTNAME", pod);
+      replicas.add(OperatorProcess.start(kubeconfig, podEnv, hosts.root().resolve(pod + ".log")));
+    }
+
+    for (OperatorProcess replica : replicas) {
+      await("/readyz of every replica, the standby's too")
+          .atMost(Duration.ofSeconds(90))
+          .ignoreExceptions()
+          .failFast("the replica ended:\n" + replica.log(), () -> !replica.isAlive())
+          .until(() -> replica.get("/readyz").statusCode() == 200);
+    }
+    String leader = leaseHolder();
+    assertThat(leader).isIn("mvo-0", "mvo-1");
+
+    OperatorHarness.ensureNamespace(admin, VM_NS);
+    // The deploy key as docs/hosts.md authorises it: no forwarding, no pty, from known sources.
+    TestHost host = hosts.get(0).authorizeClientKeyWith("restrict,from=\"127.0.0.0/8\"");
+    OperatorHarness.registerHost(admin, HOST, host, List.of(VM_NS), NS);
+    TestFlake flake = TestFlake.create(hosts.root().resolve("flake")).runner("web", "v1");
+    admin
+        .resource(OperatorHarness.microVM(VM_NS, "web", HOST, flake.pathRef(), "web"))
+        .serverSideApply();
+    awaitReady("web");
+    assertThat(host.readlink("/var/lib/microvms/web/current")).isPresent();
+    // The metrics docs/operations.md names, from the replica that reconciles.
+    assertThat(replicas.get(leader.equals("mvo-0") ? 0 : 1).get("/metrics").body())
+        .contains("operator_sdk_reconciliations_started_total{")
+        .contains("operator_sdk_reconciliations_success_total{")
+        .contains("operator_sdk_controllers_execution_reconcile_seconds_bucket{")
+        .contains("operator_sdk_controllers_execution_reconcile_success_total{")
+        .contains("operator_sdk_reconciliations_executions_microvm{")
+        .contains("operator_sdk_reconciliations_queue_size_microvmhost{")
+        .contains("operator_sdk_events_received_total{")
+        .contains("jvm_memory_used_bytes{");
+
+    // A stalled MicroVM: its Warning Event is recorded, then counted up on the next reconcile.
+    admin
+        .resource(OperatorHarness.microVM(VM_NS, "lost", "no-such-host", flake.pathRef(), "web"))
+        .serverSideApply();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> hostNotFoundEvent().map(Event::getCount).orElse(0) >= 1);
+    for (int i = 1; hostNotFoundEvent().map(Event::getCount).orElse(0) < 2; i++) {
+      annotate("lost", "retry-" + i);
+      Thread.sleep(1000);
+      assertThat(i).as("the repeated Event is counted up").isLessThan(30);
+    }
+
+    // The leader goes away (a pod deleted): the standby takes over and does the deletions.
+    OperatorProcess leading = replicas.get(leader.equals("mvo-0") ? 0 : 1);
+    leading.close();
+    replicas.remove(leading);
+    await("the standby takes the lease")
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> !leader.equals(leaseHolder()));
+
+    admin.resources(MicroVM.class).inNamespace(VM_NS).withName("web").delete();
+    admin.resources(MicroVM.class).inNamespace(VM_NS).withName("lost").delete();
+    await("finalizers removed, VM removed from the host")
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () ->
+                admin.resources(MicroVM.class).inNamespace(VM_NS).list().getItems().isEmpty()
+                    && !Files.exists(host.realPath("/var/lib/microvms/web")));
+    admin.resources(MicroVMHost.class).withName(HOST).delete();
+    await("the host's finalizer removed")
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> admin.resources(MicroVMHost.class).withName(HOST).get() == null);
+  }
+
+  @Test
+  @Order(7)
+  void theServiceAccountCanDoNothingElse() {
+    // Things the operator must never be able to do, checked by the real authorizer.
+    for (String denied :
+        List.of(
+            "get secrets -n default",
+            "get secrets -n " + VM_NS,
+            "list secrets -n " + NS,
+            "watch secrets -n " + NS,
+            "create secrets -n " + NS,
+            "update secrets -n " + NS,
+            "patch secrets -n " + NS,
+            "delete secrets -n " + NS,
+            "create microvms.microvm-operator.io -n " + VM_NS,
+            "update microvms.microvm-operator.io -n " + VM_NS,
+            "delete microvms.microvm-operator.io -n " + VM_NS,
+            "create microvmhosts.microvm-operator.io",
+            "delete microvmhosts.microvm-operator.io",
+            "update microvmhosts.microvm-operator.io",
+            "delete events -n " + VM_NS,
+            "get leases.coordination.k8s.io/another-lease -n " + NS,
+            "patch leases.coordination.k8s.io/" + LEASE + " -n default",
+            "create leases.coordination.k8s.io -n default",
+            "get pods -n " + NS,
+            "create pods -n " + NS,
+            "list configmaps -n " + NS,
+            "get nodes",
+            "create serviceaccounts/token -n " + NS,
+            "impersonate users",
+            "escalate clusterroles.rbac.authorization.k8s.io",
+            "bind clusterroles.rbac.authorization.k8s.io",
+            "update customresourcedefinitions.apiextensions.k8s.io")) {
+      assertThat(canI(denied)).as("can the operator " + denied + "?").isEqualTo("no");
+    }
+    // And the RBAC check itself answers yes where the chart grants (so "no" above means no).
+    for (String allowed :
+        List.of(
+            "get secrets -n " + NS,
+            "patch microvms.microvm-operator.io --subresource=status -n " + VM_NS,
+            "watch microvmhosts.microvm-operator.io",
+            "create events -n " + VM_NS,
+            "patch leases.coordination.k8s.io/" + LEASE + " -n " + NS)) {
+      assertThat(canI(allowed)).as("can the operator " + allowed + "?").isEqualTo("yes");
+    }
+  }
+
+  @Test
+  @Order(8)
+  void theAuditLogShowsNoRefusalAndEveryPermissionInUse() throws IOException {
+    List<AuditedRequest> requests = auditedRequests();
+    assertThat(requests).as("the operator's requests in the audit log").isNotEmpty();
+
+    assertThat(requests.stream().filter(r -> r.code() == 403).map(AuditedRequest::toString))
+        .as("requests the API server refused")
+        .isEmpty();
+    assertThat(
+            requests.stream()
+                .filter(r -> r.resource() != null)
+                .filter(r -> EXPECTED.stream().noneMatch(p -> p.allows(r)))
+                .filter(r -> EVERY_USER_MAY.stream().noneMatch(p -> p.allows(r)))
+                .map(AuditedRequest::toString))
+        .as("requests that no granted permission covers")
+        .isEmpty();
+    Set<Permission> unused =
+        EXPECTED.stream()
+            .filter(p -> requests.stream().noneMatch(p::allows))
+            .collect(Collectors.toSet());
+    assertThat(unused).as("granted but never used").isSubsetOf(NOT_EXERCISED);
+  }
+
+  /** One request of the ServiceAccount, from the API server's audit log. */
+  record AuditedRequest(
+      String verb, String group, String resource, String namespace, String name, int code) {}
+
+  private static List<AuditedRequest> auditedRequests() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<AuditedRequest> requests = new ArrayList<>();
+    for (String line : Files.readAllLines(k8s.auditLog())) {
+      JsonNode event = json.readTree(line);
+      if (!USER.equals(event.path("user").path("username").asText())) {
+        continue;
+      }
+      JsonNode ref = event.path("objectRef");
+      String resource =
+          ref.has("resource")
+              ? ref.path("resource").asText()
+                  + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "")
+              : null;
+      requests.add(
+          new AuditedRequest(
+              event.path("verb").asText(),
+              ref.path("apiGroup").asText(""),
+              resource,
+              ref.path("namespace").asText(null),
+              ref.path("name").asText(null),
+              event.path("responseStatus").path("code").asInt()));
+    }
+    return requests;
+  }
+
+  private static String canI(String request) {
+    List<String> args = new ArrayList<>(List.of("auth", "can-i"));
+    args.addAll(List.of(request.split(" ")));
+    args.add("--as=" + USER);
+    ExecResult result = k8s.kubectl(args.toArray(String[]::new));
+    return result.stdout().strip();
+  }
+
+  /** A kubeconfig with only a token of the chart's ServiceAccount, as the pod would have. */
+  private static Path serviceAccountKubeconfig() throws IOException {
+    String token =
+        admin
+            .serviceAccounts()
+            .inNamespace(NS)
+            .withName(SERVICE_ACCOUNT)
+            .tokenRequest(
+                new TokenRequestBuilder()
+                    .withNewSpec()
+                    .withExpirationSeconds(3600L)
+                    .endSpec()
+                    .build())
+            .getStatus()
+            .getToken();
+    Config adminConfig = Config.fromKubeconfig(k8s.kubeconfigYaml());
+    Path kubeconfig = hosts.root().resolve("service-account-kubeconfig");
+    Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+          - name: test
+            cluster:
+              server: %s
+              certificate-authority: %s
+        users:
+          - name: operator
+            user:
+              token: %s
+        contexts:
+          - name: operator
+            context: {cluster: test, user: operator}
+        current-context: operator
+        """
+            .formatted(adminConfig.getMasterUrl(), adminConfig.getCaCertFile(), token));
+    return kubeconfig;
+  }
+
+  private static void apply(String manifests) throws IOException {
+    Path file = hosts.root().resolve("chart.yaml");
+    Files.writeString(file, manifests);
+    k8s.kubectl("apply", "--server-side", "-f", file.toString()).orThrow("kubectl apply");
+  }
+
+  private static <T extends HasMetadata> T only(Class<T> kind) {
+    List<T> found =
+        admin
+            .load(new ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8)))
+            .items()
+            .stream()
+            .filter(kind::isInstance)
+            .map(kind::cast)
+            .toList();
+    assertThat(found).as("rendered %s", kind.getSimpleName()).hasSize(1);
+    return found.get(0);
+  }
+
+  private static Set<Permission> expand(String scope, PolicyRule rule) {
+    Set<Permission> expanded = new HashSet<>();
+    List<String> names =
+        rule.getResourceNames() == null || rule.getResourceNames().isEmpty()
+            ? List.of("*")
+            : rule.getResourceNames();
+    for (String group : rule.getApiGroups()) {
+      for (String resource : rule.getResources()) {
+        for (String name : names) {
+          for (String verb : rule.getVerbs()) {
+            expanded.add(new Permission(scope, group, resource, name, verb));
+          }
+        }
+      }
+    }
+    return expanded;
+  }
+
+  private static Set<Permission> permissions(String... lines) {
+    return java.util.Arrays.stream(lines).map(Permission::parse).collect(Collectors.toSet());
+  }
+
+  private static Map<String, String> env(Container container) {
+    Map<String, String> env = new HashMap<>();
+    for (EnvVar var : container.getEnv()) {
+      if (var.getValue() != null) {
+        env.put(var.getName(), var.getValue());
+      }
+    }
+    return env;
+  }
+
+  private static String leaseHolder() {
+    var lease = admin.leases().inNamespace(NS).withName(LEASE).get();
+    return lease == null ? null : lease.getSpec().getHolderIdentity();
+  }
+
+  private static void awaitReady(String name) {
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(
+            () -> {
+              MicroVM vm = admin.resources(MicroVM.class).inNamespace(VM_NS).withName(name).get();
+              return vm.getStatus() != null
+                  && vm.getStatus().conditionsOrEmpty().stream()
+                      .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
+            });
+  }
+
+  private static Optional<Event> hostNotFoundEvent() {
+    return admin.v1().events().inNamespace(VM_NS).list().getItems().stream()
+        .filter(e -> "lost".equals(e.getInvolvedObject().getName()))
+        .filter(e -> "HostNotFound".equals(e.getReason()))
+        .findFirst();
+  }
+
+  private static void annotate(String name, String value) {
+    admin
+        .resources(MicroVM.class)
+        .inNamespace(VM_NS)
+        .withName(name)
+        .edit(
+            vm -> {
+              Map<String, String> annotations = new HashMap<>();
+              Optional.ofNullable(vm.getMetadata().getAnnotations()).ifPresent(annotations::putAll);
+              annotations.put("microvm-operator.io/reconcile-requested-at", value);
+              vm.getMetadata().setAnnotations(annotations);
+              return vm;
+            });
+  }
+}
