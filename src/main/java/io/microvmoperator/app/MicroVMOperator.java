@@ -22,6 +22,8 @@ import io.microvmoperator.reconcile.MicroVMHostReconciler;
 import io.microvmoperator.reconcile.MicroVMReconciler;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class MicroVMOperator implements AutoCloseable {
 
   static final String LEASE_NAME = "microvm-operator-leader";
+  static final Duration RECONCILE_GRACE = Duration.ofSeconds(10);
   static final Duration HYDRA_TIMEOUT = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(MicroVMOperator.class);
   private static volatile boolean stopping;
@@ -73,6 +76,9 @@ public final class MicroVMOperator implements AutoCloseable {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
                   .withConcurrentReconciliationThreads(config.reconcileThreads())
+                  // On stop, running reconciles finish (and write their status) instead of being
+                  // interrupted half-way; a host command still running then goes on without them.
+                  .withReconciliationTerminationTimeout(RECONCILE_GRACE)
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(meters));
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(leaderElection(config.namespace()));
@@ -110,9 +116,22 @@ public final class MicroVMOperator implements AutoCloseable {
         Duration.ofSeconds(15),
         Duration.ofSeconds(10),
         Duration.ofSeconds(2),
-        null,
+        identity(),
         callbacks,
         false);
+  }
+
+  /**
+   * This replica's name in the Lease: the host name (a pod's name) and a random suffix. The host
+   * name alone is shared by replicas on one machine, or pods on one node with the host's network,
+   * and two replicas with one identity would both lead.
+   */
+  static String identity() {
+    String host =
+        Optional.ofNullable(System.getenv("HOSTNAME"))
+            .filter(name -> !name.isBlank())
+            .orElse("microvm-operator");
+    return host + "_" + UUID.randomUUID().toString().substring(0, 8);
   }
 
   /**

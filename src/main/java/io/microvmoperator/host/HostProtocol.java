@@ -88,6 +88,10 @@ public final class HostProtocol {
    * one), detached from this session: the job writes its log, result link (a GC root), the result's
    * signatures and its exit status into {@code NAME/.operator/build-ID/}. Starting a job that
    * already runs or finished does nothing, so a restarted operator never builds twice.
+   *
+   * <p>A garbage collection on the host can delete a flake's source between Nix fetching and
+   * reading it (Nix checks that the path is valid without holding it); such a build fails with
+   * "path ... is not valid" and is tried again, up to three times in all.
    */
   public void startBuild(VmName vm, BuildRequest request) throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
@@ -103,10 +107,13 @@ public final class HostProtocol {
             if [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then exit 0; fi
             rm -f "$job/log" "$job/out.json" "$job/info.json"
             setsid sh -c 'echo $$ > "$1/pid"
-              nix build -L --json --out-link "$1/result" \
-                --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \
-                "$2" > "$1/out.json" 2> "$1/log"
-              code=$?
+              for try in 1 2 3; do
+                nix build -L --json --out-link "$1/result" \
+                  --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \
+                  "$2" > "$1/out.json" 2> "$1/log"
+                code=$?
+                [ $code != 0 ] && grep -q "^error: path .* is not valid" "$1/log" || break
+              done
               if [ $code = 0 ]; then nix path-info --json "$1/result" > "$1/info.json" 2>> "$1/log"; fi
               echo $code > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \
               sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 &
@@ -165,14 +172,16 @@ public final class HostProtocol {
   }
 
   /**
-   * Under the VM's lock: points {@code current} at {@code runner} (keeping the previous one as
-   * {@code old}; Nix writes both links atomically and registers them as GC roots), writes {@code
-   * flake} (removes it when {@code flakeFileContent} is empty: a prebuilt runner has none, and a
-   * stale one would let {@code microvm -u} rebuild something else), removes finished builds of
-   * other runners (the build of this one stays, so that a reconcile working from an older status
-   * finds it done instead of building again), then brings the unit to the wanted state: stopped;
-   * started; or restarted when its booted runner differs from {@code current} and {@code
-   * restartOnChange}, or when forced.
+   * Under the VM's lock: makes MicroVM.nix's GC roots for {@code current}, {@code booted} and
+   * {@code old} (so the runner a VM booted stays in the store however many updates it has not been
+   * restarted for), points {@code current} at {@code runner} (keeping the previous one as {@code
+   * old}; Nix writes both links atomically and registers them as GC roots), writes {@code flake}
+   * (removes it when {@code flakeFileContent} is empty: a prebuilt runner has none, and a stale one
+   * would let {@code microvm -u} rebuild something else), removes finished builds of other runners
+   * (the build of this one stays, so that a reconcile working from an older status finds it done
+   * instead of building again), then brings the unit to the wanted state: stopped; started; or
+   * restarted when its booted runner differs from {@code current} and {@code restartOnChange}, or
+   * when forced.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -184,6 +193,7 @@ public final class HostProtocol {
       throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
     values.put("d", stateDir.resolve(vm.value()));
+    values.put("n", vm.value());
     values.put("unit", vm.unit());
     values.put("new", runner.value());
     values.put("want", running ? "running" : "stopped");
@@ -197,6 +207,10 @@ public final class HostProtocol {
             exec 9> "$d/.operator/lock"
             flock -w 60 9
             if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then echo declared-by-host; exit 0; fi
+            roots=/nix/var/nix/gcroots/microvm
+            mkdir -p "$roots"
+            root() { [ "$(readlink "$roots/$1" 2>/dev/null)" = "$d/$2" ] || ln -sfn "$d/$2" "$roots/$1"; }
+            root "$n" current; root "booted-$n" booted; root "old-$n" old
             cur=$(readlink "$d/current" 2>/dev/null || true)
             if [ "$cur" != "$new" ]; then
               nix-store --realise "$new" > /dev/null
@@ -261,7 +275,8 @@ public final class HostProtocol {
               echo declared-by-host; exit 0
             fi
             if [ "$(systemctl is-active "$unit" 2>/dev/null)" = active ]; then systemctl stop "$unit"; fi
-            rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n"
+            rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n" \\
+              "/nix/var/nix/gcroots/microvm/old-$n"
             rm -rf "$d"
             """;
     requireSuccess(host.run(script, null, SHORT), "removing " + vm.value());

@@ -84,6 +84,11 @@ final class DesiredRunner {
       Duration interval)
       throws IOException {
     MicroVMStatus prior = status.prior();
+    if (specChanged) {
+      // The resolution and runner in the status are the previous spec's: if this reconcile stops
+      // before it knows the new ones, the next one (same generation) must not take them for these
+      status.forgetResolution();
+    }
     boolean due = specChanged || reconcileRequested;
     Located located;
     try {
@@ -99,6 +104,10 @@ final class DesiredRunner {
     if (!specChanged && sameOrigin(prior, located.source()) && prior.desiredStorePath() != null) {
       return new Known(new StorePath(prior.desiredStorePath()), true, prior.source());
     }
+    // The runner in the status is an older spec's or source's: forget it before anything below can
+    // stop this reconcile (a busy build slot, a failed command), or the next reconcile of this
+    // generation would take it for the new one and never build.
+    status.forgetDesired();
     return realise(vm, host, valid, located, protocol, status, reconcileRequested, interval);
   }
 

@@ -102,11 +102,17 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       next = converge(vm, context.getSecondaryResource(MicroVMHost.class), status);
     } catch (IOException e) {
       context.getSecondaryResource(MicroVMHost.class).ifPresent(access::invalidate);
-      status.hostUnreachable(e.getMessage());
-      events.warning(vm, "HostUnreachable", e.getMessage());
+      String message = messageOf(e);
+      status.hostUnreachable(message);
+      events.warning(vm, "HostUnreachable", message);
       next = UNREACHABLE_RETRY;
     }
     return finish(vm, status.build(), next, context);
+  }
+
+  /** An exception's message, or its type when it has none (a cut SSH transport may give none). */
+  private static String messageOf(Exception e) {
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getName();
   }
 
   /** Returns when to look again, or null to wait for the next event. */
@@ -237,6 +243,24 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       status.progressing(Phase.Deploying, "Deploying", "waiting for " + vmName + " to appear");
       return DesiredRunner.BUILD_POLL;
     }
+    if (!observed.get().current().equals(desired.value())) {
+      // Someone changed current on the host while this converge ran (they do not take our lock)
+      String message =
+          "current was changed to "
+              + observed.get().current()
+              + " on the host during the deploy; deploying "
+              + desired
+              + " again";
+      status.observed(observed);
+      status.progressing(Phase.Deploying, "Deploying", message);
+      events.warning(vm, "DriftCorrected", message);
+      return DesiredRunner.BUILD_POLL;
+    }
+    // A converge that swapped and then died before writing the status (an operator stopped
+    // mid-way) leaves the deploy unrecorded: record it once current is seen at the runner
+    if (status.recordDeploy(desired)) {
+      events.normal(vm, "Deployed", "current now points at " + desired);
+    }
     status.converged(observed.get(), desired, wantRunning);
     if (wantRunning && !observed.get().active()) {
       status.notRunning(
@@ -297,9 +321,19 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     if (result.stopped()) {
       events.normal(vm, "Stopped", "stopped, as spec.running is false");
     }
-    if (!expectedChange && drift.isPresent() && result.changedAnything()) {
+    // Finishing an update that an earlier converge began (an operator stopped mid-way) is no drift
+    if (!expectedChange
+        && wasUpToDate(status.prior())
+        && drift.isPresent()
+        && result.changedAnything()) {
       events.warning(vm, "DriftCorrected", drift.get() + "; corrected");
     }
+  }
+
+  private static boolean wasUpToDate(MicroVMStatus status) {
+    return status.conditionsOrEmpty().stream()
+        .anyMatch(
+            c -> ConditionTypes.UP_TO_DATE.equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
   private Duration stall(MicroVM vm, MicroVMStatusBuilder status, Problem problem) {
@@ -412,7 +446,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
               + ") waits for host "
               + vm.getSpec().host()
               + ": "
-              + e.getMessage()
+              + messageOf(e)
               + "; set spec.deletionPolicy to Orphan to release the resource without it";
       status.hostUnreachable(message);
       events.warning(vm, "DeletionWaitsForHost", message);

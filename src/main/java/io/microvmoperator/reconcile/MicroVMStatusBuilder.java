@@ -153,6 +153,18 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /** The runner recorded so far is not the spec's; conditions say more once it is known why. */
+  MicroVMStatusBuilder forgetDesired() {
+    this.desiredStorePath = null;
+    return this;
+  }
+
+  /** The spec changed: neither the locked flake nor the runner recorded so far is its. */
+  MicroVMStatusBuilder forgetResolution() {
+    this.resolvedFlake = null;
+    return forgetDesired();
+  }
+
   /** The spec's runner is not known (being built, its build failed, or the spec changed). */
   MicroVMStatusBuilder desiredUnknown(String reason, String message) {
     this.desiredStorePath = null;
@@ -177,6 +189,21 @@ final class MicroVMStatusBuilder {
     history.add(0, new Deploy(runner.value(), source, "Succeeded", now.toString()));
     trimHistory();
     return this;
+  }
+
+  /**
+   * Records the deploy of {@code runner} unless it is the newest one recorded; returns whether it
+   * recorded it.
+   */
+  boolean recordDeploy(StorePath runner) {
+    boolean recorded =
+        !history.isEmpty()
+            && history.get(0).storePath().equals(runner.value())
+            && "Succeeded".equals(history.get(0).result());
+    if (!recorded) {
+      deployed(runner);
+    }
+    return !recorded;
   }
 
   /** Records a failed attempt once, however often it is retried. */

@@ -134,6 +134,17 @@ class SupervisedCommandTest {
   }
 
   @org.junit.jupiter.api.Test
+  void aTestHostsAuditLogShowsTheScriptInsideTheSupervisor() {
+    for (String script :
+        List.of("true", "d='/x'\nflock -w 60 9", "echo 'it'\\''s' \"$(id)\"\n", "''")) {
+      String command = SupervisedCommand.of(script, "input".getBytes(), Duration.ofMinutes(1));
+      assertThat(io.microvmoperator.testenv.TestHost.supervisedScript(command)).isEqualTo(script);
+    }
+    assertThat(io.microvmoperator.testenv.TestHost.supervisedScript("echo plain"))
+        .isEqualTo("echo plain");
+  }
+
+  @org.junit.jupiter.api.Test
   void refusesInputTooLargeForACommandLine() {
     assertThatThrownBy(
             () ->

@@ -305,7 +305,9 @@ class HelmChartIT {
           .until(() -> replica.get("/readyz").statusCode() == 200);
     }
     String leader = leaseHolder();
-    assertThat(leader).isIn("mvo-0", "mvo-1");
+    // A replica's identity is its pod's name with a random suffix
+    String leaderPod = leader.substring(0, leader.lastIndexOf('_'));
+    assertThat(leaderPod).isIn("mvo-0", "mvo-1");
 
     OperatorHarness.ensureNamespace(admin, VM_NS);
     // The deploy key as docs/hosts.md authorises it: no forwarding, no pty, from known sources.
@@ -318,7 +320,7 @@ class HelmChartIT {
     awaitReady("web");
     assertThat(host.readlink("/var/lib/microvms/web/current")).isPresent();
     // The metrics docs/operations.md names, from the replica that reconciles.
-    assertThat(replicas.get(leader.equals("mvo-0") ? 0 : 1).get("/metrics").body())
+    assertThat(replicas.get(leaderPod.equals("mvo-0") ? 0 : 1).get("/metrics").body())
         .contains("operator_sdk_reconciliations_started_total{")
         .contains("operator_sdk_reconciliations_success_total{")
         .contains("operator_sdk_controllers_execution_reconcile_seconds_bucket{")
@@ -342,7 +344,7 @@ class HelmChartIT {
     }
 
     // The leader goes away (a pod deleted): the standby takes over and does the deletions.
-    OperatorProcess leading = replicas.get(leader.equals("mvo-0") ? 0 : 1);
+    OperatorProcess leading = replicas.get(leaderPod.equals("mvo-0") ? 0 : 1);
     leading.close();
     replicas.remove(leading);
     await("the standby takes the lease")

@@ -136,7 +136,7 @@ class HostileInputIT {
           .isEqualTo(refs.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     assertThat(canary).doesNotExist();
-    assertThat(host.auditLog()).anyMatch(c -> c.contains(folders.get(0).replace("'", "'\\''")));
+    assertThat(host.auditLog()).anyMatch(c -> c.contains(folders.get(0)));
   }
 
   @Test

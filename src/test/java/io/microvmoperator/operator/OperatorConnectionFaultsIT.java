@@ -11,9 +11,13 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMHostSpec;
 import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.PausePoint;
 import io.microvmoperator.testenv.SilentServer;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -76,15 +80,11 @@ class OperatorConnectionFaultsIT {
     String first = v1.getStatus().currentStorePath();
 
     // Catch the deploy of v2 after it swapped current and wrote flake, just before the restart.
-    host.holdStarts(true);
+    host.pauseAt(PausePoint.BEFORE_RESTART, "microvm@cut");
     try {
       flake.runner("cut", "v2");
       env.annotate(NS, "cut", "microvm-operator.io/reconcile-requested-at", "v2");
-      await()
-          .atMost(Duration.ofSeconds(90))
-          .until(
-              () ->
-                  host.runningCommands().stream().anyMatch(c -> c.contains("restart microvm@cut")));
+      long deploy = host.awaitPaused(PausePoint.BEFORE_RESTART, Duration.ofSeconds(90));
       assertThat(host.readlink("/var/lib/microvms/cut/current").orElseThrow()).endsWith("-cut-v2");
       assertThat(host.readlink("/var/lib/microvms/cut/booted")).contains(first);
       assertThat(host.readlink("/var/lib/microvms/cut/old")).contains(first);
@@ -93,16 +93,13 @@ class OperatorConnectionFaultsIT {
 
       await()
           .atMost(Duration.ofSeconds(10))
-          .untilAsserted(
-              () ->
-                  assertThat(host.runningCommands())
-                      .as("the cut deploy was ended on the host")
-                      .noneMatch(c -> c.contains("microvm@cut")));
+          .alias("the cut deploy (process group " + deploy + ") ends on the host")
+          .until(() -> !processGroupRuns(deploy));
       assertThat(host.readlink("/var/lib/microvms/cut/booted"))
           .as("not restarted yet")
           .contains(first);
     } finally {
-      host.holdStarts(false);
+      host.release(PausePoint.BEFORE_RESTART);
     }
 
     MicroVM done =
@@ -193,6 +190,20 @@ class OperatorConnectionFaultsIT {
         "[figures] operator, flapping host: %d s, %d cycles of 3 s down + 3 s up; logins %d,"
             + " failed login attempts %d (all hosts of the operator: probes every 5 s)%n",
         FLAP_SECONDS, cycles, logins, failed);
+  }
+
+  private static boolean processGroupRuns(long group) {
+    return ProcessHandle.allProcesses()
+        .anyMatch(
+            p -> {
+              try {
+                String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return !fields[0].equals("Z") && Long.parseLong(fields[2]) == group;
+              } catch (IOException | RuntimeException e) {
+                return false;
+              }
+            });
   }
 
   private static long logins(String result) {

@@ -52,6 +52,36 @@ class MicroVMStatusBuilderTest {
   }
 
   @Test
+  void aDeployIsRecordedOnceHoweverOftenItIsSeen() {
+    MicroVMStatusBuilder first = new MicroVMStatusBuilder(vm(1, null), NOW);
+    assertThat(first.recordDeploy(V1)).isTrue();
+    MicroVMStatus deployed = first.build();
+
+    MicroVMStatusBuilder again = new MicroVMStatusBuilder(vm(1, deployed), NOW.plusSeconds(5));
+    assertThat(again.recordDeploy(V1)).isFalse();
+    assertThat(again.build().history()).hasSize(1);
+    assertThat(again.recordDeploy(V2)).isTrue();
+    assertThat(again.build().history())
+        .extracting("storePath")
+        .containsExactly(V2.value(), V1.value());
+  }
+
+  @Test
+  void aNewSpecForgetsTheResolutionAndRunnerOfTheOldOne() {
+    MicroVMStatus old =
+        new MicroVMStatusBuilder(vm(1, null), NOW)
+            .resolved("path:/f?narHash=sha256-old", true)
+            .desired(V1)
+            .build();
+
+    MicroVMStatus next = new MicroVMStatusBuilder(vm(2, old), NOW).forgetResolution().build();
+
+    assertThat(next.resolvedFlake()).isNull();
+    assertThat(next.desiredStorePath()).isNull();
+    assertThat(next.observedGeneration()).isEqualTo(2);
+  }
+
+  @Test
   void aDeferredRestartIsAConditionNotAStaleGeneration() {
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(3, null), NOW).converged(running(V2, V1), V2, true).build();

@@ -18,7 +18,7 @@ public final class Commands {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
 
   // Output readers block, so they get their own threads (the common pool may have only one).
-  private static final ExecutorService READERS =
+  static final ExecutorService READERS =
       Executors.newCachedThreadPool(
           runnable -> {
             Thread thread = new Thread(runnable, "testenv-output-reader");

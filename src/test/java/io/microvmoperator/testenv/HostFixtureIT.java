@@ -36,14 +36,12 @@ class HostFixtureIT {
           .slowBuild("slow", "s1", 2);
 
   private static final Set<Long> vmPids = new HashSet<>();
-  private static final Set<Path> sshdNamespaces = new HashSet<>();
 
   private final TestHost hostA = hosts.get(0);
   private final TestHost hostB = hosts.get(1);
 
   @AfterAll
   static void leavesNoProcessBehind() {
-    hosts.all().forEach(host -> sshdNamespaces.addAll(host.mountNamespaces()));
     hosts.close();
     for (long pid : vmPids) {
       assertThat(alive(pid)).as("VM process %d", pid).isFalse();
@@ -53,7 +51,7 @@ class HostFixtureIT {
                 .filter(p -> alive(p.pid()))
                 .filter(
                     p ->
-                        sshdNamespaces.contains(TestHost.mountNamespace(p.pid()))
+                        hosts.all().stream().anyMatch(host -> host.runsInside(p.pid()))
                             || vmPids.contains(processGroup(p.pid()))
                             || p.info().commandLine().orElse("").contains(hosts.root().toString()))
                 .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))

@@ -124,7 +124,12 @@ public final class OperatorHarness
   }
 
   public void startOperator() {
-    operator = MicroVMOperator.start(client, OperatorConfig.embedded(OPERATOR_NAMESPACE));
+    startOperator(client);
+  }
+
+  /** Starts the operator with its own API client (e.g. of another API server). */
+  public void startOperator(KubernetesClient operatorClient) {
+    operator = MicroVMOperator.start(operatorClient, OperatorConfig.embedded(OPERATOR_NAMESPACE));
   }
 
   public void stopOperator() {
@@ -132,6 +137,21 @@ public final class OperatorHarness
       operator.close();
       operator = null;
     }
+  }
+
+  /**
+   * Starts a second operator in this JVM, with its own API client, beside the harness's own: two
+   * instances that both reconcile everything (no leader election), as in a split brain. Closing the
+   * returned handle stops it.
+   */
+  public AutoCloseable startAnotherOperator() {
+    KubernetesClient own = k8s.client();
+    MicroVMOperator another =
+        MicroVMOperator.start(own, OperatorConfig.embedded(OPERATOR_NAMESPACE));
+    return () -> {
+      another.close();
+      own.close();
+    };
   }
 
   /** Runs the real kubectl of the same release against this control plane. */
@@ -317,6 +337,22 @@ public final class OperatorHarness
         vm ->
             condition(vm, type).map(c -> c.getStatus().equals(status)).orElse(false)
                 && vm.getStatus().observedGeneration().equals(vm.getMetadata().getGeneration()));
+  }
+
+  /**
+   * Waits until the MicroVM is Ready for its latest spec and its host has {@code current} and
+   * {@code booted} at the runner whose store path ends with {@code runnerSuffix}.
+   */
+  public MicroVM awaitRunner(String namespace, String name, String runnerSuffix, Duration timeout) {
+    return awaitMicroVM(
+        namespace,
+        name,
+        timeout,
+        vm ->
+            condition(vm, "Ready").map(c -> c.getStatus().equals("True")).orElse(false)
+                && vm.getStatus().observedGeneration().equals(vm.getMetadata().getGeneration())
+                && String.valueOf(vm.getStatus().currentStorePath()).endsWith(runnerSuffix)
+                && String.valueOf(vm.getStatus().bootedStorePath()).endsWith(runnerSuffix));
   }
 
   /** Sets an annotation, as {@code kubectl annotate --overwrite} does. */

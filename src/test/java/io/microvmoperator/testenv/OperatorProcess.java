@@ -88,6 +88,16 @@ public final class OperatorProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** Ends it with SIGKILL, as a node that dies: no shutdown hook runs, no lease is released. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /**
    * Stops it with SIGTERM, as Kubernetes does; fails if it does not end within 30 s, or if its log
    * holds an ERROR or a stack trace ({@link LogProblems}).

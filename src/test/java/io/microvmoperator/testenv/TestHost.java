@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * A NixOS-like test host: an sshd on its own loopback address, in its own mount namespace where
  * {@code /nix}, {@code /var/lib/microvms} and {@code /etc/nix} are folders of this host, so it has
  * its own Nix store. SSH commands run through an audit wrapper (log/audit.log) with a systemctl
- * stand-in for {@code microvm@NAME} first on PATH (log/systemctl.log).
+ * stand-in for {@code microvm@NAME} first on PATH (log/systemctl.log), and a nix-store that traces
+ * each call (log/nix-store.log). Tests can hold a command at a {@link PausePoint}.
  *
  * <p>Folder layout: {@code nix/ microvms/ etc-nix/ ssh/ bin/ log/ run/ cache/}.
  */
@@ -56,7 +57,9 @@ public final class TestHost implements AutoCloseable {
       }
       installScript("audit-shell");
       installScript("systemctl");
-      for (String log : List.of("audit.log", "systemctl.log", "sshd.log")) {
+      installScript("nix-store");
+      installScript("pause-point");
+      for (String log : List.of("audit.log", "systemctl.log", "nix-store.log", "sshd.log")) {
         Files.writeString(dir.resolve("log").resolve(log), "");
       }
     } catch (IOException e) {
@@ -154,7 +157,7 @@ public final class TestHost implements AutoCloseable {
     return ProcessHandle.allProcesses()
         .filter(p -> p.pid() != listener)
         .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
-        .filter(p -> runsHere(p.pid()))
+        .filter(p -> runsInside(p.pid()))
         .toList();
   }
 
@@ -164,7 +167,7 @@ public final class TestHost implements AutoCloseable {
    */
   public List<String> runningCommands() {
     return ProcessHandle.allProcesses()
-        .filter(process -> runsHere(process.pid()))
+        .filter(process -> runsInside(process.pid()))
         .filter(process -> !isZombie(process.pid()))
         .map(process -> process.info().commandLine().orElse(""))
         .filter(line -> !line.startsWith("/usr/sbin/sshd") && !line.startsWith("sshd:"))
@@ -194,29 +197,6 @@ public final class TestHost implements AutoCloseable {
     return isRunning() ? OptionalLong.of(sshd.pid()) : OptionalLong.empty();
   }
 
-  /** The mount namespaces its sshd has run in (one per start), as /proc/PID/ns/mnt links. */
-  Set<Path> mountNamespaces() {
-    return Set.copyOf(mountNamespaces);
-  }
-
-  /**
-   * Whether a process runs on this host: in one of its mount namespaces, with this host's store
-   * mounted on /nix (a namespace's id is reused once it is gone, possibly by another host's).
-   */
-  private boolean runsHere(long pid) {
-    if (!mountNamespaces.contains(mountNamespace(pid))) {
-      return false;
-    }
-    String store = dir.getParent().getFileName() + "/" + dir.getFileName() + "/nix";
-    try {
-      return Files.readAllLines(Path.of("/proc/" + pid + "/mountinfo")).stream()
-          .map(line -> line.split(" "))
-          .anyMatch(f -> f.length > 4 && f[4].equals("/nix") && f[3].endsWith(store));
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   /** A process's mount namespace (the /proc/PID/ns/mnt link target), or null when it is gone. */
   static Path mountNamespace(long pid) {
     try {
@@ -238,8 +218,25 @@ public final class TestHost implements AutoCloseable {
     stop();
     killVms();
     ProcessHandle.allProcesses()
-        .filter(process -> runsHere(process.pid()))
+        .filter(process -> runsInside(process.pid()))
         .forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * Whether a process runs in one of this host's mount namespaces. The kernel reuses the number of
+   * a namespace that ended, so the process must also see this host's store mounted over /nix: the
+   * number alone could name another run's host on this machine.
+   */
+  boolean runsInside(long pid) {
+    if (!mountNamespaces.contains(mountNamespace(pid))) {
+      return false;
+    }
+    try {
+      return Files.readString(Path.of("/proc/" + pid + "/mountinfo"))
+          .contains(" " + dir.resolve("nix") + " /nix ");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   // ---- how to reach it ------------------------------------------------------------------------
@@ -320,13 +317,40 @@ public final class TestHost implements AutoCloseable {
 
   // ---- what happened on it --------------------------------------------------------------------
 
-  /** The commands run over SSH, oldest first (an interactive login shows as ""). */
+  /**
+   * The commands run over SSH, oldest first (an interactive login shows as ""). The operator's
+   * commands arrive wrapped in its supervisor ({@code SupervisedCommand}); they are listed as the
+   * script the supervisor ran.
+   */
   public List<String> auditLog() {
     List<String> commands = new ArrayList<>();
     for (String line : readLines(dir.resolve("log/audit.log"))) {
-      commands.add(unescape(line.substring(line.indexOf('\t') + 1)));
+      commands.add(supervisedScript(unescape(line.substring(line.indexOf('\t') + 1))));
     }
     return commands;
+  }
+
+  /**
+   * The script inside a supervised command ({@code t=SECONDS}, then {@code s='SCRIPT'}, then the
+   * supervisor), or the command itself when it is not one.
+   */
+  public static String supervisedScript(String command) {
+    int start = command.indexOf("\ns='");
+    if (!command.startsWith("t=") || start < 0) {
+      return command;
+    }
+    StringBuilder script = new StringBuilder();
+    for (int i = start + 4; i < command.length(); ) {
+      if (command.startsWith("'\\''", i)) {
+        script.append('\'');
+        i += 4;
+      } else if (command.charAt(i) == '\'') {
+        return script.toString();
+      } else {
+        script.append(command.charAt(i++));
+      }
+    }
+    return command;
   }
 
   /** The systemctl calls, one per unit named, oldest first. */
@@ -340,23 +364,6 @@ public final class TestHost implements AutoCloseable {
         .filter(call -> call.unit().equals("microvm@" + vmName))
         .filter(call -> call.verb().equals("start") || call.verb().equals("restart"))
         .count();
-  }
-
-  /**
-   * While held, {@code systemctl start} and {@code restart} wait before they begin (other calls go
-   * on): a deploy stops just before it starts or restarts a VM.
-   */
-  public void holdStarts(boolean hold) {
-    Path flag = dir.resolve("run/hold-starts");
-    try {
-      if (hold) {
-        Files.writeString(flag, "");
-      } else {
-        Files.deleteIfExists(flag);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** What sshd logged (LogLevel VERBOSE: connections, accepted keys, refused sessions). */
@@ -380,9 +387,64 @@ public final class TestHost implements AutoCloseable {
     return clientKey.publicKeyLine();
   }
 
+  /** The nix-store calls (the real ones, not this machine's), oldest first. */
+  public List<NixStoreCall> nixStoreLog() {
+    return readLines(dir.resolve("log/nix-store.log")).stream().map(NixStoreCall::parse).toList();
+  }
+
   public void resetLogs() {
     write(dir.resolve("log/audit.log"), "");
     write(dir.resolve("log/systemctl.log"), "");
+    write(dir.resolve("log/nix-store.log"), "");
+  }
+
+  // ---- pause points ---------------------------------------------------------------------------
+
+  /**
+   * Holds the next command that reaches {@code point} for a subject containing {@code subject}
+   * there, until {@link #release} or {@link #killPaused}. One pause per point at a time.
+   */
+  public void pauseAt(PausePoint point, String subject) {
+    try {
+      Files.createDirectories(dir.resolve("run/pause"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    write(dir.resolve("run/pause").resolve(point.fileName()), subject);
+  }
+
+  /** Waits until a command is held at {@code point}; returns its process group. */
+  public long awaitPaused(PausePoint point, Duration timeout) {
+    Path paused = dir.resolve("run/paused").resolve(point.fileName());
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      try {
+        String group = Files.exists(paused) ? Files.readString(paused).trim() : "";
+        if (!group.isEmpty()) {
+          return Long.parseLong(group);
+        }
+      } catch (IOException e) {
+        // renamed into place while we looked; look again
+      }
+      sleep(50);
+    }
+    throw new IllegalStateException(name + ": nothing reached " + point + " within " + timeout);
+  }
+
+  /** Lets the command held at {@code point} go on (and lets later ones pass). */
+  public void release(PausePoint point) {
+    delete(dir.resolve("run/pause").resolve(point.fileName()));
+  }
+
+  /**
+   * Ends the command held at {@code point} where it stands: its whole process group, the remote
+   * shell script with it, is killed, as when the host loses it. Later commands pass the point.
+   */
+  public void killPaused(PausePoint point) {
+    long group = awaitPaused(point, Duration.ofSeconds(1));
+    Commands.killGroup(group, "KILL");
+    release(point);
+    delete(dir.resolve("run/paused").resolve(point.fileName()));
   }
 
   /** What microvm-run of VM {@code vmName} printed (its stdout and stderr). */
@@ -555,6 +617,14 @@ public final class TestHost implements AutoCloseable {
       return Files.readAllLines(file, StandardCharsets.UTF_8).stream()
           .filter(line -> !line.isEmpty())
           .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void delete(Path file) {
+    try {
+      Files.deleteIfExists(file);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
