@@ -9,11 +9,17 @@ import java.util.List;
  * @param logTail the last lines of the build log, when it failed
  * @param signatures the runner's signatures in the host's store ({@code KEYNAME:SIG}), when it
  *     succeeded; a runner built on the host has none
+ * @param startedNow the command that read this state started the build
  */
-public record BuildJob(State state, String outPath, String logTail, List<String> signatures) {
+public record BuildJob(
+    State state, String outPath, String logTail, List<String> signatures, boolean startedNow) {
 
   public BuildJob {
     signatures = signatures == null ? List.of() : List.copyOf(signatures);
+  }
+
+  public BuildJob(State state, String outPath, String logTail, List<String> signatures) {
+    this(state, outPath, logTail, signatures, false);
   }
 
   public static BuildJob missing() {

@@ -1,5 +1,6 @@
 package io.microvmoperator.host;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -12,5 +13,12 @@ public record HostProbe(String nixVersion, PresentedKey hostKey, Map<String, VmO
 
   public Optional<VmObservation> vm(String name) {
     return Optional.ofNullable(vms.get(name));
+  }
+
+  /** This probe with one VM as seen later (by a converge). */
+  public HostProbe withVm(VmObservation vm) {
+    Map<String, VmObservation> updated = new HashMap<>(vms);
+    updated.put(vm.name(), vm);
+    return new HostProbe(nixVersion, hostKey, updated);
   }
 }

@@ -32,6 +32,56 @@ public final class HostProtocol {
   private static final Duration SHORT = Duration.ofSeconds(60);
   private static final Duration NIX_METADATA = Duration.ofMinutes(5);
 
+  /**
+   * Defines {@code observe FOLDER}: prints one probe line for a VM folder (links, toplevel, flake
+   * file, unit state), tab-separated, as {@link ProbeParser} reads it.
+   */
+  private static final String OBSERVE =
+      """
+      observe() {
+        v=$1; n=${v##*/}
+        cur=$(readlink "$v/current" 2>/dev/null || true)
+        boot=$(readlink "$v/booted" 2>/dev/null || true)
+        top=0; if [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; then top=1; fi
+        fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
+        st=$(systemctl show -p ActiveState,SubState,MainPID "microvm@$n.service" 2>/dev/null \\
+          | tr '\\n' ' ')
+        printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
+      }
+      """;
+
+  /** Defines {@code alive}: whether the build job's process lives. */
+  private static final String JOB_ALIVE =
+      """
+      alive() { [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; }
+      """;
+
+  /** Waits up to $wait seconds while the build job's process lives. */
+  private static final String WAIT_FOR_JOB =
+      """
+      if [ ! -e "$job/status" ] && alive; then
+        timeout "$wait" tail --pid="$(cat "$job/pid")" -s 0.02 -f /dev/null || true
+      fi
+      """;
+
+  /**
+   * Prints a build job's state: its status, out.json, info.json and log tail; or running; or
+   * missing.
+   */
+  private static final String READ_JOB =
+      """
+      if [ -e "$job/status" ]; then
+        printf 'status %s\\n' "$(cat "$job/status")"
+        tr -d '\\n' < "$job/out.json"; echo
+        tr -d '\\n' < "$job/info.json" 2>/dev/null; echo
+        tail -n 30 "$job/log"
+      elif alive; then
+        echo running
+      else
+        echo missing
+      fi
+      """;
+
   private final CommandRunner host;
   private final AbsolutePath stateDir;
 
@@ -44,19 +94,11 @@ public final class HostProtocol {
   public HostProbe probe(PresentedKey hostKey) throws IOException {
     String script =
         vars(Map.of("d", stateDir.value()))
+            + OBSERVE
             + """
             printf 'nix\\t%s\\n' "$(nix --version 2>/dev/null | head -n 1)"
             [ -d "$d" ] || exit 0
-            for v in "$d"/*/; do
-              v=${v%/}; n=${v##*/}
-              cur=$(readlink "$v/current" 2>/dev/null || true)
-              boot=$(readlink "$v/booted" 2>/dev/null || true)
-              top=0; if [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; then top=1; fi
-              fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
-              st=$(systemctl show -p ActiveState,SubState,MainPID "microvm@$n.service" 2>/dev/null \\
-                | tr '\\n' ' ')
-              printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
-            done
+            for v in "$d"/*/; do observe "${v%/}"; done
             """;
     CommandResult result = host.run(script, null, SHORT);
     if (!result.succeeded()) {
@@ -85,61 +127,75 @@ public final class HostProtocol {
 
   /**
    * Starts realising {@code request} on the host (building a flake's runner, or fetching a prebuilt
-   * one), detached from this session: the job writes its log, result link (a GC root), the result's
-   * signatures and its exit status into {@code NAME/.operator/build-ID/}. Starting a job that
-   * already runs or finished does nothing, so a restarted operator never builds twice.
+   * one) unless its job already runs or finished, then waits up to {@code maxWait} for the job to
+   * end, and reads its state. The job runs detached from this session: it writes its log, result
+   * link (a GC root), the result's signatures and its exit status into {@code
+   * NAME/.operator/build-ID/}, so a restarted operator never builds twice, and a job that outlasts
+   * {@code maxWait} goes on (see {@link #waitForBuild}). Waiting here rather than polling means
+   * that a job is seen to end the moment it ends, in the same round trip that started it.
    *
    * <p>A garbage collection on the host can delete a flake's source between Nix fetching and
    * reading it (Nix checks that the path is valid without holding it); such a build fails with
    * "path ... is not valid" and is tried again, up to three times in all.
    */
-  public void startBuild(VmName vm, BuildRequest request) throws IOException {
+  public BuildJob awaitBuild(VmName vm, BuildRequest request, Duration maxWait) throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
     values.put("job", jobDir(vm, request));
     values.put("installable", request.installable());
     values.put("subs", request.substitutersOption());
     values.put("keys", request.trustedKeysOption());
+    values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
     String script =
         vars(values)
+            + JOB_ALIVE
             + """
             mkdir -p "$job"
-            if [ -e "$job/status" ]; then exit 0; fi
-            if [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then exit 0; fi
-            rm -f "$job/log" "$job/out.json" "$job/info.json"
-            setsid sh -c 'echo $$ > "$1/pid"
-              for try in 1 2 3; do
-                nix build -L --json --out-link "$1/result" \
-                  --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \
-                  "$2" > "$1/out.json" 2> "$1/log"
-                code=$?
-                [ $code != 0 ] && grep -q "^error: path .* is not valid" "$1/log" || break
-              done
-              if [ $code = 0 ]; then nix path-info --json "$1/result" > "$1/info.json" 2>> "$1/log"; fi
-              echo $code > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \
-              sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 &
-            """;
-    CommandResult result = host.run(script, null, SHORT);
+            if [ ! -e "$job/status" ] && ! alive; then
+              rm -f "$job/log" "$job/out.json" "$job/info.json"
+              setsid sh -c 'echo $$ > "$1/pid"
+                for try in 1 2 3; do
+                  nix build -L --json --out-link "$1/result" \\
+                    --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \\
+                    "$2" > "$1/out.json" 2> "$1/log"
+                  code=$?
+                  [ $code != 0 ] && grep -q "^error: path .* is not valid" "$1/log" || break
+                done
+                if [ $code = 0 ]; then nix path-info --json "$1/result" > "$1/info.json" 2>> "$1/log"; fi
+                echo $code > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
+                sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 &
+              echo started
+              i=0; while [ ! -e "$job/pid" ] && [ "$i" -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
+            fi
+            """
+            + WAIT_FOR_JOB
+            + READ_JOB;
+    CommandResult result = host.run(script, null, maxWait.plus(SHORT));
     if (!result.succeeded()) {
-      throw new IOException("cannot start build on host: " + result.stderr());
+      throw new IOException("cannot build on host: " + result.stderr());
     }
+    return BuildJobParser.parse(result.stdout());
+  }
+
+  /**
+   * Waits up to {@code maxWait} for a job that runs already (started by an earlier {@link
+   * #awaitBuild}) to end, and reads its state; starts nothing.
+   */
+  public BuildJob waitForBuild(VmName vm, BuildRequest request, Duration maxWait)
+      throws IOException {
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("job", jobDir(vm, request));
+    values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
+    String script = vars(values) + JOB_ALIVE + WAIT_FOR_JOB + READ_JOB;
+    CommandResult result = host.run(script, null, maxWait.plus(SHORT));
+    if (!result.succeeded()) {
+      throw new IOException("cannot read build state: " + result.stderr());
+    }
+    return BuildJobParser.parse(result.stdout());
   }
 
   /** Reads the state of the job of {@code request}. */
   public BuildJob buildJob(VmName vm, BuildRequest request) throws IOException {
-    String script =
-        vars(Map.of("job", jobDir(vm, request)))
-            + """
-            if [ -e "$job/status" ]; then
-              printf 'status %s\n' "$(cat "$job/status")"
-              tr -d '\n' < "$job/out.json"; echo
-              tr -d '\n' < "$job/info.json" 2>/dev/null; echo
-              tail -n 30 "$job/log"
-            elif [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; then
-              echo running
-            else
-              echo missing
-            fi
-            """;
+    String script = vars(Map.of("job", jobDir(vm, request))) + JOB_ALIVE + READ_JOB;
     CommandResult result = host.run(script, null, SHORT);
     if (!result.succeeded()) {
       throw new IOException("cannot read build state: " + result.stderr());
@@ -181,7 +237,8 @@ public final class HostProtocol {
    * (the build of this one stays, so that a reconcile working from an older status finds it done
    * instead of building again), then brings the unit to the wanted state: stopped; started; or
    * restarted when its booted runner differs from {@code current} and {@code restartOnChange}, or
-   * when forced.
+   * when forced. Ends by reading the VM folder as a probe does, so that no second command is needed
+   * to see the result.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -201,6 +258,7 @@ public final class HostProtocol {
     values.put("force", forceRestart ? "1" : "0");
     String script =
         vars(values)
+            + OBSERVE
             + """
             set -e
             mkdir -p "$d/.operator"
@@ -236,6 +294,7 @@ public final class HostProtocol {
             elif [ "$force" = 1 ] || { [ "$onchange" = 1 ] && [ "$booted" != "$new" ]; }; then
               systemctl restart "$unit"; echo restarted
             fi
+            observe "$d"
             """;
     CommandResult result =
         host.run(script, flakeFileContent.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(5));
@@ -249,7 +308,8 @@ public final class HostProtocol {
         done.contains("swapped"),
         done.contains("started"),
         done.contains("restarted"),
-        done.contains("stopped"));
+        done.contains("stopped"),
+        ProbeParser.parse(result.stdout(), null).vm(vm.value()));
   }
 
   /** Stops the VM's unit, if it runs. */

@@ -1,5 +1,6 @@
 package io.microvmoperator.reconcile;
 
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Decides which runner a MicroVM should run and gets it into the host's store. A flake is locked (a
@@ -28,11 +30,22 @@ import java.util.Optional;
  * when the locked reference moved; a Hydra job is asked for its latest successful build every
  * {@code hydra.interval}; a prebuilt runner (a store path, or Hydra's build) is fetched from the
  * binary caches with its signature checked. Builds and fetches run detached on the host; this class
- * starts them, polls them and limits them per host.
+ * starts them, waits for them (a bounded wait on the host, in the reconcile) and limits them per
+ * host.
  */
 final class DesiredRunner {
 
   static final Duration BUILD_POLL = Duration.ofSeconds(2);
+
+  /**
+   * How long one reconcile waits on the host for a build or fetch to end. Most builds of a runner
+   * whose inputs are in the store end within it, so the VM is deployed in the same reconcile; a
+   * longer one shows as Building and is waited for again every {@link #BUILD_POLL}.
+   */
+  static final Duration BUILD_WAIT = Duration.ofSeconds(2);
+
+  /** A VM waiting for a build slot is woken when one frees; this is only the fallback. */
+  static final Duration SLOT_RETRY = Duration.ofSeconds(30);
 
   /** What the resolution came to. */
   sealed interface Outcome permits Known, Pending, Failed {}
@@ -65,12 +78,15 @@ final class DesiredRunner {
   private final EventRecorder events;
   private final Clock clock;
   private final HydraClient hydra;
+  private final Consumer<ResourceID> wake;
   private final BuildSlots buildSlots = new BuildSlots();
 
-  DesiredRunner(EventRecorder events, Clock clock, HydraClient hydra) {
+  /** {@code wake} triggers a reconcile of a MicroVM whose build slot has freed. */
+  DesiredRunner(EventRecorder events, Clock clock, HydraClient hydra, Consumer<ResourceID> wake) {
     this.events = events;
     this.clock = clock;
     this.hydra = hydra;
+    this.wake = wake;
   }
 
   Outcome resolve(
@@ -219,28 +235,47 @@ final class DesiredRunner {
     boolean prebuilt = request.isPrebuilt();
     String doing = (prebuilt ? "fetching " : "building ") + request.installable();
     String slotKey = VmNames.key(vm);
-    BuildJob job = protocol.buildJob(valid.vmName(), request);
-    if (job.state() == BuildJob.State.FAILED && reconcileRequested) {
-      protocol.discardBuild(valid.vmName(), request);
-      job = BuildJob.missing();
+    int max = Optional.ofNullable(host.getSpec().maxConcurrentBuilds()).orElse(2);
+    BuildJob job;
+    if (buildSlots.tryAcquire(hostName, slotKey, max)) {
+      // A job this MicroVM showed as Building is only waited for: nothing is started again.
+      boolean startedBefore = status.prior().phase() == Phase.Building;
+      job =
+          startedBefore
+              ? protocol.waitForBuild(valid.vmName(), request, BUILD_WAIT)
+              : protocol.awaitBuild(valid.vmName(), request, BUILD_WAIT);
+      if (job.state() == BuildJob.State.MISSING) {
+        job = protocol.awaitBuild(valid.vmName(), request, BUILD_WAIT);
+      }
+      if (job.state() == BuildJob.State.FAILED && reconcileRequested) {
+        protocol.discardBuild(valid.vmName(), request);
+        job = protocol.awaitBuild(valid.vmName(), request, BUILD_WAIT);
+      }
+    } else {
+      // No slot: a job of this runner may still have run or be running (an operator restart);
+      // a VM already queued looked before, and being woken with the others costs it no command.
+      job =
+          buildSlots.isWaiting(hostName, slotKey)
+              ? BuildJob.missing()
+              : protocol.buildJob(valid.vmName(), request);
+      if (job.state() == BuildJob.State.MISSING
+          || (job.state() == BuildJob.State.FAILED && reconcileRequested)) {
+        buildSlots.waitFor(hostName, slotKey, () -> wake.accept(ResourceID.fromResource(vm)));
+        status.progressing(
+            Phase.Pending,
+            "WaitingForBuildSlot",
+            hostName + " already runs " + max + " builds (maxConcurrentBuilds)");
+        return new Pending(SLOT_RETRY);
+      }
+      if (job.state() == BuildJob.State.RUNNING) {
+        buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
+      }
+    }
+    if (job.startedNow()) {
+      events.normal(vm, prebuilt ? "FetchStarted" : "BuildStarted", doing + " on " + hostName);
     }
     switch (job.state()) {
-      case MISSING -> {
-        int max = Optional.ofNullable(host.getSpec().maxConcurrentBuilds()).orElse(2);
-        if (!buildSlots.tryAcquire(hostName, slotKey, max)) {
-          status.progressing(
-              Phase.Pending,
-              "WaitingForBuildSlot",
-              hostName + " already runs " + max + " builds (maxConcurrentBuilds)");
-          return new Pending(BUILD_POLL.multipliedBy(3));
-        }
-        protocol.startBuild(valid.vmName(), request);
-        events.normal(vm, prebuilt ? "FetchStarted" : "BuildStarted", doing + " on " + hostName);
-        inProgress(status, prebuilt, doing);
-        return new Pending(BUILD_POLL);
-      }
-      case RUNNING -> {
-        buildSlots.tryAcquire(hostName, slotKey, Integer.MAX_VALUE);
+      case MISSING, RUNNING -> {
         inProgress(status, prebuilt, doing);
         return new Pending(BUILD_POLL);
       }
@@ -307,7 +342,7 @@ final class DesiredRunner {
 
   /** Frees the build slot a deleted MicroVM may hold. */
   void forget(MicroVM vm) {
-    buildSlots.release(vm.getSpec().host(), VmNames.key(vm));
+    buildSlots.forget(vm.getSpec().host(), VmNames.key(vm));
   }
 
   private static void inProgress(MicroVMStatusBuilder status, boolean prebuilt, String doing) {

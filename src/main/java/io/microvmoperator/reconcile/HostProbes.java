@@ -9,12 +9,14 @@ import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.host.HostKeyRejectedException;
 import io.microvmoperator.host.HostProbe;
 import io.microvmoperator.host.HostUnreachableException;
+import io.microvmoperator.host.VmObservation;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -28,6 +30,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
 
   private final HostAccess access;
   private final Map<String, ProbeResult> latest = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<ProbeResult>> firstProbes = new ConcurrentHashMap<>();
   private volatile IndexerResourceCache<MicroVM> microVMs;
 
   public HostProbes(HostAccess access) {
@@ -48,6 +51,33 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
 
   public Optional<ProbeResult> latest(String host) {
     return Optional.ofNullable(latest.get(host));
+  }
+
+  /**
+   * The host's last probe, or a probe now when there is none; a burst of reconciles of a host that
+   * was not probed yet (an operator start, many new MicroVMs) shares one probe.
+   */
+  public ProbeResult latestOrProbe(MicroVMHost host) {
+    String name = host.getMetadata().getName();
+    ProbeResult last = latest.get(name);
+    if (last != null) {
+      return last;
+    }
+    CompletableFuture<ProbeResult> mine = new CompletableFuture<>();
+    CompletableFuture<ProbeResult> running = firstProbes.putIfAbsent(name, mine);
+    if (running != null) {
+      return running.join();
+    }
+    try {
+      ProbeResult result = probe(host);
+      mine.complete(result);
+      return result;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      firstProbes.remove(name, mine);
+    }
   }
 
   /** Probes {@code host} now, records the result and triggers the MicroVMs it changed. */
@@ -82,6 +112,22 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
       if (changedFor(vm, previous, result)) {
         getEventHandler().handleEvent(new Event(ResourceID.fromResource(vm)));
       }
+    }
+  }
+
+  /**
+   * Records one VM as a converge just saw it, without triggering anything: the next probe then
+   * finds no change for it, and no second command is needed to look at the host after a deploy.
+   */
+  void recordVm(String host, VmObservation vm) {
+    latest.computeIfPresent(
+        host, (name, last) -> last.reachable() ? ProbeResult.seen(last.probe().withVm(vm)) : last);
+  }
+
+  /** Triggers a reconcile of one MicroVM (e.g. a build slot it waits for has freed). */
+  void trigger(ResourceID microVM) {
+    if (isRunning()) {
+      getEventHandler().handleEvent(new Event(microVM));
     }
   }
 

@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
 @ControllerConfiguration(
     name = "microvm",
     generationAwareEventProcessing = false,
-    informer = @Informer(onUpdateFilter = MicroVMUpdateFilter.class))
+    informer =
+        @Informer(onUpdateFilter = MicroVMUpdateFilter.class, itemStore = MicroVMCacheStore.class))
 public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> {
 
   private static final Logger log = LoggerFactory.getLogger(MicroVMReconciler.class);
@@ -67,7 +68,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     this.access = access;
     this.events = events;
     this.clock = clock;
-    this.runners = new DesiredRunner(events, clock, hydra);
+    this.runners = new DesiredRunner(events, clock, hydra, probes::trigger);
     this.plans = new PlanGate(events);
   }
 
@@ -157,10 +158,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     if (newReconcileRequest) {
       status.handledReconcileRequest(reconcileRequest);
     }
-    ProbeResult probe =
-        newReconcileRequest
-            ? probes.probe(host)
-            : probes.latest(hostName).orElseGet(() -> probes.probe(host));
+    ProbeResult probe = newReconcileRequest ? probes.probe(host) : probes.latestOrProbe(host);
     if (!probe.reachable()) {
       if (probe.isTerminal()) {
         return stall(vm, status, new Problem(probe.problemReason(), probe.problemMessage()));
@@ -233,8 +231,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
         return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
       }
       report(vm, status, result, desired, drift, specChanged || !known.reused());
-      ProbeResult after = probes.probe(host);
-      observed = after.reachable() ? after.probe().vm(vmName) : Optional.empty();
+      observed = result.observed();
+      observed.ifPresent(seen -> probes.recordVm(hostName, seen));
     }
     if (newRestartRequest) {
       status.handledRestartRequest(restartRequest);

@@ -24,6 +24,18 @@ class BuildJobParserTest {
   }
 
   @Test
+  void aBuildStartedByTheSameCommandSaysSo() throws IOException {
+    BuildJob done =
+        BuildJobParser.parse(
+            "started\nstatus 0\n[{\"drvPath\":\"/nix/store/a.drv\",\"outputs\":{\"out\":\"/nix/store/b-x\"}}]\n");
+    assertThat(done.startedNow()).isTrue();
+    assertThat(done.outPath()).isEqualTo("/nix/store/b-x");
+    assertThat(BuildJobParser.parse("started\nrunning\n").state())
+        .isEqualTo(BuildJob.State.RUNNING);
+    assertThat(BuildJobParser.parse("running\n").startedNow()).isFalse();
+  }
+
+  @Test
   void failuresTellEvaluationFromBuild() throws IOException {
     BuildJob eval = BuildJobParser.parse("status 1\n\n\nerror: deliberate\n");
     BuildJob build =

@@ -323,11 +323,20 @@ public final class TestHost implements AutoCloseable {
    * script the supervisor ran.
    */
   public List<String> auditLog() {
-    List<String> commands = new ArrayList<>();
+    return auditEntries().stream().map(AuditEntry::command).toList();
+  }
+
+  /** The commands run over SSH with the time each started, oldest first. */
+  public List<AuditEntry> auditEntries() {
+    List<AuditEntry> entries = new ArrayList<>();
     for (String line : readLines(dir.resolve("log/audit.log"))) {
-      commands.add(supervisedScript(unescape(line.substring(line.indexOf('\t') + 1))));
+      int tab = line.indexOf('\t');
+      entries.add(
+          new AuditEntry(
+              Instant.parse(line.substring(0, tab)),
+              supervisedScript(unescape(line.substring(tab + 1)))));
     }
-    return commands;
+    return entries;
   }
 
   /**
@@ -356,6 +365,17 @@ public final class TestHost implements AutoCloseable {
   /** The systemctl calls, one per unit named, oldest first. */
   public List<SystemctlCall> systemctlLog() {
     return readLines(dir.resolve("log/systemctl.log")).stream().map(SystemctlCall::parse).toList();
+  }
+
+  /**
+   * How many SSH connections the host accepted (authenticated) since it was created: sshd logs one
+   * "Accepted publickey" line per new connection at LogLevel VERBOSE, however many commands the
+   * connection then runs.
+   */
+  public long acceptedConnections() {
+    return readLines(dir.resolve("log/sshd.log")).stream()
+        .filter(line -> line.contains("Accepted publickey"))
+        .count();
   }
 
   /** How often microvm@VM was started or restarted (the stand-in's log since the last reset). */

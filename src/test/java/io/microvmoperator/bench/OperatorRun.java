@@ -1,0 +1,247 @@
+package io.microvmoperator.bench;
+
+import static io.microvmoperator.bench.FleetBenchmark.NAMESPACE;
+import static io.microvmoperator.bench.FleetBenchmark.PROBE_INTERVAL;
+import static io.microvmoperator.bench.FleetBenchmark.log;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.TestHost;
+import io.microvmoperator.testenv.TestHosts;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.awaitility.Awaitility;
+
+/** The operator's side of the benchmark, on one fleet, with the packaged jar as its own process. */
+final class OperatorRun {
+
+  private final BenchSettings settings;
+  private final KubernetesClient client;
+  private final TestHosts hosts;
+  private final Path kubeconfig;
+  private final Path root;
+  private final Results results;
+
+  OperatorRun(
+      BenchSettings settings,
+      KubernetesClient client,
+      TestHosts hosts,
+      Path kubeconfig,
+      Path root,
+      Results results) {
+    this.settings = settings;
+    this.client = client;
+    this.hosts = hosts;
+    this.kubeconfig = kubeconfig;
+    this.root = root;
+    this.results = results;
+  }
+
+  void run(FleetBenchmark bench) throws Exception {
+    String flake = bench.flakeRef(bench.firstRevision());
+    // Closed by the benchmark once the hosts and the control plane are gone (a group in use stays).
+    Optional<CpuMeter> hostsCpu = bench.meter("operator-hosts");
+    Optional<CpuMeter> operatorCpu = bench.meter("operator");
+    Optional<CpuMeter> apiServerCpu = bench.meter("apiserver");
+    hostsCpu.ifPresent(meter -> FleetBenchmark.joinHosts(meter, hosts));
+    apiServerCpu.ifPresent(
+        meter ->
+            ProcessHandle.current()
+                .descendants()
+                .filter(
+                    p ->
+                        p.info()
+                            .command()
+                            .map(c -> c.endsWith("kube-apiserver") || c.endsWith("etcd"))
+                            .orElse(false))
+                .forEach(p -> meter.add(p.pid())));
+    try (OperatorProcess operator = start("operator-fleet.log");
+        ApiWatch watch = ApiWatch.start(client)) {
+      operatorCpu.ifPresent(meter -> meter.add(operator.pid()));
+      operator.awaitReady(Duration.ofMinutes(2));
+      for (TestHost host : hosts.all()) {
+        OperatorHarness.registerHost(
+            client, host.name(), host, List.of(NAMESPACE, FleetBenchmark.PARKED_NAMESPACE));
+      }
+      Awaitility.await()
+          .atMost(Duration.ofMinutes(2))
+          .until(() -> FleetBenchmark.hostsReady(client, hosts.all().size()));
+
+      double[] before = cpuSeconds(hostsCpu, operatorCpu, apiServerCpu);
+      converge(watch, flake);
+      double[] after = cpuSeconds(hostsCpu, operatorCpu, apiServerCpu);
+      results.operatorCpuSeconds =
+          new double[] {after[0] - before[0], after[1] - before[1], after[2] - before[2]};
+      log(
+          "operator: CPU %.1f s on the hosts, %.1f s in the operator, %.1f s in the API server",
+          results.operatorCpuSeconds[0],
+          results.operatorCpuSeconds[1],
+          results.operatorCpuSeconds[2]);
+      quietFleet(watch);
+      update(watch, bench);
+      results.peakMiB200 = operator.peakResidentMiB();
+      log("operator: peak resident %.0f MiB with %d MicroVMs", results.peakMiB200, settings.vms());
+    }
+
+    String host1 = hosts.get(0).name();
+    log("creating suspended MicroVMs up to %d", settings.syncVms());
+    FleetBenchmark.applyAll(
+        client, FleetBenchmark.parked(settings.vms() + 1, settings.syncVms(), host1, flake), 8);
+    try (OperatorProcess operator = start("operator-sync.log")) {
+      results.syncSeconds = operator.awaitReady(Duration.ofMinutes(2));
+      log(
+          "operator: caches synced %.2f s after start with %d MicroVMs",
+          results.syncSeconds, settings.syncVms());
+    }
+
+    log("creating suspended MicroVMs up to %d", settings.largeVms());
+    FleetBenchmark.applyAll(
+        client,
+        FleetBenchmark.parked(settings.syncVms() + 1, settings.largeVms(), host1, flake),
+        8);
+    try (OperatorProcess operator = start("operator-large.log")) {
+      results.syncSecondsLarge = operator.awaitReady(Duration.ofMinutes(5));
+      long start = System.nanoTime();
+      Awaitility.await()
+          .atMost(Duration.ofMinutes(20))
+          .pollInterval(Duration.ofSeconds(5))
+          .until(this::allParkedReconciled);
+      results.largeSettleSeconds = ScriptedFleet.secondsSince(start);
+      results.peakMiBLarge = operator.peakResidentMiB();
+      results.residentMiBLarge = operator.residentMiB();
+      log(
+          "operator: peak resident %.0f MiB with %d MicroVMs (synced after %.2f s, all reconciled %.0f s later)",
+          results.peakMiBLarge,
+          settings.largeVms(),
+          results.syncSecondsLarge,
+          results.largeSettleSeconds);
+    }
+  }
+
+  @SafeVarargs
+  private static double[] cpuSeconds(Optional<CpuMeter>... meters) {
+    double[] seconds = new double[meters.length];
+    for (int i = 0; i < meters.length; i++) {
+      seconds[i] = meters[i].map(CpuMeter::seconds).orElse(Double.NaN);
+    }
+    return seconds;
+  }
+
+  private OperatorProcess start(String logName) {
+    return OperatorProcess.start(
+        kubeconfig,
+        OperatorHarness.OPERATOR_NAMESPACE,
+        settings.operatorJvmFlags(),
+        root.resolve(logName));
+  }
+
+  /** Applies N MicroVMs and waits until all are Ready. */
+  private void converge(ApiWatch watch, String flake) throws Exception {
+    List<MicroVM> vms = new ArrayList<>();
+    for (int i = 1; i <= settings.vms(); i++) {
+      String name = FleetBenchmark.vmName(i);
+      vms.add(
+          FleetBenchmark.microVM(
+              NAMESPACE, name, FleetBenchmark.hostOf(hosts, i).name(), flake, false));
+    }
+    HostCounters before = HostCounters.sum(hosts.all());
+    log("operator: applying %d MicroVMs", vms.size());
+    long start = System.nanoTime();
+    FleetBenchmark.applyAll(client, vms, 4);
+    log("operator: applied in %.2f s", ScriptedFleet.secondsSince(start));
+    List<Long> ready = watch.awaitReady(vms.size(), Duration.ofMinutes(20));
+    results.operatorReadyAt = ready.stream().map(t -> (t - start) / 1e9).toList();
+    results.operatorSeconds = results.operatorReadyAt.get(results.operatorReadyAt.size() - 1);
+    results.operatorCounters = HostCounters.sum(hosts.all()).minus(before);
+    log(
+        "operator: all %d Ready after %.1f s, %s",
+        vms.size(), results.operatorSeconds, results.operatorCounters);
+  }
+
+  /** Watches the fleet with nothing changing for a number of drift-check intervals. */
+  private void quietFleet(ApiWatch watch) {
+    // Let the last deploys' probes and status writes pass first.
+    OperatorProcess.sleep(3 * PROBE_INTERVAL.toMillis());
+    HostCounters before = HostCounters.sum(hosts.all());
+    ApiWatch.Writes writesBefore = watch.writes();
+    log("quiet fleet: watching %d drift-check intervals", settings.quietIntervals());
+    OperatorProcess.sleep(settings.quietIntervals() * PROBE_INTERVAL.toMillis());
+    results.quiet = HostCounters.sum(hosts.all()).minus(before);
+    results.quietWrites = watch.writes().minus(writesBefore);
+    log("quiet fleet: %s, writes %s", results.quiet, results.quietWrites);
+  }
+
+  /** A new revision for one VM: time to Ready, SSH commands, restarts, the host's build time. */
+  private void update(ApiWatch watch, FleetBenchmark bench) throws IOException {
+    String name = FleetBenchmark.vmName(1);
+    TestHost host = FleetBenchmark.hostOf(hosts, 1);
+    MicroVM vm = client.resources(MicroVM.class).inNamespace(NAMESPACE).withName(name).get();
+    String oldRunner = vm.getStatus().currentStorePath();
+    long generation = vm.getMetadata().getGeneration() + 1;
+    CompletableFuture<Long> updated =
+        watch.when(
+            seen ->
+                seen.getMetadata().getName().equals(name)
+                    && ApiWatch.isReady(seen)
+                    && Objects.equals(seen.getMetadata().getGeneration(), generation)
+                    && seen.getStatus().currentStorePath() != null
+                    && !seen.getStatus().currentStorePath().equals(oldRunner)
+                    && Objects.equals(
+                        seen.getStatus().currentStorePath(), seen.getStatus().bootedStorePath()));
+    List<String> commandsBefore = host.auditLog();
+    HostCounters before = HostCounters.of(host);
+    MicroVM changed =
+        FleetBenchmark.microVM(
+            NAMESPACE, name, host.name(), bench.flakeRef(bench.secondRevision()), false);
+    Instant appliedAt = Instant.now();
+    long start = System.nanoTime();
+    client.resource(changed).serverSideApply();
+    long readyAt = ApiWatch.await(updated, Duration.ofMinutes(2));
+    results.updateSeconds = (readyAt - start) / 1e9;
+    Instant readySeenAt = appliedAt.plusNanos(readyAt - start);
+    OperatorProcess.sleep(500);
+    HostCounters after = HostCounters.of(host);
+    results.update = after.minus(before);
+    List<String> commands = host.auditLog();
+    results.updateCommands =
+        commands.subList(commandsBefore.size(), commands.size()).stream()
+            .filter(c -> !HostCounters.isProbe(c))
+            .count();
+    results.updateCommandsWithProbes = commands.size() - commandsBefore.size();
+    results.updateTimeline = UpdateTimeline.read(host, name, appliedAt, readySeenAt);
+    results.updateBuildSeconds = results.updateTimeline.build().toMillis() / 1000.0;
+    log(
+        "update: Ready after %.3f s, host build %.3f s, %d commands (%d with drift checks), %s; %s",
+        results.updateSeconds,
+        results.updateBuildSeconds,
+        results.updateCommands,
+        results.updateCommandsWithProbes,
+        results.update,
+        results.updateTimeline);
+  }
+
+  private boolean allParkedReconciled() {
+    List<MicroVM> parked =
+        client
+            .resources(MicroVM.class)
+            .inNamespace(FleetBenchmark.PARKED_NAMESPACE)
+            .list()
+            .getItems();
+    return parked.stream()
+        .allMatch(
+            vm ->
+                vm.getStatus() != null
+                    && vm.getStatus().phase() == MicroVMStatus.Phase.Suspended
+                    && Objects.equals(
+                        vm.getStatus().observedGeneration(), vm.getMetadata().getGeneration()));
+  }
+}
