@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# lua5.1 and lua-yaml run the Argo CD health checks' tests (Argo CD's Lua is 5.1).
-packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps lua5.1 lua-yaml)
+# strace records the files the operator writes (SecretsIT); lua5.1 and lua-yaml run the Argo CD health checks' tests (Argo CD's Lua is 5.1).
+packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps strace lua5.1 lua-yaml)
 command -v java >/dev/null || packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v go >/dev/null || packages+=(golang-go)

@@ -15,6 +15,7 @@ import java.util.List;
 public record MicroVMHostSpec(
     @Required
         @Pattern(ApiPatterns.HOST_ADDRESS)
+        @Size(max = 253)
         @JsonPropertyDescription("DNS name or IP address of the host's SSH server.")
         String address,
     @Default("22") @Min(1) @Max(65535) @JsonPropertyDescription("SSH port.") Integer port,
@@ -40,6 +41,7 @@ public record MicroVMHostSpec(
         HostKeyPolicy hostKeyPolicy,
     @Default("/var/lib/microvms")
         @Pattern(ApiPatterns.ABSOLUTE_PATH)
+        @Size(max = 1024)
         @JsonPropertyDescription("MicroVM.nix state directory on the host (microvm.stateDir).")
         String stateDir,
     @Default("2")

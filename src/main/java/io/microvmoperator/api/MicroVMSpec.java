@@ -53,7 +53,7 @@ public record MicroVMSpec(
             substituters,
     @Size(max = 16)
         @JsonPropertyDescription("Public keys (NAME:BASE64) a prebuilt runner must be signed by.")
-        List<@Pattern(ApiPatterns.NIX_PUBLIC_KEY) String> trustedPublicKeys,
+        List<@Pattern(ApiPatterns.NIX_PUBLIC_KEY) @Size(max = 1024) String> trustedPublicKeys,
     @Default("true")
         @JsonPropertyDescription(
             "false: stop the VM (systemctl stop) and keep it deployed. A VM stopped on purpose"

@@ -1,18 +1,26 @@
 package io.microvmoperator.host;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 
 /**
  * One SSH connection per host, reused by every command to it. A connection is replaced when the
- * host's address, keys or private key change, and dropped when it breaks; reconnecting after a
- * failure waits an exponentially growing back-off, so a host that is down (or an sshd that
- * penalises failed logins) is not hammered.
+ * host's address, keys or private key change (the key is compared by its SHA-256 digest at every
+ * use, so a rotated Secret takes effect at the next command without a restart), and dropped when it
+ * breaks; reconnecting after a failure waits an exponentially growing back-off, so a host that is
+ * down (or an sshd that penalises failed logins) is not hammered. Each wait is drawn between half
+ * and all of the back-off: without that spread, fixed waits can fall into step with a host that
+ * fails periodically and miss every moment it is up.
  */
 public final class HostConnections implements AutoCloseable {
 
@@ -28,20 +36,30 @@ public final class HostConnections implements AutoCloseable {
   private final Connector connector;
   private final SshSettings settings;
   private final Clock clock;
+  private final DoubleSupplier random;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  private final AtomicLong logins = new AtomicLong();
+  private final AtomicLong failedLogins = new AtomicLong();
 
-  public HostConnections(Connector connector, SshSettings settings, Clock clock) {
+  /**
+   * @param random uniform numbers in [0, 1) that spread the reconnect waits ({@code Math::random};
+   *     a test may fix it)
+   */
+  public HostConnections(
+      Connector connector, SshSettings settings, Clock clock, DoubleSupplier random) {
     this.connector = connector;
     this.settings = settings;
     this.clock = clock;
+    this.random = random;
   }
 
   /** The open connection to {@code host}, connecting (or reconnecting) when needed. */
   public SshConnection get(String host, SshTarget target, String privateKey) throws IOException {
     Entry entry = entries.computeIfAbsent(host, h -> new Entry());
     synchronized (entry) {
-      int keyHash = Objects.hash(target, privateKey);
-      if (entry.connection != null && (entry.keyHash != keyHash || !entry.connection.isOpen())) {
+      Credentials credentials = new Credentials(target, digest(privateKey));
+      boolean changed = !credentials.equals(entry.credentials);
+      if (entry.connection != null && (changed || !entry.connection.isOpen())) {
         entry.connection.close();
         entry.connection = null;
       }
@@ -49,7 +67,7 @@ public final class HostConnections implements AutoCloseable {
         return entry.connection;
       }
       Instant now = clock.instant();
-      if (entry.keyHash == keyHash && entry.retryAt != null && now.isBefore(entry.retryAt)) {
+      if (!changed && entry.retryAt != null && now.isBefore(entry.retryAt)) {
         if (entry.lastFailure instanceof HostKeyRejectedException rejected) {
           throw rejected;
         }
@@ -63,9 +81,10 @@ public final class HostConnections implements AutoCloseable {
                 + "s)",
             null);
       }
-      entry.keyHash = keyHash;
+      entry.credentials = credentials;
       try {
         entry.connection = connector.open(target, privateKey, settings);
+        logins.incrementAndGet();
         entry.backoff = null;
         entry.retryAt = null;
         return entry.connection;
@@ -98,10 +117,22 @@ public final class HostConnections implements AutoCloseable {
     entries.remove(host);
   }
 
-  private static void recordFailure(Entry entry, IOException e, Instant now) {
+  /** Logins that succeeded since start, over all hosts. */
+  public long logins() {
+    return logins.get();
+  }
+
+  /** Login attempts that failed since start (unreachable, timed out, refused), over all hosts. */
+  public long failedLogins() {
+    return failedLogins.get();
+  }
+
+  private void recordFailure(Entry entry, IOException e, Instant now) {
+    failedLogins.incrementAndGet();
     entry.backoff =
         entry.backoff == null ? FIRST_BACKOFF : min(entry.backoff.multipliedBy(2), MAX_BACKOFF);
-    entry.retryAt = now.plus(entry.backoff);
+    long waitMillis = (long) (entry.backoff.toMillis() * (0.5 + 0.5 * random.getAsDouble()));
+    entry.retryAt = now.plus(Duration.ofMillis(waitMillis));
     entry.lastError = describe(e);
     entry.lastFailure = e;
   }
@@ -121,9 +152,33 @@ public final class HostConnections implements AutoCloseable {
     entries.clear();
   }
 
+  private static byte[] digest(String privateKey) {
+    try {
+      return MessageDigest.getInstance("SHA-256")
+          .digest(privateKey.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** What a connection logged in with; the private key only as its digest. */
+  private record Credentials(SshTarget target, byte[] keyDigest) {
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Credentials that
+          && target.equals(that.target)
+          && MessageDigest.isEqual(keyDigest, that.keyDigest);
+    }
+
+    @Override
+    public int hashCode() {
+      return target.hashCode() * 31 + Arrays.hashCode(keyDigest);
+    }
+  }
+
   private static final class Entry {
     private SshConnection connection;
-    private int keyHash;
+    private Credentials credentials;
     private Duration backoff;
     private Instant retryAt;
     private String lastError = "";

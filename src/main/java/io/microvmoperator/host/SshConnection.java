@@ -3,7 +3,7 @@ package io.microvmoperator.host;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -12,23 +12,26 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import net.schmizz.keepalive.KeepAliveProvider;
+import net.schmizz.keepalive.KeepAliveRunner;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.ErrorNotifiable;
 import net.schmizz.sshj.common.SSHException;
+import net.schmizz.sshj.connection.channel.OpenFailException;
 import net.schmizz.sshj.connection.channel.direct.Session;
-import net.schmizz.sshj.connection.channel.direct.Signal;
 import net.schmizz.sshj.transport.TransportException;
 import net.schmizz.sshj.transport.verification.HostKeyVerifier;
 import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
 
 /**
  * One authenticated SSH connection to a host, shared by every command sent to it. The host key is
- * verified against the pinned keys before authentication, so a mismatch sends nothing.
+ * verified against the pinned keys before authentication, so a mismatch sends nothing. Every
+ * command runs as a {@link SupervisedCommand}: it ends on the host when its deadline passes or its
+ * channel or connection goes away.
  */
 public final class SshConnection implements CommandRunner, AutoCloseable {
 
@@ -37,10 +40,14 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
   private static final ScheduledExecutorService DEADLINES =
       Executors.newSingleThreadScheduledExecutor(daemonThreads("ssh-deadline"));
 
+  private static final Duration FIRST_REOPEN_PAUSE = Duration.ofMillis(20);
+  private static final Duration MAX_REOPEN_PAUSE = Duration.ofSeconds(1);
+
   private final SshTarget target;
   private final SshSettings settings;
   private final SSHClient client;
-  private final Semaphore channels;
+  private final ChannelLimit channels;
+  private final AtomicLong refusedChannels = new AtomicLong();
   private final PresentedKey hostKey;
 
   private SshConnection(
@@ -48,13 +55,15 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     this.target = target;
     this.settings = settings;
     this.client = client;
-    this.channels = new Semaphore(settings.maxChannels(), true);
+    this.channels = new ChannelLimit(settings.maxChannels());
     this.hostKey = hostKey;
   }
 
   /**
    * Connects, verifies the host key against {@code target}'s pinned keys and authenticates with
-   * {@code privateKey} (OpenSSH or PEM text, as held in a Secret).
+   * {@code privateKey} (OpenSSH or PEM text, as held in a Secret). The whole login (TCP, version
+   * and key exchange, authentication) takes at most the connect timeout: a host that accepts TCP
+   * and then says nothing is given up on, its socket closed and sshj's threads ended.
    */
   public static SshConnection open(SshTarget target, String privateKey, SshSettings settings)
       throws IOException {
@@ -64,16 +73,39 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     PinnedHostKeys verifier = new PinnedHostKeys(target.pinnedHostKeys(), target.trustOnFirstUse());
     DefaultConfig config = new DefaultConfig();
     config.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
+    config.setLoggerFactory(SshjLogging.INSTANCE);
     SSHClient client = new SSHClient(config);
+    AtomicBoolean expired = new AtomicBoolean();
+    ScheduledFuture<?> watchdog =
+        DEADLINES.schedule(
+            () -> {
+              expired.set(true);
+              closeQuietly(client);
+            },
+            settings.connectTimeout().toMillis(),
+            TimeUnit.MILLISECONDS);
     try {
       connect(client, target, settings, verifier);
       KeyProvider key = client.loadKeys(privateKey, null, null);
       client.authPublickey(target.user(), key);
+      watchdog.cancel(false);
+      if (expired.get()) {
+        throw loginTimedOut(target, settings);
+      }
       return new SshConnection(target, settings, client, verifier.presented());
     } catch (IOException | RuntimeException e) {
+      watchdog.cancel(false);
       closeQuietly(client);
+      if (expired.get() && !(e instanceof HostKeyRejectedException)) {
+        throw loginTimedOut(target, settings);
+      }
       throw e;
     }
+  }
+
+  private static SocketTimeoutException loginTimedOut(SshTarget target, SshSettings settings) {
+    return new SocketTimeoutException(
+        "no SSH login to " + target + " within " + settings.connectTimeout().toSeconds() + "s");
   }
 
   private static void connect(
@@ -85,10 +117,9 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     client.setTimeout((int) settings.readTimeout().toMillis());
     // Bounds how long opening or closing a channel waits for the server (sshj: 30 s).
     client.getConnection().setTimeoutMs((int) settings.connectTimeout().toMillis());
-    client
-        .getConnection()
-        .getKeepAlive()
-        .setKeepAliveInterval((int) settings.keepAliveInterval().toSeconds());
+    KeepAliveRunner keepAlive = (KeepAliveRunner) client.getConnection().getKeepAlive();
+    keepAlive.setKeepAliveInterval((int) settings.keepAliveInterval().toSeconds());
+    keepAlive.setMaxAliveCount(settings.keepAliveCountMax());
     try {
       client.connect(target.address(), target.port());
     } catch (TransportException e) {
@@ -115,26 +146,38 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     return client.isConnected() && client.isAuthenticated();
   }
 
+  /** How many channels this connection opens at once now (fewer once the server refused some). */
+  public int channelLimit() {
+    return channels.limit();
+  }
+
+  /** How often the server refused to open a channel on this connection. */
+  public long refusedChannels() {
+    return refusedChannels.get();
+  }
+
   /** Runs {@code command} with the default deadline and no input. */
   public CommandResult run(String command) throws IOException {
     return run(command, null, settings.defaultCommandTimeout());
   }
 
   /**
-   * Runs {@code command} in the login user's shell on the host, writes {@code stdin} (if any) to it
-   * and closes its input, drains stdout and stderr, and waits at most {@code deadline}.
+   * Runs {@code command} in the login user's shell on the host with {@code stdin} (if any) as its
+   * input, drains stdout and stderr, and waits at most {@code deadline}; then the command is ended
+   * on the host too (see {@link SupervisedCommand}).
    */
   @Override
   public CommandResult run(String command, byte[] stdin, Duration deadline) throws IOException {
-    acquireChannel();
-    try (Session session = client.startSession()) {
-      Session.Command cmd = session.exec(command);
+    String supervised = SupervisedCommand.of(command, stdin, deadline);
+    Session session = openSession();
+    try (session) {
+      Session.Command cmd = session.exec(supervised);
       AtomicBoolean timedOut = new AtomicBoolean();
       ScheduledFuture<?> alarm =
           DEADLINES.schedule(
               () -> {
                 timedOut.set(true);
-                abort(cmd);
+                DRAINERS.execute(() -> abort(cmd));
               },
               deadline.toMillis(),
               TimeUnit.MILLISECONDS);
@@ -143,7 +186,6 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
         Captured err;
         try {
           CompletableFuture<Captured> stderr = drainAsync(cmd.getErrorStream());
-          writeInput(cmd.getOutputStream(), stdin);
           stdout = drain(cmd.getInputStream(), settings.maxCapturedBytes());
           err = stderr.join();
           cmd.join(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -163,13 +205,47 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
         alarm.cancel(false);
       }
     } finally {
-      channels.release();
+      channels.release(true);
     }
   }
 
-  private void acquireChannel() throws IOException {
+  /**
+   * Opens a session channel in a free slot. A refusal (sshd's {@code MaxSessions}, or a slot the
+   * server frees a moment after the client) lowers this connection's channel limit and is retried
+   * with a growing pause, for at most the read timeout.
+   */
+  private Session openSession() throws IOException {
+    long giveUpAt = System.nanoTime() + settings.readTimeout().toNanos();
+    Duration pause = FIRST_REOPEN_PAUSE;
+    while (true) {
+      acquireChannel(Duration.ofNanos(Math.max(0, giveUpAt - System.nanoTime())));
+      try {
+        Session session = client.startSession();
+        channels.opened();
+        return session;
+      } catch (OpenFailException e) {
+        channels.release(false);
+        channels.refused();
+        refusedChannels.incrementAndGet();
+        if (System.nanoTime() + pause.toNanos() > giveUpAt) {
+          throw new IOException(
+              target + " refused SSH channels for " + settings.readTimeout().toSeconds() + "s", e);
+        }
+        sleep(pause);
+        pause = pause.multipliedBy(2);
+        if (pause.compareTo(MAX_REOPEN_PAUSE) > 0) {
+          pause = MAX_REOPEN_PAUSE;
+        }
+      } catch (IOException | RuntimeException e) {
+        channels.release(false);
+        throw e;
+      }
+    }
+  }
+
+  private void acquireChannel(Duration wait) throws IOException {
     try {
-      if (!channels.tryAcquire(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!channels.acquire(wait)) {
         throw new IOException("no free SSH channel to " + target + " in " + settings.readTimeout());
       }
     } catch (InterruptedException e) {
@@ -178,12 +254,12 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     }
   }
 
-  private static void writeInput(OutputStream in, byte[] stdin) throws IOException {
-    try (in) {
-      if (stdin != null) {
-        in.write(stdin);
-        in.flush();
-      }
+  private void sleep(Duration pause) throws IOException {
+    try {
+      Thread.sleep(pause.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted waiting for an SSH channel to " + target, e);
     }
   }
 
@@ -216,15 +292,15 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
   }
 
   /**
-   * Ends a command at its deadline: asks the server to kill it, wakes up the threads reading its
-   * output (sshj's streams would otherwise wait for a close that a hung process never sends) and
-   * closes the channel.
+   * Ends a command at its deadline: end-of-file on its input tells the host-side supervisor to kill
+   * the command's process group; the threads reading its output are woken up (sshj's streams would
+   * otherwise wait for a close that a hung process never sends) and the channel is closed.
    */
   private static void abort(Session.Command cmd) {
     try {
-      cmd.signal(Signal.KILL);
+      cmd.getOutputStream().close();
     } catch (IOException | RuntimeException ignored) {
-      // the channel may already be gone; closing it below is what matters
+      // the channel may already be gone, and with it the command (its supervisor saw end-of-file)
     }
     SSHException deadline = new SSHException("command deadline passed");
     for (InputStream stream : List.of(cmd.getInputStream(), cmd.getErrorStream())) {
@@ -234,7 +310,7 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     }
     try {
       cmd.close();
-    } catch (IOException ignored) {
+    } catch (IOException | RuntimeException ignored) {
       // closing a channel that the server already closed
     }
   }

@@ -5,6 +5,7 @@ import io.microvmoperator.api.MicroVMSpec.HydraSource;
 import io.microvmoperator.nix.InvalidValueException;
 import io.microvmoperator.nix.NixName;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.regex.Pattern;
 
 /** A validated Hydra job: {@code BASE/job/PROJECT/JOBSET/JOB}. */
@@ -24,7 +25,12 @@ public record HydraJob(URI base, NixName project, NixName jobset, String job) {
     if (!url.matches(ApiPatterns.HTTP_URL) || url.length() > ApiPatterns.MAX_URL_LENGTH) {
       throw new InvalidValueException("spec.hydra.url must be an http(s) URL");
     }
-    URI base = URI.create(url.replaceAll("/+$", ""));
+    URI base;
+    try {
+      base = new URI(url.replaceAll("/+$", ""));
+    } catch (URISyntaxException e) {
+      throw new InvalidValueException("spec.hydra.url is not a URL: " + e.getReason());
+    }
     if (base.getRawQuery() != null
         || base.getRawFragment() != null
         || base.getRawUserInfo() != null

@@ -11,9 +11,11 @@ final class Validated {
     if (value == null || value.isEmpty()) {
       throw new InvalidValueException(field + " is empty");
     }
-    if (value.length() > maxLength) {
+    // Characters as the API server counts them (code points), not Java's UTF-16 units.
+    int length = value.codePointCount(0, value.length());
+    if (length > maxLength) {
       throw new InvalidValueException(
-          field + " is " + value.length() + " characters long; at most " + maxLength);
+          field + " is " + length + " characters long; at most " + maxLength);
     }
     if (!Pattern.compile(pattern).matcher(value).matches()) {
       throw new InvalidValueException(field + " " + printable(value) + " must match " + pattern);

@@ -10,12 +10,15 @@ import io.microvmoperator.host.PresentedKey;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.host.SshTarget;
 import io.microvmoperator.nix.AbsolutePath;
+import io.microvmoperator.nix.HostAddress;
 import io.microvmoperator.nix.InvalidValueException;
+import io.microvmoperator.nix.UnixUser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Opens the host protocol for a {@link MicroVMHost}: reads its SSH key from the Secret in the
@@ -70,22 +73,33 @@ public final class HostAccess {
               + spec.address()
               + ") so that the operator can verify it before running anything");
     }
-    String privateKey = privateKey(spec.sshKeySecretRef());
+    AbsolutePath stateDir =
+        checked(
+            "spec.stateDir",
+            () ->
+                new AbsolutePath(Optional.ofNullable(spec.stateDir()).orElse("/var/lib/microvms")));
     SshTarget target =
         new SshTarget(
-            spec.address(),
+            checked("spec.address", () -> new HostAddress(spec.address())).value(),
             Optional.ofNullable(spec.port()).orElse(22),
-            Optional.ofNullable(spec.user()).orElse("root"),
+            checked(
+                    "spec.user",
+                    () -> new UnixUser(Optional.ofNullable(spec.user()).orElse("root")))
+                .value(),
             keys,
             trustOnFirstUse);
+    String privateKey = privateKey(spec.sshKeySecretRef());
     SshConnection connection = connections.get(host.getMetadata().getName(), target, privateKey);
-    AbsolutePath stateDir;
-    try {
-      stateDir = new AbsolutePath(Optional.ofNullable(spec.stateDir()).orElse("/var/lib/microvms"));
-    } catch (InvalidValueException e) {
-      throw new HostConfigException("InvalidSpec", "spec.stateDir: " + e.getMessage());
-    }
     return new Session(new HostProtocol(connection, stateDir), connection.hostKey());
+  }
+
+  /** The operator's own check of a value that reaches the host or its SSH server. */
+  private static <T> T checked(String field, Supplier<T> value) throws HostConfigException {
+    try {
+      return value.get();
+    } catch (InvalidValueException e) {
+      throw new HostConfigException("InvalidSpec", field + ": " + e.getMessage());
+    }
   }
 
   /** Drops the pooled connection after a transport failure, so the next use reconnects. */

@@ -28,6 +28,7 @@ import io.microvmoperator.hydra.HydraClient;
 import io.microvmoperator.nix.InvalidValueException;
 import io.microvmoperator.nix.StorePath;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -380,10 +381,24 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
   @Override
   public ErrorStatusUpdateControl<MicroVM> updateErrorStatus(
       MicroVM vm, Context<MicroVM> context, Exception e) {
+    if (causedByInterruption(e)) {
+      // The operator is stopping and interrupted this reconcile; the next leader picks it up.
+      log.info("reconcile of {} interrupted by shutdown", VmNames.key(vm));
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
     log.error("reconcile of {} failed", VmNames.key(vm), e);
     MicroVMStatusBuilder status = new MicroVMStatusBuilder(vm, clock.instant());
     status.progressing(Phase.Failed, "ReconcileError", String.valueOf(e.getMessage()));
     return ErrorStatusUpdateControl.patchStatus(statusOnly(vm, status.build()));
+  }
+
+  private static boolean causedByInterruption(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof InterruptedException || cause instanceof InterruptedIOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

@@ -19,6 +19,7 @@ class HostConnectionsTest {
   private Instant now = Instant.parse("2026-11-25T10:00:00Z");
   private int attempts;
   private IOException failure = new IOException("connection refused");
+  private double random = 0.999999;
 
   private final HostConnections connections =
       new HostConnections(
@@ -42,7 +43,8 @@ class HostConnectionsTest {
             public Clock withZone(java.time.ZoneId zone) {
               return this;
             }
-          });
+          },
+          () -> random);
 
   @Test
   void waitsLongerAfterEachFailureBeforeTryingAgain() {
@@ -63,6 +65,18 @@ class HostConnectionsTest {
     now = now.plus(Duration.ofSeconds(1));
     assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
     assertThat(attempts).isEqualTo(3);
+  }
+
+  @Test
+  void theWaitIsSpreadBetweenHalfAndAllOfTheBackOff() {
+    random = 0.0;
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
+    now = now.plus(Duration.ofMillis(499));
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
+    assertThat(attempts).isEqualTo(1);
+    now = now.plus(Duration.ofMillis(1));
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"));
+    assertThat(attempts).as("half of the first back-off of 1 s").isEqualTo(2);
   }
 
   @Test

@@ -86,6 +86,19 @@ public final class MicroVMSpecBuilder {
     return this;
   }
 
+  /** Switches the runner source to the Hydra job {@code value}. */
+  public MicroVMSpecBuilder useHydra(MicroVMSpec.HydraSource value) {
+    hydra = value;
+    flake = null;
+    storePath = null;
+    return this;
+  }
+
+  public MicroVMSpecBuilder substituters(String... urls) {
+    substituters = List.of(urls);
+    return this;
+  }
+
   public MicroVMSpecBuilder trustedPublicKeys(String... keys) {
     trustedPublicKeys = List.of(keys);
     return this;

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -25,8 +26,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * A whole local installation for a scenario test: the shared real control plane, N test hosts, and
  * the operator running in this JVM against both. Scenario tests read like the user's story:
  * register a host, apply a MicroVM, wait for a condition, look at the host.
+ *
+ * <p>After each test, and after the operator stopped, its log must hold no ERROR and no stack trace
+ * but those the test declared expected with {@link #expectLogged} (see {@link OperatorLog}).
  */
-public final class OperatorHarness implements BeforeAllCallback, AfterAllCallback {
+public final class OperatorHarness
+    implements BeforeAllCallback, AfterAllCallback, AfterEachCallback {
 
   public static final String OPERATOR_NAMESPACE = "microvm-operator";
 
@@ -35,6 +40,7 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
   private TestHosts hosts;
   private KubernetesClient client;
   private MicroVMOperator operator;
+  private OperatorLog log;
 
   private OperatorHarness(int hostCount) {
     this.hostCount = hostCount;
@@ -46,6 +52,7 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
 
   @Override
   public void beforeAll(ExtensionContext context) {
+    log = OperatorLog.attach();
     k8s.beforeAll(context);
     client = k8s.client();
     ensureNamespace(OPERATOR_NAMESPACE);
@@ -54,13 +61,65 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
   }
 
   @Override
+  public void afterEach(ExtensionContext context) {
+    assertLogClean("during " + context.getDisplayName());
+  }
+
+  @Override
   public void afterAll(ExtensionContext context) {
-    stopOperator();
-    if (hosts != null) {
-      hosts.close();
+    try {
+      stopOperator();
+      if (hosts != null) {
+        assertNoKeyInLog();
+        hosts.close();
+      }
+      if (client != null) {
+        client.close();
+      }
+      assertLogClean("between tests or while stopping");
+    } finally {
+      log.detach();
     }
-    if (client != null) {
-      client.close();
+  }
+
+  /**
+   * Declares ERRORs or stack traces whose message or trace matches {@code regex} expected in the
+   * operator's log, from now until the end of the test class.
+   */
+  public void expectLogged(String regex) {
+    log.allow(regex);
+  }
+
+  /** What the operator logged so far (its loggers and its libraries'). */
+  public OperatorLog log() {
+    return log;
+  }
+
+  /** No line of any host's private key body, nor its header, appears in anything logged. */
+  private void assertNoKeyInLog() {
+    List<String> secrets = new java.util.ArrayList<>(List.of("PRIVATE KEY"));
+    for (TestHost host : hosts.all()) {
+      host.clientPrivateKey().lines().filter(l -> !l.startsWith("-----")).forEach(secrets::add);
+    }
+    for (OperatorLog.Entry entry : log.entries()) {
+      for (String secret : secrets) {
+        if (entry.text().contains(secret)) {
+          throw new AssertionError("the operator logged SSH key material: " + entry);
+        }
+      }
+    }
+  }
+
+  private void assertLogClean(String when) {
+    List<OperatorLog.Entry> unexpected = log.unexpectedProblemsSinceLastCheck();
+    if (!unexpected.isEmpty()) {
+      throw new AssertionError(
+          "the operator logged "
+              + unexpected.size()
+              + " unexpected ERROR or stack trace "
+              + when
+              + ":\n"
+              + String.join("\n", unexpected.stream().map(OperatorLog.Entry::toString).toList()));
     }
   }
 
@@ -106,6 +165,11 @@ public final class OperatorHarness implements BeforeAllCallback, AfterAllCallbac
 
   public KubernetesClient client() {
     return client;
+  }
+
+  /** The running operator's metrics, in Prometheus' text format. */
+  public String metrics() {
+    return operator.scrapeMetrics();
   }
 
   public TestHosts hosts() {

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -97,7 +98,10 @@ public final class OperatorProcess implements AutoCloseable {
     }
   }
 
-  /** Stops it with SIGTERM, as Kubernetes does; fails if it does not end within 30 s. */
+  /**
+   * Stops it with SIGTERM, as Kubernetes does; fails if it does not end within 30 s, or if its log
+   * holds an ERROR or a stack trace ({@link LogProblems}).
+   */
   @Override
   public void close() {
     process.destroy();
@@ -109,6 +113,14 @@ public final class OperatorProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+    List<String> problems = LogProblems.in(log());
+    if (!problems.isEmpty()) {
+      throw new AssertionError(
+          "the operator logged ERRORs or stack traces ("
+              + log
+              + "):\n"
+              + String.join("\n", problems));
     }
   }
 }

@@ -135,12 +135,52 @@ public final class TestHost implements AutoCloseable {
    * connections cut), while the VMs keep running. {@link #start()} brings it back.
    */
   public synchronized void goDown() {
-    if (sshd != null) {
-      sshd.descendants()
-          .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
-          .forEach(ProcessHandle::destroyForcibly);
-    }
+    // The listener first, so that it forks no connection that the second step would miss.
     stop();
+    connectionProcesses().forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * Cuts every SSH connection to the host (kills the per-connection sshd processes), as a network
+   * failure would; the host stays up and accepts new connections.
+   */
+  public synchronized void cutConnections() {
+    connectionProcesses().forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * The per-connection sshd processes (one or two per open SSH connection), also those whose
+   * listener is gone: every sshd on this host but the listening one.
+   */
+  public synchronized List<ProcessHandle> connectionProcesses() {
+    long listener = sshd == null ? -1 : sshd.pid();
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.pid() != listener)
+        .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
+        .filter(p -> runsInside(p.pid()))
+        .toList();
+  }
+
+  /**
+   * The command lines of the processes running on the host (in its mount namespaces), sshd and
+   * zombies left out: what an administrator would see with {@code ps} there.
+   */
+  public List<String> runningCommands() {
+    return ProcessHandle.allProcesses()
+        .filter(process -> runsInside(process.pid()))
+        .filter(process -> !isZombie(process.pid()))
+        .map(process -> process.info().commandLine().orElse(""))
+        .filter(line -> !line.startsWith("/usr/sbin/sshd") && !line.startsWith("sshd:"))
+        .toList();
+  }
+
+  private static boolean isZombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+    } catch (IOException e) {
+      return true;
+    }
   }
 
   public TestHost restart() {
@@ -277,7 +317,11 @@ public final class TestHost implements AutoCloseable {
 
   // ---- what happened on it --------------------------------------------------------------------
 
-  /** The commands run over SSH, oldest first (an interactive login shows as ""). */
+  /**
+   * The commands run over SSH, oldest first (an interactive login shows as ""). The operator's
+   * commands arrive wrapped in its supervisor ({@code SupervisedCommand}); they are listed as the
+   * script the supervisor ran.
+   */
   public List<String> auditLog() {
     return auditEntries().stream().map(AuditEntry::command).toList();
   }
@@ -288,9 +332,34 @@ public final class TestHost implements AutoCloseable {
     for (String line : readLines(dir.resolve("log/audit.log"))) {
       int tab = line.indexOf('\t');
       entries.add(
-          new AuditEntry(Instant.parse(line.substring(0, tab)), unescape(line.substring(tab + 1))));
+          new AuditEntry(
+              Instant.parse(line.substring(0, tab)),
+              supervisedScript(unescape(line.substring(tab + 1)))));
     }
     return entries;
+  }
+
+  /**
+   * The script inside a supervised command ({@code t=SECONDS}, then {@code s='SCRIPT'}, then the
+   * supervisor), or the command itself when it is not one.
+   */
+  public static String supervisedScript(String command) {
+    int start = command.indexOf("\ns='");
+    if (!command.startsWith("t=") || start < 0) {
+      return command;
+    }
+    StringBuilder script = new StringBuilder();
+    for (int i = start + 4; i < command.length(); ) {
+      if (command.startsWith("'\\''", i)) {
+        script.append('\'');
+        i += 4;
+      } else if (command.charAt(i) == '\'') {
+        return script.toString();
+      } else {
+        script.append(command.charAt(i++));
+      }
+    }
+    return command;
   }
 
   /** The systemctl calls, one per unit named, oldest first. */
@@ -315,6 +384,27 @@ public final class TestHost implements AutoCloseable {
         .filter(call -> call.unit().equals("microvm@" + vmName))
         .filter(call -> call.verb().equals("start") || call.verb().equals("restart"))
         .count();
+  }
+
+  /** What sshd logged (LogLevel VERBOSE: connections, accepted keys, refused sessions). */
+  public String sshdLog() {
+    try {
+      return Files.readString(dir.resolve("log/sshd.log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Replaces the keys authorised for root with these public key lines. */
+  public void authorizeKeys(List<String> publicKeyLines) {
+    write(
+        dir.resolve("ssh/authorized_keys"),
+        publicKeyLines.stream().map(line -> line + "\n").reduce("", String::concat));
+  }
+
+  /** The public key line of the client key this host was created with. */
+  public String clientPublicKeyLine() {
+    return clientKey.publicKeyLine();
   }
 
   /** The nix-store calls (the real ones, not this machine's), oldest first. */

@@ -1,0 +1,190 @@
+package io.microvmoperator.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The host-side supervisor of every remote command, run by real shells (dash is Debian's /bin/sh,
+ * bash is NixOS's) with a pipe standing in for the SSH channel's input.
+ */
+class SupervisedCommandTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/bin/dash", "/bin/bash"})
+  void passesInputOutputAndExitStatusThroughByteForByte(String shell) throws Exception {
+    byte[] input = new byte[3 * 256];
+    for (int i = 0; i < input.length; i++) {
+      input[i] = (byte) i;
+    }
+    Process process =
+        start(shell, SupervisedCommand.of("cat; exit 7", input, Duration.ofMinutes(1)));
+
+    byte[] output = process.getInputStream().readAllBytes();
+
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(output).isEqualTo(input);
+    assertThat(process.exitValue()).isEqualTo(7);
+    process.getOutputStream().close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/bin/dash", "/bin/bash"})
+  void endOfInputKillsTheWholeProcessGroupEvenWhatIgnoresSignals(String shell) throws Exception {
+    Process process =
+        start(
+            shell,
+            SupervisedCommand.of(
+                "trap '' TERM HUP INT; sleep 3611 & echo $!; sleep 3612; echo never",
+                null,
+                Duration.ofMinutes(1)));
+    long child = Long.parseLong(firstLine(process));
+    List<ProcessHandle> tree = process.descendants().toList();
+    assertThat(tree).hasSizeGreaterThanOrEqualTo(4);
+
+    process.getOutputStream().close();
+
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(137);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> tree.stream().noneMatch(SupervisedCommandTest::running));
+    assertThat(ProcessHandle.of(child).filter(SupervisedCommandTest::running)).isEmpty();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/bin/dash", "/bin/bash"})
+  void theHostEndsTheGroupAtItsOwnDeadlineWhenTheClientCannotTellIt(String shell) throws Exception {
+    Process process =
+        start(
+            shell,
+            SupervisedCommand.withHostDeadline(
+                "trap '' TERM HUP INT; sleep 3614 & sleep 3615", null, Duration.ofSeconds(1)));
+    List<ProcessHandle> tree = awaitTree(process, 4);
+
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).as("input stays open").isTrue();
+    assertThat(process.exitValue()).isEqualTo(137);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> tree.stream().noneMatch(SupervisedCommandTest::running));
+    process.getOutputStream().close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/bin/dash", "/bin/bash"})
+  void aFinishedCommandLeavesNothingBehindWhileTheChannelStaysOpen(String shell) throws Exception {
+    Process process =
+        start(shell, SupervisedCommand.of("sleep 0.5; echo done", null, Duration.ofMinutes(1)));
+    List<ProcessHandle> tree = awaitTree(process, 3);
+
+    assertThat(firstLine(process)).isEqualTo("done");
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(process.exitValue()).isZero();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> tree.stream().noneMatch(SupervisedCommandTest::running));
+    process.getOutputStream().close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/bin/dash", "/bin/bash"})
+  void aDetachedSessionOutlivesItsCommandAsBuildsAndVMsMust(String shell) throws Exception {
+    Process process =
+        start(
+            shell,
+            SupervisedCommand.of(
+                "setsid sleep 3616 </dev/null >/dev/null 2>&1 & echo $!; sleep 3617",
+                null,
+                Duration.ofMinutes(1)));
+    long detached = Long.parseLong(firstLine(process));
+
+    process.getOutputStream().close();
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+
+    ProcessHandle survivor = ProcessHandle.of(detached).orElseThrow();
+    try {
+      assertThat(survivor.isAlive()).isTrue();
+    } finally {
+      survivor.destroyForcibly();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/bin/dash", "/bin/bash"})
+  void noInputMeansAnEmptyInputNotTheChannel(String shell) throws Exception {
+    Process process = start(shell, SupervisedCommand.of("wc -c", null, Duration.ofMinutes(1)));
+
+    assertThat(firstLine(process).strip()).isEqualTo("0");
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    process.getOutputStream().close();
+  }
+
+  @org.junit.jupiter.api.Test
+  void aTestHostsAuditLogShowsTheScriptInsideTheSupervisor() {
+    for (String script :
+        List.of("true", "d='/x'\nflock -w 60 9", "echo 'it'\\''s' \"$(id)\"\n", "''")) {
+      String command = SupervisedCommand.of(script, "input".getBytes(), Duration.ofMinutes(1));
+      assertThat(io.microvmoperator.testenv.TestHost.supervisedScript(command)).isEqualTo(script);
+    }
+    assertThat(io.microvmoperator.testenv.TestHost.supervisedScript("echo plain"))
+        .isEqualTo("echo plain");
+  }
+
+  @org.junit.jupiter.api.Test
+  void refusesInputTooLargeForACommandLine() {
+    assertThatThrownBy(
+            () ->
+                SupervisedCommand.of(
+                    "cat", new byte[SupervisedCommand.MAX_INPUT_BYTES + 1], Duration.ofMinutes(1)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** Alive and not a zombie (an orphan's exit is reaped by init, later). */
+  private static boolean running(ProcessHandle process) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static Process start(String shell, String commandLine) throws Exception {
+    return new ProcessBuilder(shell, "-c", commandLine)
+        .redirectError(ProcessBuilder.Redirect.INHERIT)
+        .start();
+  }
+
+  private static String firstLine(Process process) throws Exception {
+    return new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))
+        .readLine();
+  }
+
+  private static List<ProcessHandle> awaitTree(Process process, int size) {
+    List<ProcessHandle> tree = new ArrayList<>();
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              tree.clear();
+              tree.addAll(process.descendants().toList());
+              return tree.size() >= size;
+            });
+    return tree;
+  }
+}
