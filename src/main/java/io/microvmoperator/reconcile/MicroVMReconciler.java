@@ -69,7 +69,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     this.events = events;
     this.clock = clock;
     this.runners = new DesiredRunner(events, clock, hydra, probes::trigger);
-    this.plans = new PlanGate(events);
+    this.plans = new PlanGate(events, clock);
   }
 
   @Override

@@ -10,7 +10,7 @@ import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.nix.StorePath;
 import java.io.IOException;
-import java.time.Instant;
+import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
@@ -27,9 +27,11 @@ final class PlanGate {
   static final int MAX_DIFF_CHARS = 4000;
 
   private final EventRecorder events;
+  private final Clock clock;
 
-  PlanGate(EventRecorder events) {
+  PlanGate(EventRecorder events, Clock clock) {
     this.events = events;
+    this.clock = clock;
   }
 
   /**
@@ -75,7 +77,7 @@ final class PlanGate {
               desired.value(),
               current,
               closureDiff(protocol, current, desired),
-              Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+              clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
     }
     String approve =
         "kubectl annotate microvm -n "
