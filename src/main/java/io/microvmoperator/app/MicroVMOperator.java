@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -50,25 +49,20 @@ public final class MicroVMOperator implements AutoCloseable {
   /** Registers the reconcilers and starts them; returns once the informers' caches are synced. */
   public static MicroVMOperator start(KubernetesClient client, OperatorConfig config) {
     Clock clock = Clock.systemUTC();
-    HostConnections connections =
-        new HostConnections(SshConnection::open, SshSettings.defaults(), clock, Math::random);
-    HostAccess access = new HostAccess(client, config.namespace(), connections);
-    HostProbes probes = new HostProbes(access);
-    EventRecorder events = new EventRecorder(client, clock, config.namespace());
-
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(meters);
     new JvmThreadMetrics().bindTo(meters);
     new ProcessorMetrics().bindTo(meters);
-    FunctionCounter.builder("microvm_operator_ssh_logins", connections, HostConnections::logins)
-        .description("SSH logins to hosts that succeeded")
-        .tag("result", "succeeded")
-        .register(meters);
-    FunctionCounter.builder(
-            "microvm_operator_ssh_logins", connections, HostConnections::failedLogins)
-        .description("SSH login attempts that failed (host unreachable, timed out, refused)")
-        .tag("result", "failed")
-        .register(meters);
+    HostConnections connections =
+        new HostConnections(
+            SshConnection::open,
+            SshSettings.defaults(),
+            clock,
+            Math::random,
+            new LoginMetrics(meters));
+    HostAccess access = new HostAccess(client, config.namespace(), connections);
+    HostProbes probes = new HostProbes(access);
+    EventRecorder events = new EventRecorder(client, clock, config.namespace());
 
     Operator operator =
         new Operator(

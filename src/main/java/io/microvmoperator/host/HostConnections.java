@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -30,6 +29,16 @@ public final class HostConnections implements AutoCloseable {
         throws IOException;
   }
 
+  /** Told of every login attempt, per host (the operator counts them in its metrics). */
+  public interface LoginListener {
+    LoginListener NONE = (host, succeeded) -> {};
+
+    void attempted(String host, boolean succeeded);
+
+    /** The host is gone: its counts may be dropped. */
+    default void forget(String host) {}
+  }
+
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(2);
 
@@ -37,20 +46,24 @@ public final class HostConnections implements AutoCloseable {
   private final SshSettings settings;
   private final Clock clock;
   private final DoubleSupplier random;
+  private final LoginListener logins;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
-  private final AtomicLong logins = new AtomicLong();
-  private final AtomicLong failedLogins = new AtomicLong();
 
   /**
    * @param random uniform numbers in [0, 1) that spread the reconnect waits ({@code Math::random};
    *     a test may fix it)
    */
   public HostConnections(
-      Connector connector, SshSettings settings, Clock clock, DoubleSupplier random) {
+      Connector connector,
+      SshSettings settings,
+      Clock clock,
+      DoubleSupplier random,
+      LoginListener logins) {
     this.connector = connector;
     this.settings = settings;
     this.clock = clock;
     this.random = random;
+    this.logins = logins;
   }
 
   /** The open connection to {@code host}, connecting (or reconnecting) when needed. */
@@ -84,15 +97,15 @@ public final class HostConnections implements AutoCloseable {
       entry.credentials = credentials;
       try {
         entry.connection = connector.open(target, privateKey, settings);
-        logins.incrementAndGet();
+        logins.attempted(host, true);
         entry.backoff = null;
         entry.retryAt = null;
         return entry.connection;
       } catch (HostKeyRejectedException e) {
-        recordFailure(entry, e, now);
+        recordFailure(host, entry, e, now);
         throw e;
       } catch (IOException e) {
-        recordFailure(entry, e, now);
+        recordFailure(host, entry, e, now);
         throw new HostUnreachableException("cannot reach " + target + ": " + describe(e), e);
       }
     }
@@ -115,20 +128,11 @@ public final class HostConnections implements AutoCloseable {
   public void remove(String host) {
     invalidate(host);
     entries.remove(host);
+    logins.forget(host);
   }
 
-  /** Logins that succeeded since start, over all hosts. */
-  public long logins() {
-    return logins.get();
-  }
-
-  /** Login attempts that failed since start (unreachable, timed out, refused), over all hosts. */
-  public long failedLogins() {
-    return failedLogins.get();
-  }
-
-  private void recordFailure(Entry entry, IOException e, Instant now) {
-    failedLogins.incrementAndGet();
+  private void recordFailure(String host, Entry entry, IOException e, Instant now) {
+    logins.attempted(host, false);
     entry.backoff =
         entry.backoff == null ? FIRST_BACKOFF : min(entry.backoff.multipliedBy(2), MAX_BACKOFF);
     long waitMillis = (long) (entry.backoff.toMillis() * (0.5 + 0.5 * random.getAsDouble()));

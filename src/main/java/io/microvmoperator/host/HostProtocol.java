@@ -134,6 +134,9 @@ public final class HostProtocol {
    * {@code maxWait} goes on (see {@link #waitForBuild}). Waiting here rather than polling means
    * that a job is seen to end the moment it ends, in the same round trip that started it.
    *
+   * <p>Starting is done under the job's own lock, so that two operators (a split brain) never both
+   * start it: the second finds it running and waits for it.
+   *
    * <p>A garbage collection on the host can delete a flake's source between Nix fetching and
    * reading it (Nix checks that the path is valid without holding it); such a build fails with
    * "path ... is not valid" and is tried again, up to three times in all.
@@ -150,10 +153,11 @@ public final class HostProtocol {
             + JOB_ALIVE
             + """
             mkdir -p "$job"
+            exec 8> "$job/start.lock"
+            flock -w 60 8 || { echo "another operator holds $job/start.lock" >&2; exit 1; }
             if [ ! -e "$job/status" ] && ! alive; then
               rm -f "$job/log" "$job/out.json" "$job/info.json"
-              setsid sh -c 'echo $$ > "$1/pid"
-                for try in 1 2 3; do
+              setsid sh -c 'for try in 1 2 3; do
                   nix build -L --json --out-link "$1/result" \\
                     --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \\
                     "$2" > "$1/out.json" 2> "$1/log"
@@ -162,10 +166,11 @@ public final class HostProtocol {
                 done
                 if [ $code = 0 ]; then nix path-info --json "$1/result" > "$1/info.json" 2>> "$1/log"; fi
                 echo $code > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
-                sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 &
+                sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 8>&- &
+              echo $! > "$job/pid.tmp" && mv -f "$job/pid.tmp" "$job/pid"
               echo started
-              i=0; while [ ! -e "$job/pid" ] && [ "$i" -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
             fi
+            exec 8>&-
             """
             + WAIT_FOR_JOB
             + READ_JOB;

@@ -44,7 +44,8 @@ class HostConnectionsTest {
               return this;
             }
           },
-          () -> random);
+          () -> random,
+          HostConnections.LoginListener.NONE);
 
   @Test
   void waitsLongerAfterEachFailureBeforeTryingAgain() {

@@ -2,21 +2,39 @@ package io.microvmoperator.reliability;
 
 import static io.microvmoperator.testenv.OperatorHarness.microVM;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.microvmoperator.host.BuildJob;
+import io.microvmoperator.host.BuildRequest;
+import io.microvmoperator.host.HostProtocol;
+import io.microvmoperator.host.SshConnection;
+import io.microvmoperator.host.SshSettings;
+import io.microvmoperator.host.SshTarget;
+import io.microvmoperator.nix.AbsolutePath;
+import io.microvmoperator.nix.FlakeRef;
+import io.microvmoperator.nix.NixName;
+import io.microvmoperator.nix.VmName;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
 import io.microvmoperator.testenv.PausePoint;
 import io.microvmoperator.testenv.RunnerLinks;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -86,13 +104,72 @@ class TwoOperatorsIT {
   }
 
   /**
+   * Twenty-four callers over six SSH connections (operators in a split brain) ask the host at the
+   * same moment to build one slow runner, with the host's {@code setsid} slowed down so that the
+   * moment between "no job runs" and "the job runs" is long: the job's lock lets exactly one of
+   * them start it, every other finds it running, and all of them read the one result.
+   */
+  @Test
+  @Order(2)
+  void buildsStartedAtOnceBySeveralOperatorsStartOneJob() throws Exception {
+    TestHost host = env.host(0);
+    TestFlake flake =
+        TestFlake.create(env.hosts().root().resolve("split-build")).slowBuild("split-job", "v1", 3);
+    BuildRequest request =
+        BuildRequest.ofFlake(
+            new FlakeRef(flake.pathRef()), new NixName("split-job"), List.of(), List.of());
+    VmName vm = new VmName("split-job");
+    int callers = 24;
+    CountDownLatch ready = new CountDownLatch(callers);
+    ExecutorService pool = Executors.newFixedThreadPool(callers);
+    List<SshConnection> connections = new ArrayList<>();
+    try (AutoCloseable slowStart = host.slowDown("setsid", Duration.ofMillis(300))) {
+      for (int i = 0; i < callers / 4; i++) {
+        connections.add(connect(host));
+      }
+      List<Future<BuildJob>> jobs = new ArrayList<>();
+      for (int i = 0; i < callers; i++) {
+        HostProtocol protocol =
+            new HostProtocol(
+                connections.get(i % connections.size()), new AbsolutePath("/var/lib/microvms"));
+        jobs.add(
+            pool.submit(
+                () -> {
+                  ready.countDown();
+                  ready.await();
+                  return protocol.awaitBuild(vm, request, Duration.ofSeconds(60));
+                }));
+      }
+      List<BuildJob> results = new ArrayList<>();
+      for (Future<BuildJob> job : jobs) {
+        results.add(job.get(120, TimeUnit.SECONDS));
+      }
+      assertThat(results).filteredOn(BuildJob::startedNow).as("callers that started").hasSize(1);
+      assertThat(results)
+          .extracting(BuildJob::state, BuildJob::outPath)
+          .containsOnly(tuple(BuildJob.State.SUCCEEDED, results.get(0).outPath()));
+      assertThat(results.get(0).outPath()).endsWith("-microvm-split-job-v1");
+    } finally {
+      pool.shutdownNow();
+      connections.forEach(SshConnection::close);
+    }
+  }
+
+  private static SshConnection connect(TestHost host) throws IOException {
+    return SshConnection.open(
+        new SshTarget(host.address(), host.port(), "root", List.of(host.hostKeyLine())),
+        host.clientPrivateKey(),
+        SshSettings.defaults());
+  }
+
+  /**
    * Two replicas of the packaged operator with leader election, on one machine (so with the same
    * host name, as two pods on one node with the host's network have): one leads. It is killed
    * (SIGKILL, no lease released) right before a spec change; the other takes the lease and deploys
    * the change.
    */
   @Test
-  @Order(2)
+  @Order(3)
   void theSecondReplicaTakesOverWhenTheLeaderDies() {
     TestHost host = env.host(1);
     env.stopOperator();

@@ -607,6 +607,28 @@ public final class TestHost implements AutoCloseable {
     }
   }
 
+  /**
+   * Until closed, {@code command} (a program in /usr/bin) takes {@code delay} longer on this host:
+   * a wrapper first on PATH sleeps, then runs it in the same process. Widens a race window that a
+   * loaded machine would open only now and then.
+   */
+  public AutoCloseable slowDown(String command, Duration delay) {
+    Path wrapper = namespace.binDir().resolve(command);
+    try {
+      Files.writeString(
+          wrapper,
+          "#!/bin/sh\nsleep "
+              + delay.toMillis() / 1000.0
+              + "\nexec /usr/bin/"
+              + command
+              + " \"$@\"\n");
+      Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return () -> Files.deleteIfExists(wrapper);
+  }
+
   private void installScript(String script) throws IOException {
     Path target = namespace.binDir().resolve(script);
     try (InputStream in = TestHost.class.getResourceAsStream("/testenv/" + script)) {
