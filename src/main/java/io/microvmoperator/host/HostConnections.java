@@ -81,8 +81,8 @@ public final class HostConnections implements AutoCloseable {
       }
       Instant now = clock.instant();
       if (!changed && entry.retryAt != null && now.isBefore(entry.retryAt)) {
-        if (entry.lastFailure instanceof HostKeyRejectedException rejected) {
-          throw rejected;
+        if (entry.lastFailure instanceof LoginRefusedException refused) {
+          throw refused;
         }
         throw new HostUnreachableException(
             "cannot reach "
@@ -101,7 +101,7 @@ public final class HostConnections implements AutoCloseable {
         entry.backoff = null;
         entry.retryAt = null;
         return entry.connection;
-      } catch (HostKeyRejectedException e) {
+      } catch (LoginRefusedException e) {
         recordFailure(host, entry, e, now);
         throw e;
       } catch (IOException e) {

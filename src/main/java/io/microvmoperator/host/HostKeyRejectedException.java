@@ -1,9 +1,7 @@
 package io.microvmoperator.host;
 
-import java.io.IOException;
-
 /** The server presented a host key that is not pinned: nothing was sent to it. */
-public class HostKeyRejectedException extends IOException {
+public class HostKeyRejectedException extends LoginRefusedException {
 
   private final String presentedFingerprint;
 
@@ -20,5 +18,10 @@ public class HostKeyRejectedException extends IOException {
 
   public String presentedFingerprint() {
     return presentedFingerprint;
+  }
+
+  @Override
+  public String reason() {
+    return "HostKeyMismatch";
   }
 }

@@ -25,6 +25,7 @@ import net.schmizz.sshj.connection.channel.OpenFailException;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.transport.TransportException;
 import net.schmizz.sshj.transport.verification.HostKeyVerifier;
+import net.schmizz.sshj.userauth.UserAuthException;
 import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
 
 /**
@@ -85,9 +86,14 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
             settings.connectTimeout().toMillis(),
             TimeUnit.MILLISECONDS);
     try {
+      KeyProvider key = readKey(client, target, privateKey);
       connect(client, target, settings, verifier);
-      KeyProvider key = client.loadKeys(privateKey, null, null);
-      client.authPublickey(target.user(), key);
+      try {
+        client.authPublickey(target.user(), key);
+      } catch (UserAuthException e) {
+        throw new AuthenticationRefusedException(
+            target.toString(), PinnedHostKeys.fingerprint(key.getPublic()), e);
+      }
       watchdog.cancel(false);
       if (expired.get()) {
         throw loginTimedOut(target, settings);
@@ -96,10 +102,23 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     } catch (IOException | RuntimeException e) {
       watchdog.cancel(false);
       closeQuietly(client);
-      if (expired.get() && !(e instanceof HostKeyRejectedException)) {
+      if (expired.get() && !(e instanceof LoginRefusedException)) {
         throw loginTimedOut(target, settings);
       }
       throw e;
+    }
+  }
+
+  /** Parses the private key completely, before anything is sent to the host. */
+  private static KeyProvider readKey(SSHClient client, SshTarget target, String privateKey)
+      throws PrivateKeyUnreadableException {
+    try {
+      KeyProvider key = client.loadKeys(privateKey, null, null);
+      key.getPrivate();
+      key.getPublic();
+      return key;
+    } catch (IOException | RuntimeException e) {
+      throw new PrivateKeyUnreadableException(target.toString());
     }
   }
 

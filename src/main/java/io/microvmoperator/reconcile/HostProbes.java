@@ -6,9 +6,9 @@ import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
-import io.microvmoperator.host.HostKeyRejectedException;
 import io.microvmoperator.host.HostProbe;
 import io.microvmoperator.host.HostUnreachableException;
+import io.microvmoperator.host.LoginRefusedException;
 import io.microvmoperator.host.VmObservation;
 import java.io.IOException;
 import java.util.List;
@@ -90,8 +90,8 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
       result = ProbeResult.seen(probe);
     } catch (HostAccess.HostConfigException e) {
       result = ProbeResult.failed(e.reason(), e.getMessage());
-    } catch (HostKeyRejectedException e) {
-      result = ProbeResult.failed("HostKeyMismatch", e.getMessage());
+    } catch (LoginRefusedException e) {
+      result = ProbeResult.failed(e.reason(), e.getMessage());
     } catch (HostUnreachableException e) {
       result = ProbeResult.failed("HostUnreachable", e.getMessage());
     } catch (IOException e) {

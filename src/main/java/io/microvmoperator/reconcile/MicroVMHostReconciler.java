@@ -80,17 +80,18 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
               hostedVMs(host, result),
               prior.lastProbeTime());
     } else {
-      boolean keyProblem = result.problemReason().equals("HostKeyMismatch");
-      boolean unreachable = result.problemReason().equals("HostUnreachable");
+      String reason = result.problemReason();
+      boolean keyProblem = reason.equals("HostKeyMismatch");
+      boolean loginRefused = reason.equals("AuthenticationFailed");
       conditions.set(
           REACHABLE,
-          keyProblem ? TRUE : unreachable ? FALSE : UNKNOWN,
-          result.problemReason(),
+          keyProblem || loginRefused ? TRUE : reason.equals("HostUnreachable") ? FALSE : UNKNOWN,
+          reason,
           result.problemMessage());
       conditions.set(
           HOST_KEY_VERIFIED,
-          keyProblem ? FALSE : UNKNOWN,
-          result.problemReason(),
+          keyProblem ? FALSE : loginRefused ? TRUE : UNKNOWN,
+          reason,
           result.problemMessage());
       conditions.set(READY, FALSE, result.problemReason(), result.problemMessage());
       status = withConditions(prior, conditions, generation);

@@ -96,4 +96,22 @@ class HostConnectionsTest {
         .isInstanceOf(HostKeyRejectedException.class);
     assertThat(attempts).isEqualTo(1);
   }
+
+  @Test
+  void aRefusedLoginStaysARefusedLoginDuringTheBackOff() {
+    failure = new AuthenticationRefusedException("root@h:22", "SHA256:mine", null);
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"))
+        .isInstanceOf(AuthenticationRefusedException.class)
+        .hasMessageContaining("authorized_keys");
+    assertThatThrownBy(() -> connections.get("h", TARGET, "key"))
+        .isInstanceOf(AuthenticationRefusedException.class);
+    assertThat(attempts).isEqualTo(1);
+
+    failure = new PrivateKeyUnreadableException("root@h:22");
+    assertThatThrownBy(() -> connections.get("h", TARGET, "fixed? no, another broken key"))
+        .isInstanceOfSatisfying(
+            LoginRefusedException.class,
+            e -> assertThat(e.reason()).isEqualTo("InvalidPrivateKey"));
+    assertThat(attempts).as("a changed key is tried at once").isEqualTo(2);
+  }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.microvmoperator.api.MicroVM;
@@ -17,6 +18,7 @@ import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -84,6 +86,56 @@ class HostTrustAndFaultsIT {
                             c.getType().equals("Ready") && c.getReason().equals("SecretNotFound")));
     assertThat(registered.getStatus().conditions())
         .anyMatch(c -> c.getType().equals("Reachable") && c.getStatus().equals("Unknown"));
+  }
+
+  @Test
+  void aKeyTheHostRefusesIsNamedAndNothingRunsUntilTheHostAcceptsIt() {
+    TestHost host = env.host(0);
+    TestHost other = env.host(3);
+    env.registerHost("faults-refused-key", host, List.of(NS));
+    env.client()
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("faults-refused-key-ssh")
+                .withNamespace(OperatorHarness.OPERATOR_NAMESPACE)
+                .endMetadata()
+                .withStringData(Map.of("id_ed25519", other.clientPrivateKey()))
+                .build())
+        .serverSideApply();
+    MicroVMHost refused =
+        awaitHost("faults-refused-key", h -> reasonOf(h, "Ready").equals("AuthenticationFailed"));
+    assertThat(refused.getStatus().conditions())
+        .anyMatch(c -> c.getType().equals("Reachable") && c.getStatus().equals("True"))
+        .anyMatch(c -> c.getType().equals("HostKeyVerified") && c.getStatus().equals("True"));
+    host.resetLogs();
+
+    env.apply(microVM(NS, "refused", "faults-refused-key", flake.pathRef(), "svc"));
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "refused",
+            Duration.ofSeconds(60),
+            v ->
+                env.condition(v, "Stalled")
+                    .map(c -> c.getReason().equals("AuthenticationFailed"))
+                    .orElse(false));
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains("refused the operator's key SHA256:")
+        .contains("authorized_keys");
+    assertThat(host.auditLog()).as("commands run on the host").isEmpty();
+
+    host.authorizeKeys(List.of(host.clientPublicKeyLine(), other.clientPublicKeyLine()));
+    env.awaitCondition(NS, "refused", "Ready", "True");
+    assertThat(host.starts("refused")).isEqualTo(1);
+  }
+
+  private static String reasonOf(MicroVMHost host, String type) {
+    return host.getStatus().conditions().stream()
+        .filter(c -> c.getType().equals(type))
+        .map(c -> c.getReason())
+        .findFirst()
+        .orElse("");
   }
 
   @Test

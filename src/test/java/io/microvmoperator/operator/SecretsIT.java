@@ -171,6 +171,7 @@ class SecretsIT {
     host.cutConnections();
     MicroVMHost broken = awaitHostReady(false);
     Condition ready = readyCondition(broken).orElseThrow();
+    assertThat(ready.getReason()).isEqualTo("InvalidPrivateKey");
     assertThat(keyMaterial(damaged)).noneMatch(ready.getMessage()::contains);
     String brokenReason = ready.getReason() + ": " + ready.getMessage();
     putKey(rotated.privateKey());
