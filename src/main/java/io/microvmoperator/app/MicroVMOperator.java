@@ -19,6 +19,7 @@ import io.microvmoperator.reconcile.HostAccess;
 import io.microvmoperator.reconcile.HostProbes;
 import io.microvmoperator.reconcile.MicroVMHostReconciler;
 import io.microvmoperator.reconcile.MicroVMReconciler;
+import io.microvmoperator.reconcile.OperatorSecrets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -37,12 +38,17 @@ public final class MicroVMOperator implements AutoCloseable {
 
   private final Operator operator;
   private final HostConnections connections;
+  private final OperatorSecrets secrets;
   private final PrometheusMeterRegistry meters;
 
   private MicroVMOperator(
-      Operator operator, HostConnections connections, PrometheusMeterRegistry meters) {
+      Operator operator,
+      HostConnections connections,
+      OperatorSecrets secrets,
+      PrometheusMeterRegistry meters) {
     this.operator = operator;
     this.connections = connections;
+    this.secrets = secrets;
     this.meters = meters;
   }
 
@@ -60,7 +66,8 @@ public final class MicroVMOperator implements AutoCloseable {
             clock,
             Math::random,
             new LoginMetrics(meters));
-    HostAccess access = new HostAccess(client, config.namespace(), connections);
+    OperatorSecrets secrets = new OperatorSecrets(client, config.namespace());
+    HostAccess access = new HostAccess(secrets, connections);
     HostProbes probes = new HostProbes(access);
     EventRecorder events = new EventRecorder(client, clock, config.namespace());
 
@@ -85,7 +92,7 @@ public final class MicroVMOperator implements AutoCloseable {
         new MicroVMHostReconciler(probes, connections, clock),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()));
     operator.start();
-    return new MicroVMOperator(operator, connections, meters);
+    return new MicroVMOperator(operator, connections, secrets, meters);
   }
 
   /**
@@ -147,5 +154,6 @@ public final class MicroVMOperator implements AutoCloseable {
     stopping = true;
     operator.stop();
     connections.close();
+    secrets.close();
   }
 }

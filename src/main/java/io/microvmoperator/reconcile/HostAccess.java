@@ -1,7 +1,6 @@
 package io.microvmoperator.reconcile;
 
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMHostSpec;
 import io.microvmoperator.host.HostConnections;
@@ -22,7 +21,8 @@ import java.util.function.Supplier;
 
 /**
  * Opens the host protocol for a {@link MicroVMHost}: reads its SSH key from the Secret in the
- * operator's namespace and takes the pooled connection. The key is held only in memory.
+ * operator's namespace ({@link OperatorSecrets}) and takes the pooled connection. The key is held
+ * only in memory.
  */
 public final class HostAccess {
 
@@ -43,19 +43,16 @@ public final class HostAccess {
   /** An open protocol and the fingerprint of the host key the host presented. */
   public record Session(HostProtocol protocol, PresentedKey hostKey) {}
 
-  private final KubernetesClient client;
-  private final String operatorNamespace;
+  private final OperatorSecrets secrets;
   private final HostConnections connections;
 
-  public HostAccess(
-      KubernetesClient client, String operatorNamespace, HostConnections connections) {
-    this.client = client;
-    this.operatorNamespace = operatorNamespace;
+  public HostAccess(OperatorSecrets secrets, HostConnections connections) {
+    this.secrets = secrets;
     this.connections = connections;
   }
 
   public String operatorNamespace() {
-    return operatorNamespace;
+    return secrets.namespace();
   }
 
   public Session open(MicroVMHost host) throws IOException {
@@ -109,7 +106,8 @@ public final class HostAccess {
 
   private String privateKey(MicroVMHostSpec.SecretKeyRef ref) throws HostConfigException {
     String key = Optional.ofNullable(ref.key()).orElse("id_ed25519");
-    Secret secret = client.secrets().inNamespace(operatorNamespace).withName(ref.name()).get();
+    String operatorNamespace = secrets.namespace();
+    Secret secret = secrets.get(ref.name()).orElse(null);
     if (secret == null) {
       throw new HostConfigException(
           "SecretNotFound",

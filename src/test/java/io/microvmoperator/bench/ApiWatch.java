@@ -106,7 +106,7 @@ final class ApiWatch implements AutoCloseable {
         throw new IllegalStateException(
             "only " + firstReadyNanos.size() + " of " + count + " MicroVMs Ready after " + timeout);
       }
-      OperatorProcess.sleep(100);
+      Timing.sleep(100);
     }
     return firstReadyNanos.values().stream().sorted().toList();
   }

@@ -63,7 +63,7 @@ final class CpuMeter implements AutoCloseable {
         Files.deleteIfExists(group);
         return;
       } catch (IOException stillInUse) {
-        OperatorProcess.sleep(100);
+        Timing.sleep(100);
       }
     }
   }

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.OperatorProcess;
 import io.microvmoperator.testenv.TestHost;
 import io.microvmoperator.testenv.TestHosts;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -115,7 +117,7 @@ final class OperatorRun {
           .atMost(Duration.ofMinutes(20))
           .pollInterval(Duration.ofSeconds(5))
           .until(this::allParkedReconciled);
-      results.largeSettleSeconds = ScriptedFleet.secondsSince(start);
+      results.largeSettleSeconds = Timing.secondsSince(start);
       results.peakMiBLarge = operator.peakResidentMiB();
       results.residentMiBLarge = operator.residentMiB();
       log(
@@ -137,9 +139,10 @@ final class OperatorRun {
   }
 
   private OperatorProcess start(String logName) {
+    // glibc's default of 8 malloc arenas per core only adds resident memory to a JVM.
     return OperatorProcess.start(
         kubeconfig,
-        OperatorHarness.OPERATOR_NAMESPACE,
+        Map.of("OPERATOR_NAMESPACE", OperatorHarness.OPERATOR_NAMESPACE, "MALLOC_ARENA_MAX", "2"),
         settings.operatorJvmFlags(),
         root.resolve(logName));
   }
@@ -157,7 +160,7 @@ final class OperatorRun {
     log("operator: applying %d MicroVMs", vms.size());
     long start = System.nanoTime();
     FleetBenchmark.applyAll(client, vms, 4);
-    log("operator: applied in %.2f s", ScriptedFleet.secondsSince(start));
+    log("operator: applied in %.2f s", Timing.secondsSince(start));
     List<Long> ready = watch.awaitReady(vms.size(), Duration.ofMinutes(20));
     results.operatorReadyAt = ready.stream().map(t -> (t - start) / 1e9).toList();
     results.operatorSeconds = results.operatorReadyAt.get(results.operatorReadyAt.size() - 1);
@@ -170,11 +173,11 @@ final class OperatorRun {
   /** Watches the fleet with nothing changing for a number of drift-check intervals. */
   private void quietFleet(ApiWatch watch) {
     // Let the last deploys' probes and status writes pass first.
-    OperatorProcess.sleep(3 * PROBE_INTERVAL.toMillis());
+    Timing.sleep(3 * PROBE_INTERVAL.toMillis());
     HostCounters before = HostCounters.sum(hosts.all());
     ApiWatch.Writes writesBefore = watch.writes();
     log("quiet fleet: watching %d drift-check intervals", settings.quietIntervals());
-    OperatorProcess.sleep(settings.quietIntervals() * PROBE_INTERVAL.toMillis());
+    Timing.sleep(settings.quietIntervals() * PROBE_INTERVAL.toMillis());
     results.quiet = HostCounters.sum(hosts.all()).minus(before);
     results.quietWrites = watch.writes().minus(writesBefore);
     log("quiet fleet: %s, writes %s", results.quiet, results.quietWrites);
@@ -208,7 +211,7 @@ final class OperatorRun {
     long readyAt = ApiWatch.await(updated, Duration.ofMinutes(2));
     results.updateSeconds = (readyAt - start) / 1e9;
     Instant readySeenAt = appliedAt.plusNanos(readyAt - start);
-    OperatorProcess.sleep(500);
+    Timing.sleep(500);
     HostCounters after = HostCounters.of(host);
     results.update = after.minus(before);
     List<String> commands = host.auditLog();

@@ -103,7 +103,7 @@ final class ScriptedFleet {
         String line;
         while ((line = out.readLine()) != null) {
           if (line.startsWith("deployed ")) {
-            deployedAt.add(secondsSince(start));
+            deployedAt.add(Timing.secondsSince(start));
           }
         }
       }
@@ -112,7 +112,7 @@ final class ScriptedFleet {
         process.destroyForcibly();
         throw new IllegalStateException(mode + ": the script did not finish in " + TIMEOUT);
       }
-      double seconds = secondsSince(start);
+      double seconds = Timing.secondsSince(start);
       if (process.exitValue() != 0 || deployedAt.size() != placements.size()) {
         throw new IllegalStateException(
             mode
@@ -155,10 +155,6 @@ final class ScriptedFleet {
                     .append("\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes")
                     .append("\n  LogLevel ERROR\n"));
     return config.toString();
-  }
-
-  static double secondsSince(long startNanos) {
-    return (System.nanoTime() - startNanos) / 1e9;
   }
 
   private static String tail(Path file) throws IOException {

@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -168,15 +167,9 @@ class OperatorConnectionFaultsIT {
     long loginsBefore = logins("connfaults-flap", "succeeded");
     long failedBefore = logins("connfaults-flap", "failed");
 
-    int cycles = 0;
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(FLAP_SECONDS);
-    while (System.nanoTime() < end) {
-      flapping.goDown();
-      Thread.sleep(3000);
-      flapping.start();
-      Thread.sleep(3000);
-      cycles++;
-    }
+    int cycles =
+        flapping.flap(
+            Duration.ofSeconds(FLAP_SECONDS), Duration.ofSeconds(3), Duration.ofSeconds(3));
     env.awaitCondition(NS, "flap", "Ready", "True");
     awaitHostReady("connfaults-flap", "True");
 

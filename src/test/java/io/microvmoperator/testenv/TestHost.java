@@ -141,6 +141,23 @@ public final class TestHost implements AutoCloseable {
   }
 
   /**
+   * Takes the host down for {@code down} and up again for {@code up}, over and over for {@code
+   * total} (whole cycles); returns the number of cycles. Ends with the host up.
+   */
+  public int flap(Duration total, Duration down, Duration up) throws InterruptedException {
+    int cycles = 0;
+    long end = System.nanoTime() + total.toNanos();
+    while (System.nanoTime() < end) {
+      goDown();
+      Thread.sleep(down.toMillis());
+      start();
+      Thread.sleep(up.toMillis());
+      cycles++;
+    }
+    return cycles;
+  }
+
+  /**
    * Cuts every SSH connection to the host (kills the per-connection sshd processes), as a network
    * failure would; the host stays up and accepts new connections.
    */
