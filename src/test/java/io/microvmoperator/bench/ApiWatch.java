@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.testenv.Sleep;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,7 +107,7 @@ final class ApiWatch implements AutoCloseable {
         throw new IllegalStateException(
             "only " + firstReadyNanos.size() + " of " + count + " MicroVMs Ready after " + timeout);
       }
-      Timing.sleep(100);
+      Sleep.millis(100);
     }
     return firstReadyNanos.values().stream().sorted().toList();
   }

@@ -1,5 +1,6 @@
 package io.microvmoperator.bench;
 
+import io.microvmoperator.testenv.Sleep;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ final class CpuMeter implements AutoCloseable {
         Files.deleteIfExists(group);
         return;
       } catch (IOException stillInUse) {
-        Timing.sleep(100);
+        Sleep.millis(100);
       }
     }
   }

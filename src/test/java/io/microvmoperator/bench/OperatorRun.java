@@ -9,6 +9,7 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
+import io.microvmoperator.testenv.Sleep;
 import io.microvmoperator.testenv.TestHost;
 import io.microvmoperator.testenv.TestHosts;
 import java.io.IOException;
@@ -173,11 +174,11 @@ final class OperatorRun {
   /** Watches the fleet with nothing changing for a number of drift-check intervals. */
   private void quietFleet(ApiWatch watch) {
     // Let the last deploys' probes and status writes pass first.
-    Timing.sleep(3 * PROBE_INTERVAL.toMillis());
+    Sleep.millis(3 * PROBE_INTERVAL.toMillis());
     HostCounters before = HostCounters.sum(hosts.all());
     ApiWatch.Writes writesBefore = watch.writes();
     log("quiet fleet: watching %d drift-check intervals", settings.quietIntervals());
-    Timing.sleep(settings.quietIntervals() * PROBE_INTERVAL.toMillis());
+    Sleep.millis(settings.quietIntervals() * PROBE_INTERVAL.toMillis());
     results.quiet = HostCounters.sum(hosts.all()).minus(before);
     results.quietWrites = watch.writes().minus(writesBefore);
     log("quiet fleet: %s, writes %s", results.quiet, results.quietWrites);
@@ -211,7 +212,7 @@ final class OperatorRun {
     long readyAt = ApiWatch.await(updated, Duration.ofMinutes(2));
     results.updateSeconds = (readyAt - start) / 1e9;
     Instant readySeenAt = appliedAt.plusNanos(readyAt - start);
-    Timing.sleep(500);
+    Sleep.millis(500);
     HostCounters after = HostCounters.of(host);
     results.update = after.minus(before);
     List<String> commands = host.auditLog();

@@ -13,6 +13,7 @@ import io.microvmoperator.testenv.BinaryCache;
 import io.microvmoperator.testenv.HydraStandIn;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.Sleep;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
 import java.time.Duration;
@@ -148,7 +149,7 @@ class PrebuiltRunnersIT {
             vm -> build2.equals(vm.getStatus().currentStorePath()) && ready(vm));
     assertThat(second.getStatus().source().hydraBuild()).isEqualTo(2L);
     assertThat(second.getStatus().history().get(0).source().hydraBuild()).isEqualTo(2L);
-    sleep(Duration.ofSeconds(5));
+    Sleep.of(Duration.ofSeconds(5));
     assertThat(hydraHost.starts("hy")).isEqualTo(1);
     assertNothingEvaluated(hydraHost);
 
@@ -195,12 +196,12 @@ class PrebuiltRunnersIT {
                         .endsWith("-microvm-br-2.0")
                     && ready(vm));
     assertThat(second.getStatus().resolvedFlake()).contains(git.revision("flake-update"));
-    sleep(Duration.ofSeconds(5));
+    Sleep.of(Duration.ofSeconds(5));
     assertThat(builds(flakeHost)).isEqualTo(1);
     assertThat(flakeHost.starts("br")).isEqualTo(1);
 
     flakeHost.resetLogs();
-    sleep(Duration.ofSeconds(7));
+    Sleep.of(Duration.ofSeconds(7));
     assertThat(flakeHost.auditLog()).anyMatch(cmd -> cmd.contains("nix flake metadata"));
     assertThat(builds(flakeHost)).isZero();
     assertThat(flakeHost.starts("br")).isZero();
@@ -236,7 +237,7 @@ class PrebuiltRunnersIT {
                 .filter(e -> e.getReason().equals("PlanReady"))
                 .filter(e -> e.getMessage().contains("2.0")))
         .isNotEmpty();
-    sleep(Duration.ofSeconds(3));
+    Sleep.of(Duration.ofSeconds(3));
     assertThat(flakeHost.readlink("/var/lib/microvms/pl/current")).contains(v1);
     assertThat(flakeHost.starts("pl")).isZero();
 
@@ -315,14 +316,5 @@ class PrebuiltRunnersIT {
   /** Builds of a flake's runner started on the host (each is one detached job). */
   private static long builds(TestHost host) {
     return host.auditLog().stream().filter(cmd -> cmd.contains("setsid sh -c")).count();
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -93,7 +93,7 @@ public final class ApiServerReplica implements AutoCloseable {
           probe.namespaces().withName("default").get();
           return;
         } catch (RuntimeException notYet) {
-          TestHost.sleep(200);
+          Sleep.millis(200);
         }
       }
     }

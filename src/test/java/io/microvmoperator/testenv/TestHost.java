@@ -463,7 +463,7 @@ public final class TestHost implements AutoCloseable {
       } catch (IOException e) {
         // renamed into place while we looked; look again
       }
-      sleep(50);
+      Sleep.millis(50);
     }
     throw new IllegalStateException(name + ": nothing reached " + point + " within " + timeout);
   }
@@ -584,7 +584,7 @@ public final class TestHost implements AutoCloseable {
       if (!sshd.isAlive()) {
         throw new IllegalStateException(name + ": sshd exited early:\n" + fresh);
       }
-      sleep(50);
+      Sleep.millis(50);
     }
     throw new IllegalStateException(name + ": sshd did not start within " + START_TIMEOUT);
   }
@@ -694,15 +694,6 @@ public final class TestHost implements AutoCloseable {
       Files.writeString(file, text);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 }
