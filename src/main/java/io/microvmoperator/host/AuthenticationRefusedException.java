@@ -3,6 +3,8 @@ package io.microvmoperator.host;
 /** The host (its key verified) refused the operator's key for the login user. */
 public class AuthenticationRefusedException extends LoginRefusedException {
 
+  public static final String REASON = "AuthenticationFailed";
+
   public AuthenticationRefusedException(String target, String keyFingerprint, Throwable cause) {
     super(
         target
@@ -15,6 +17,6 @@ public class AuthenticationRefusedException extends LoginRefusedException {
 
   @Override
   public String reason() {
-    return "AuthenticationFailed";
+    return REASON;
   }
 }

@@ -3,6 +3,8 @@ package io.microvmoperator.host;
 /** The server presented a host key that is not pinned: nothing was sent to it. */
 public class HostKeyRejectedException extends LoginRefusedException {
 
+  public static final String REASON = "HostKeyMismatch";
+
   private final String presentedFingerprint;
 
   public HostKeyRejectedException(String target, String presentedFingerprint, Throwable cause) {
@@ -22,6 +24,6 @@ public class HostKeyRejectedException extends LoginRefusedException {
 
   @Override
   public String reason() {
-    return "HostKeyMismatch";
+    return REASON;
   }
 }

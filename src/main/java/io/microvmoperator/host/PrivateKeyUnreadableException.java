@@ -6,6 +6,8 @@ package io.microvmoperator.host;
  */
 public class PrivateKeyUnreadableException extends LoginRefusedException {
 
+  public static final String REASON = "InvalidPrivateKey";
+
   public PrivateKeyUnreadableException(String target) {
     super(
         "the private key for "
@@ -17,6 +19,6 @@ public class PrivateKeyUnreadableException extends LoginRefusedException {
 
   @Override
   public String reason() {
-    return "InvalidPrivateKey";
+    return REASON;
   }
 }

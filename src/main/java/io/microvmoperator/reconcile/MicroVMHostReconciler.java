@@ -19,7 +19,9 @@ import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMHostSpec;
 import io.microvmoperator.api.MicroVMHostStatus;
 import io.microvmoperator.api.MicroVMHostStatus.HostedVM;
+import io.microvmoperator.host.AuthenticationRefusedException;
 import io.microvmoperator.host.HostConnections;
+import io.microvmoperator.host.HostKeyRejectedException;
 import io.microvmoperator.host.VmObservation;
 import java.time.Clock;
 import java.time.Duration;
@@ -81,8 +83,8 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
               prior.lastProbeTime());
     } else {
       String reason = result.problemReason();
-      boolean keyProblem = reason.equals("HostKeyMismatch");
-      boolean loginRefused = reason.equals("AuthenticationFailed");
+      boolean keyProblem = reason.equals(HostKeyRejectedException.REASON);
+      boolean loginRefused = reason.equals(AuthenticationRefusedException.REASON);
       conditions.set(
           REACHABLE,
           keyProblem || loginRefused ? TRUE : reason.equals("HostUnreachable") ? FALSE : UNKNOWN,
