@@ -82,7 +82,14 @@ public record MicroVMSpec(
             "Automatic: deploy a new runner as soon as it is built or fetched. Plan: build or"
                 + " fetch it, show the closure difference in status.plan and wait until the"
                 + " microvm-operator.io/approved-runner annotation names it.")
-        UpdateStrategy updateStrategy) {
+        UpdateStrategy updateStrategy,
+    @Default("Automatic")
+        @JsonPropertyDescription(
+            "Automatic: when the VM stops running within 2 minutes of being started on a newly"
+                + " deployed runner, point current back at the runner it ran before and start"
+                + " that one; the failed runner is not deployed again until the desired runner"
+                + " changes or a reconcile is requested. Never: keep starting the new runner.")
+        RollbackPolicy rollback) {
 
   /** A Hydra job whose latest successful build is deployed. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -107,6 +114,12 @@ public record MicroVMSpec(
   public enum UpdateStrategy {
     Automatic,
     Plan
+  }
+
+  /** What happens when a newly deployed runner does not keep running. */
+  public enum RollbackPolicy {
+    Automatic,
+    Never
   }
 
   /** When a changed runner is started. */

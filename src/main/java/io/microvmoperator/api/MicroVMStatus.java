@@ -12,8 +12,8 @@ public record MicroVMStatus(
             "The generation of the spec last processed (even when a restart is deferred).")
         Long observedGeneration,
     @JsonPropertyDescription(
-            "Pending, Building, Deploying, Restarting, Running, Stopped, Failed, Suspended or"
-                + " AwaitingApproval.")
+            "Pending, Building, Deploying, Restarting, Running, Stopped, Failed, Suspended,"
+                + " AwaitingApproval or RolledBack.")
         Phase phase,
     @JsonPropertyDescription(
             "Ready, Reconciling, Stalled (kstatus) and HostReachable, UpToDate,"
@@ -42,7 +42,11 @@ public record MicroVMStatus(
     @JsonPropertyDescription("Where the desired runner comes from.") RunnerSource source,
     @JsonPropertyDescription(
             "With updateStrategy Plan: the runner waiting for approval and what it changes.")
-        Plan plan) {
+        Plan plan,
+    @JsonPropertyDescription(
+            "Set when a newly deployed runner stopped running and the VM was rolled back to the"
+                + " runner it ran before.")
+        Rollback rollback) {
 
   /** The conditions, or an empty list when there are none yet. */
   public List<Condition> conditionsOrEmpty() {
@@ -59,7 +63,8 @@ public record MicroVMStatus(
     Stopped,
     Failed,
     Suspended,
-    AwaitingApproval
+    AwaitingApproval,
+    RolledBack
   }
 
   /** The kinds of runner source. */
@@ -93,11 +98,20 @@ public record MicroVMStatus(
           String closureDiff,
       @JsonPropertyDescription("When the plan was made (RFC 3339).") String createdAt) {}
 
+  /** A rollback from a runner that did not keep running. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Rollback(
+      @JsonPropertyDescription("The runner that stopped running; not deployed again.")
+          String failedStorePath,
+      @JsonPropertyDescription("The runner the VM runs again instead.") String restoredStorePath,
+      @JsonPropertyDescription("What was seen: the unit's state after the start.") String cause,
+      @JsonPropertyDescription("When the rollback was made (RFC 3339).") String at) {}
+
   /** One deploy of a runner. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Deploy(
       @JsonPropertyDescription("The runner deployed.") String storePath,
       @JsonPropertyDescription("Where it came from.") RunnerSource source,
-      @JsonPropertyDescription("Succeeded or Failed.") String result,
+      @JsonPropertyDescription("Succeeded, Failed or RolledBack.") String result,
       @JsonPropertyDescription("When the deploy finished (RFC 3339).") String finishedAt) {}
 }

@@ -195,9 +195,33 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       return stall(vm, status, failed.problem(), failed.retry());
     }
     DesiredRunner.Known known = (DesiredRunner.Known) outcome;
-    StorePath desired = known.runner();
-    status.desired(desired);
+    StorePath wanted = known.runner();
+    status.desired(wanted);
     status.source(known.source());
+
+    // Rollback: a runner that did not keep running is held back; the VM runs the one before
+    boolean holdingBack = Rollbacks.holdsBack(prior, wanted) && !newReconcileRequest;
+    if (!holdingBack) {
+      status.clearRollback();
+    }
+    Optional<StorePath> rollbackTo =
+        holdingBack
+            ? Optional.empty()
+            : Rollbacks.due(spec, prior, observed, wanted, clock.instant());
+    if (rollbackTo.isPresent()) {
+      String cause = "microvm@" + vmName + " is " + observed.get().activeState();
+      status.rolledBack(wanted, rollbackTo.get(), cause);
+      events.warning(
+          vm,
+          "RolledBack",
+          wanted.shortName()
+              + " stopped running ("
+              + cause
+              + ") after its deploy; going back to "
+              + rollbackTo.get().shortName());
+      holdingBack = true;
+    }
+    StorePath desired = holdingBack ? new StorePath(status.rollback().restoredStorePath()) : wanted;
 
     // Act: only when the host differs from the spec
     boolean wantRunning = !Boolean.FALSE.equals(spec.running());
@@ -207,7 +231,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
         restartRequest != null && !restartRequest.equals(prior.lastHandledRestartAt());
     Optional<String> drift =
         differences(observed, desired, valid.flakeFileContent(), wantRunning, restartOnChange);
-    if (drift.isPresent() && plans.mustWait(vm, observed, desired)) {
+    // Going back to a runner that ran before needs no approval
+    if (drift.isPresent() && !holdingBack && plans.mustWait(vm, observed, desired)) {
       plans.awaitApproval(vm, status, protocol, observed, desired);
       return interval;
     }
@@ -233,7 +258,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       if (result.declaredByHost()) {
         return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
       }
-      report(vm, status, result, desired, drift, specChanged || !known.reused());
+      report(vm, status, result, desired, drift, specChanged || !known.reused() || holdingBack);
       observed = result.observed();
       observed.ifPresent(seen -> probes.recordVm(hostName, seen));
     }
@@ -263,6 +288,9 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       events.normal(vm, "Deployed", "current now points at " + desired);
     }
     status.converged(observed.get(), desired, wantRunning);
+    if (holdingBack) {
+      status.holdingBack(wanted);
+    }
     if (wantRunning && !observed.get().active()) {
       status.notRunning(
           "Starting", "microvm@" + vmName + " is " + observed.get().activeState() + " after start");

@@ -16,6 +16,7 @@ import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Deploy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.api.MicroVMStatus.Plan;
+import io.microvmoperator.api.MicroVMStatus.Rollback;
 import io.microvmoperator.api.MicroVMStatus.RunnerSource;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.nix.StorePath;
@@ -49,6 +50,7 @@ final class MicroVMStatusBuilder {
   private String lastHandledRestartAt;
   private RunnerSource source;
   private Plan plan;
+  private Rollback rollback;
 
   MicroVMStatusBuilder(MicroVM vm, Instant now) {
     this.prior = Optional.ofNullable(vm.getStatus()).orElse(empty());
@@ -67,6 +69,7 @@ final class MicroVMStatusBuilder {
     this.lastHandledRestartAt = prior.lastHandledRestartAt();
     this.source = prior.source();
     this.plan = prior.plan();
+    this.rollback = prior.rollback();
     if (conditions.find(READY).isEmpty()) {
       conditions.set(READY, UNKNOWN, "Reconciling", "first reconcile");
       conditions.set(RECONCILING, TRUE, "Reconciling", "first reconcile");
@@ -76,11 +79,16 @@ final class MicroVMStatusBuilder {
   private static MicroVMStatus empty() {
     return new MicroVMStatus(
         null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null);
+        null, null);
   }
 
   MicroVMStatus prior() {
     return prior;
+  }
+
+  /** The rollback in force, if any. */
+  Rollback rollback() {
+    return rollback;
   }
 
   /** A terminal problem that only a change of spec (or host) can fix. */
@@ -229,6 +237,52 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /**
+   * The newly deployed {@code failed} did not keep running: the VM goes back to {@code restored}.
+   * Its deploy in the history is marked RolledBack.
+   */
+  MicroVMStatusBuilder rolledBack(StorePath failed, StorePath restored, String cause) {
+    rollback = new Rollback(failed.value(), restored.value(), cause, now.toString());
+    if (!history.isEmpty() && history.get(0).storePath().equals(failed.value())) {
+      Deploy deploy = history.remove(0);
+      history.add(
+          0, new Deploy(deploy.storePath(), deploy.source(), "RolledBack", deploy.finishedAt()));
+    }
+    return this;
+  }
+
+  /** The desired runner is not the one rolled back from (any more): deploy as usual. */
+  MicroVMStatusBuilder clearRollback() {
+    rollback = null;
+    return this;
+  }
+
+  /**
+   * After {@link #converged}: the VM runs the runner it was rolled back to, not {@code desired},
+   * which stays held back. Stalled until the desired runner changes or a reconcile is requested.
+   */
+  MicroVMStatusBuilder holdingBack(StorePath desired) {
+    desiredStorePath = desired.value();
+    String message =
+        desired.shortName()
+            + " stopped running ("
+            + rollback.cause()
+            + ") within "
+            + Rollbacks.WINDOW.toMinutes()
+            + "m of its deploy; the VM was rolled back to "
+            + shortName(rollback.restoredStorePath())
+            + " and runs it. "
+            + desired.shortName()
+            + " is not deployed again: push a fix, or set the"
+            + " microvm-operator.io/reconcile-requested-at annotation to try it again";
+    conditions.set(UP_TO_DATE, FALSE, "RolledBack", message);
+    conditions.set(STALLED, TRUE, "RolledBack", message);
+    conditions.set(READY, FALSE, "RolledBack", message);
+    conditions.remove(RECONCILING);
+    phase = Phase.RolledBack;
+    return this;
+  }
+
   private void trimHistory() {
     while (history.size() > HISTORY_LENGTH) {
       history.remove(history.size() - 1);
@@ -305,7 +359,8 @@ final class MicroVMStatusBuilder {
         lastHandledReconcileAt,
         lastHandledRestartAt,
         source,
-        plan);
+        plan,
+        rollback);
   }
 
   private static String shortOrNull(String path) {

@@ -108,6 +108,7 @@ class ControlPlaneIT {
             null,
             null,
             null,
+            null,
             null));
     client
         .resources(MicroVM.class)
@@ -140,6 +141,7 @@ class ControlPlaneIT {
 
   private static MicroVMSpec spec(String host, String flake, String storePath) {
     return new MicroVMSpec(
-        host, flake, null, null, storePath, null, null, null, null, null, null, null, null, null);
+        host, flake, null, null, storePath, null, null, null, null, null, null, null, null, null,
+        null);
   }
 }

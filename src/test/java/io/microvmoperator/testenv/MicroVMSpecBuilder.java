@@ -3,6 +3,7 @@ package io.microvmoperator.testenv;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMSpec.DeletionPolicy;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
+import io.microvmoperator.api.MicroVMSpec.RollbackPolicy;
 import io.microvmoperator.api.MicroVMSpec.UpdateStrategy;
 import java.util.List;
 
@@ -23,6 +24,7 @@ public final class MicroVMSpecBuilder {
   private List<String> substituters;
   private List<String> trustedPublicKeys;
   private UpdateStrategy updateStrategy;
+  private RollbackPolicy rollback;
 
   public static MicroVMSpecBuilder from(MicroVMSpec spec) {
     MicroVMSpecBuilder b = new MicroVMSpecBuilder();
@@ -40,6 +42,7 @@ public final class MicroVMSpecBuilder {
     b.substituters = spec.substituters();
     b.trustedPublicKeys = spec.trustedPublicKeys();
     b.updateStrategy = spec.updateStrategy();
+    b.rollback = spec.rollback();
     return b;
   }
 
@@ -104,6 +107,11 @@ public final class MicroVMSpecBuilder {
     return this;
   }
 
+  public MicroVMSpecBuilder rollback(RollbackPolicy value) {
+    rollback = value;
+    return this;
+  }
+
   public MicroVMSpecBuilder updateStrategy(UpdateStrategy value) {
     updateStrategy = value;
     return this;
@@ -159,6 +167,7 @@ public final class MicroVMSpecBuilder {
         deletionPolicy,
         interval,
         suspend,
-        updateStrategy);
+        updateStrategy,
+        rollback);
   }
 }

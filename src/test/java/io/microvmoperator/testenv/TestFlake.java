@@ -66,6 +66,24 @@ public final class TestFlake {
     return set(name, declaredRunner(name, version, ""), "runner " + name + " " + version);
   }
 
+  /**
+   * A runner of {@code version} that starts, then fails after a second: its microvm-run prints that
+   * it started and exits 1, as a VM whose guest does not boot.
+   */
+  public TestFlake crashingRunner(String name, String version) {
+    String run =
+        String.join(
+            "\n",
+            "#!/bin/sh",
+            "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " started"),
+            "/bin/sleep 1",
+            "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " crashed"),
+            "exit 1",
+            "");
+    return set(
+        name, declaredRunner(name, version, "", run), "crashing runner " + name + " " + version);
+  }
+
   /** Evaluating the runner fails with {@code throw message}. */
   public TestFlake evalError(String name, String message) {
     return set(name, "throw " + nixString(message), "eval error " + name);
@@ -156,17 +174,25 @@ public final class TestFlake {
   }
 
   private static String declaredRunner(String name, String version, String buildPrelude) {
-    String run =
-        String.join(
-            "\n",
-            "#!/bin/sh",
-            "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " started"),
-            "echo " + Commands.shellQuote(version) + " > running-version",
-            "/bin/sleep infinity &",
-            "child=$!",
-            "trap 'kill $child 2>/dev/null; exit 143' TERM INT",
-            "wait $child",
-            "");
+    return declaredRunner(name, version, buildPrelude, runScript(name, version));
+  }
+
+  /** A microvm-run that reports its start and runs until it is stopped. */
+  private static String runScript(String name, String version) {
+    return String.join(
+        "\n",
+        "#!/bin/sh",
+        "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " started"),
+        "echo " + Commands.shellQuote(version) + " > running-version",
+        "/bin/sleep infinity &",
+        "child=$!",
+        "trap 'kill $child 2>/dev/null; exit 143' TERM INT",
+        "wait $child",
+        "");
+  }
+
+  private static String declaredRunner(
+      String name, String version, String buildPrelude, String run) {
     String shutdown = "#!/bin/sh\necho " + Commands.shellQuote("microvm-shutdown " + name) + "\n";
     String build =
         buildPrelude

@@ -1,0 +1,145 @@
+package io.microvmoperator.operator;
+
+import static io.microvmoperator.testenv.OperatorHarness.microVM;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMSpec.RollbackPolicy;
+import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.testenv.MicroVMSpecBuilder;
+import io.microvmoperator.testenv.OperatorHarness;
+import io.microvmoperator.testenv.RunnerLinks;
+import io.microvmoperator.testenv.Sleep;
+import io.microvmoperator.testenv.TestFlake;
+import io.microvmoperator.testenv.TestHost;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A new runner that does not keep running: the VM goes back to the runner it ran before, and the
+ * failed one is held back until a new one comes; or, with {@code rollback: Never}, is kept.
+ */
+class RollbackIT {
+
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(2);
+
+  private static final String NS = "rollback";
+  private static final Duration CONVERGED = Duration.ofSeconds(90);
+  private static final String REQUEST = "microvm-operator.io/reconcile-requested-at";
+
+  @BeforeAll
+  static void setUp() {
+    env.ensureNamespace(NS);
+    env.registerHost("rollback-host", env.host(0), List.of(NS));
+    env.registerHost("rollback-never", env.host(1), List.of(NS));
+  }
+
+  @Test
+  void aRunnerThatStopsRunningAfterItsDeployIsRolledBackAndHeldBackUntilANewOneComes() {
+    TestHost host = env.host(0);
+    TestFlake flake = TestFlake.create(env.hosts().root().resolve("app")).runner("app", "v1");
+    env.apply(microVM(NS, "app", "rollback-host", flake.pathRef(), "app"));
+    String v1 =
+        env.awaitRunner(NS, "app", "-microvm-app-v1", CONVERGED).getStatus().currentStorePath();
+
+    flake.crashingRunner("app", "v2");
+    env.annotate(NS, "app", REQUEST, "v2");
+    MicroVM rolledBack =
+        env.awaitMicroVM(
+            NS,
+            "app",
+            CONVERGED,
+            vm ->
+                vm.getStatus() != null
+                    && vm.getStatus().phase() == Phase.RolledBack
+                    && env.condition(vm, "Running")
+                        .map(c -> c.getStatus().equals("True"))
+                        .orElse(false));
+
+    MicroVMStatus status = rolledBack.getStatus();
+    String v2 = status.rollback().failedStorePath();
+    assertThat(v2).endsWith("-microvm-app-v2");
+    assertThat(status.rollback().restoredStorePath()).isEqualTo(v1);
+    assertThat(status.rollback().cause()).startsWith("microvm@app is ");
+    assertThat(status.desiredStorePath()).isEqualTo(v2);
+    assertThat(status.currentStorePath()).isEqualTo(v1);
+    assertThat(status.bootedStorePath()).isEqualTo(v1);
+    assertThat(env.condition(rolledBack, "Stalled").orElseThrow().getReason())
+        .isEqualTo("RolledBack");
+    assertThat(env.condition(rolledBack, "Ready").orElseThrow().getMessage())
+        .contains("rolled back to")
+        .contains(REQUEST);
+    assertThat(status.history())
+        .extracting(MicroVMStatus.Deploy::storePath, MicroVMStatus.Deploy::result)
+        .startsWith(
+            org.assertj.core.groups.Tuple.tuple(v1, "Succeeded"),
+            org.assertj.core.groups.Tuple.tuple(v2, "RolledBack"),
+            org.assertj.core.groups.Tuple.tuple(v1, "Succeeded"));
+    assertThat(host.readlink("/var/lib/microvms/app/current")).contains(v1);
+    assertThat(host.readlink("/var/lib/microvms/app/booted")).contains(v1);
+    assertThat(RunnerLinks.problems(host, "app")).isEmpty();
+    String output = host.vmOutput("app");
+    assertThat(output).contains("microvm-run app v2 crashed");
+    assertThat(output.substring(output.lastIndexOf("microvm-run app v2 crashed")))
+        .contains("microvm-run app v1 started");
+    assertThat(host.starts("app")).as("v1, v2, v1 again").isEqualTo(3);
+    assertThat(events("app")).contains("RolledBack");
+
+    // Held back: probes come and go (every 5 s), v2 is not deployed again.
+    Sleep.of(Duration.ofSeconds(12));
+    assertThat(host.starts("app")).isEqualTo(3);
+    assertThat(host.readlink("/var/lib/microvms/app/current")).contains(v1);
+    assertThat(env.get(NS, "app").getStatus().phase()).isEqualTo(Phase.RolledBack);
+
+    // A fixed runner is deployed as usual, and the rollback is forgotten.
+    flake.runner("app", "v3");
+    env.annotate(NS, "app", REQUEST, "v3");
+    MicroVM fixed = env.awaitRunner(NS, "app", "-microvm-app-v3", CONVERGED);
+    assertThat(fixed.getStatus().rollback()).isNull();
+    assertThat(fixed.getStatus().phase()).isEqualTo(Phase.Running);
+    assertThat(host.starts("app")).isEqualTo(4);
+  }
+
+  @Test
+  void withRollbackNeverTheNewRunnerStaysDeployed() {
+    TestHost host = env.host(1);
+    TestFlake flake = TestFlake.create(env.hosts().root().resolve("kept")).runner("kept", "v1");
+    MicroVM vm = microVM(NS, "kept", "rollback-never", flake.pathRef(), "kept");
+    vm.setSpec(MicroVMSpecBuilder.from(vm.getSpec()).rollback(RollbackPolicy.Never).build());
+    env.apply(vm);
+    env.awaitRunner(NS, "kept", "-microvm-kept-v1", CONVERGED);
+
+    flake.crashingRunner("kept", "v2");
+    env.annotate(NS, "kept", REQUEST, "v2");
+    env.awaitMicroVM(
+        NS,
+        "kept",
+        CONVERGED,
+        v ->
+            v.getStatus() != null
+                && String.valueOf(v.getStatus().currentStorePath()).endsWith("-microvm-kept-v2"));
+    Sleep.of(Duration.ofSeconds(12));
+
+    MicroVM kept = env.get(NS, "kept");
+    assertThat(kept.getStatus().rollback()).isNull();
+    assertThat(kept.getStatus().phase()).isNotEqualTo(Phase.RolledBack);
+    assertThat(host.readlink("/var/lib/microvms/kept/current").orElseThrow())
+        .endsWith("-microvm-kept-v2");
+    assertThat(host.starts("kept"))
+        .as("v1, v2, and v2 started again after it stopped")
+        .isGreaterThanOrEqualTo(3);
+    assertThat(events("kept")).doesNotContain("RolledBack");
+  }
+
+  private static List<String> events(String vm) {
+    return env.client().v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> e.getInvolvedObject().getName().equals(vm))
+        .map(Event::getReason)
+        .toList();
+  }
+}

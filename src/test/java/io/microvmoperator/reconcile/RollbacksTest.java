@@ -1,0 +1,107 @@
+package io.microvmoperator.reconcile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.api.MicroVMSpec.RollbackPolicy;
+import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.nix.StorePath;
+import io.microvmoperator.testenv.MicroVMSpecBuilder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class RollbacksTest {
+
+  private static final Instant DEPLOYED = Instant.parse("2026-11-25T10:00:00Z");
+  private static final Instant SOON = DEPLOYED.plusSeconds(30);
+  private static final StorePath V1 =
+      new StorePath("/nix/store/0123456789abcdfghijklmnpqrsvwxyz-microvm-web-v1");
+  private static final StorePath V2 =
+      new StorePath("/nix/store/zyxwvsrqpnmlkjihgfdcba9876543210-microvm-web-v2");
+  private static final MicroVMSpec SPEC = MicroVMSpecBuilder.flake("h", "path:/f", "web").build();
+
+  @Test
+  void aNewRunnerThatStoppedSoonAfterItsDeployGoesBackToThePreviousOne() {
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, V2), V2, SOON)).contains(V1);
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, ""), V2, SOON))
+        .as("booted removed on stop")
+        .contains(V1);
+  }
+
+  @Test
+  void noRollbackWhenTheVmRunsOrWasNotStartedOnTheNewRunner() {
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), state(V2, V2, "active"), V2, SOON)).isEmpty();
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, V1), V2, SOON))
+        .as("restartPolicy Manual: it still ran v1")
+        .isEmpty();
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V1, V1), V2, SOON))
+        .as("current is not the new runner")
+        .isEmpty();
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), Optional.empty(), V2, SOON)).isEmpty();
+  }
+
+  @Test
+  void noRollbackLateOrWithoutAnythingToGoBackToOrWhenTurnedOff() {
+    assertThat(
+            Rollbacks.due(
+                SPEC,
+                v1ThenV2(),
+                stopped(V2, V2),
+                V2,
+                DEPLOYED.plus(Rollbacks.WINDOW).plusSeconds(1)))
+        .isEmpty();
+    MicroVMStatus firstDeploy = new MicroVMStatusBuilder(vm(null), DEPLOYED).deployed(V2).build();
+    assertThat(Rollbacks.due(SPEC, firstDeploy, stopped(V2, V2), V2, SOON)).isEmpty();
+    MicroVMSpec never = MicroVMSpecBuilder.from(SPEC).rollback(RollbackPolicy.Never).build();
+    assertThat(Rollbacks.due(never, v1ThenV2(), stopped(V2, V2), V2, SOON)).isEmpty();
+    MicroVMSpec stoppedOnPurpose = MicroVMSpecBuilder.from(SPEC).running(false).build();
+    assertThat(Rollbacks.due(stoppedOnPurpose, v1ThenV2(), stopped(V2, V2), V2, SOON)).isEmpty();
+  }
+
+  @Test
+  void theFailedRunnerIsHeldBackAndMarkedInTheHistory() {
+    MicroVMStatusBuilder builder = new MicroVMStatusBuilder(vm(v1ThenV2()), SOON);
+    builder.rolledBack(V2, V1, "microvm@web is failed");
+    MicroVMStatus rolledBack = builder.build();
+
+    assertThat(rolledBack.history().get(0).storePath()).isEqualTo(V2.value());
+    assertThat(rolledBack.history().get(0).result()).isEqualTo("RolledBack");
+    assertThat(rolledBack.history().get(1).result()).isEqualTo("Succeeded");
+    assertThat(Rollbacks.holdsBack(rolledBack, V2)).isTrue();
+    assertThat(Rollbacks.holdsBack(rolledBack, V1)).isFalse();
+    assertThat(
+            Rollbacks.due(SPEC, rolledBack, stopped(V2, V2), V2, SOON.plus(Duration.ofSeconds(5))))
+        .as("a RolledBack deploy is not rolled back twice")
+        .isEmpty();
+  }
+
+  private static MicroVMStatus v1ThenV2() {
+    MicroVMStatus v1 =
+        new MicroVMStatusBuilder(vm(null), DEPLOYED.minusSeconds(600)).deployed(V1).build();
+    return new MicroVMStatusBuilder(vm(v1), DEPLOYED).deployed(V2).build();
+  }
+
+  private static Optional<VmObservation> stopped(StorePath current, Object booted) {
+    return state(current, booted, "failed");
+  }
+
+  private static Optional<VmObservation> state(StorePath current, Object booted, String state) {
+    String bootedPath = booted instanceof StorePath path ? path.value() : String.valueOf(booted);
+    return Optional.of(
+        new VmObservation("web", current.value(), bootedPath, false, "", state, state, 0));
+  }
+
+  private static MicroVM vm(MicroVMStatus status) {
+    MicroVM vm = new MicroVM();
+    vm.setMetadata(
+        new ObjectMetaBuilder().withName("web").withNamespace("ns").withGeneration(1L).build());
+    vm.setSpec(SPEC);
+    vm.setStatus(status);
+    return vm;
+  }
+}
