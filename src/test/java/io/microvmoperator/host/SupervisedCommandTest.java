@@ -111,6 +111,8 @@ class SupervisedCommandTest {
                 null,
                 Duration.ofMinutes(1)));
     long detached = Long.parseLong(firstLine(process));
+    // $! is known before the child has run setsid; until then it is still in the group.
+    await().atMost(Duration.ofSeconds(5)).until(() -> leadsItsOwnSession(detached));
 
     process.getOutputStream().close();
     assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -154,6 +156,16 @@ class SupervisedCommandTest {
   }
 
   /** Alive and not a zombie (an orphan's exit is reaped by init, later). */
+  private static boolean leadsItsOwnSession(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(fields[3]) == pid;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   private static boolean running(ProcessHandle process) {
     try {
       String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
