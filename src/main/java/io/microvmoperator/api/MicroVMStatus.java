@@ -29,7 +29,10 @@ public record MicroVMStatus(
         String currentRunner,
     @JsonPropertyDescription("Short form of desiredStorePath (hash prefix and name).")
         String desiredRunner,
-    @JsonPropertyDescription("When the flake was last resolved to a locked reference (RFC 3339).")
+    @JsonPropertyDescription(
+            "When the runner's source last moved: the flake resolved to a new locked reference,"
+                + " or Hydra named a new build (RFC 3339). Checks that find nothing new are not"
+                + " recorded.")
         String lastResolveTime,
     @JsonPropertyDescription("When a runner was last deployed (RFC 3339).") String lastDeployTime,
     @JsonPropertyDescription("The last deploys, newest first.") List<Deploy> history,

@@ -19,7 +19,6 @@ import io.microvmoperator.nix.StorePath;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -66,7 +65,7 @@ final class DesiredRunner {
   private record Located(BuildRequest request, RunnerSource source) {}
 
   /** The runner's source did not answer usefully (the flake, or Hydra). */
-  private static final class SourceUnavailable extends Exception {
+  static final class SourceUnavailable extends Exception {
     final Problem problem;
 
     SourceUnavailable(Problem problem) {
@@ -80,6 +79,7 @@ final class DesiredRunner {
   private final HydraClient hydra;
   private final Consumer<ResourceID> wake;
   private final BuildSlots buildSlots = new BuildSlots();
+  private final SourceChecks checks;
 
   /** {@code wake} triggers a reconcile of a MicroVM whose build slot has freed. */
   DesiredRunner(EventRecorder events, Clock clock, HydraClient hydra, Consumer<ResourceID> wake) {
@@ -87,6 +87,7 @@ final class DesiredRunner {
     this.clock = clock;
     this.hydra = hydra;
     this.wake = wake;
+    this.checks = new SourceChecks(clock);
   }
 
   Outcome resolve(
@@ -108,7 +109,7 @@ final class DesiredRunner {
     boolean due = specChanged || reconcileRequested;
     Located located;
     try {
-      located = locate(valid, protocol, status, due, interval);
+      located = locate(vm, host, valid, protocol, status, due, interval);
     } catch (SourceUnavailable e) {
       status.desiredUnknown(e.problem.reason(), "the runner's source did not answer");
       Duration retry =
@@ -128,6 +129,8 @@ final class DesiredRunner {
   }
 
   private Located locate(
+      MicroVM vm,
+      MicroVMHost host,
       SpecValidator.ValidSpec valid,
       HostProtocol protocol,
       MicroVMStatusBuilder status,
@@ -135,8 +138,10 @@ final class DesiredRunner {
       Duration interval)
       throws IOException, SourceUnavailable {
     RunnerOrigin origin = valid.origin();
+    String vmKey = VmNames.key(vm);
     if (origin instanceof RunnerOrigin.Flake flake) {
-      FlakeRef locked = lock(flake.ref(), protocol, status, due, interval);
+      FlakeRef locked =
+          lock(vmKey, host.getMetadata().getName(), flake.ref(), protocol, status, due, interval);
       return new Located(
           BuildRequest.ofFlake(locked, valid.target(), valid.substituters(), valid.trustedKeys()),
           new RunnerSource(SourceType.Flake, locked.value(), null, null, null));
@@ -147,14 +152,19 @@ final class DesiredRunner {
           new RunnerSource(SourceType.StorePath, null, null, null, null));
     }
     RunnerOrigin.Hydra job = (RunnerOrigin.Hydra) origin;
-    HydraBuild build = latestHydraBuild(job, status, due);
+    HydraBuild build = latestHydraBuild(vmKey, job, status, due);
     return new Located(
         BuildRequest.ofStorePath(build.outPath(), valid.substituters(), valid.trustedKeys()),
         new RunnerSource(SourceType.Hydra, null, job.job().toString(), build.id(), null));
   }
 
-  /** The locked flake: resolved on the host when due, else the one in status. */
+  /**
+   * The locked flake: resolved on the host when due (or taken from another MicroVM's resolution of
+   * the same flake on the same host within the interval), else the one in status.
+   */
   private FlakeRef lock(
+      String vm,
+      String hostName,
       FlakeRef flake,
       HostProtocol protocol,
       MicroVMStatusBuilder status,
@@ -166,25 +176,36 @@ final class DesiredRunner {
       status.resolved(flake.value(), !flake.value().equals(prior.resolvedFlake()));
       return flake;
     }
-    if (!due && prior.resolvedFlake() != null && !resolveDue(prior.lastResolveTime(), interval)) {
+    if (!due
+        && prior.resolvedFlake() != null
+        && !checks.due(vm, prior.lastResolveTime(), interval)) {
       return new FlakeRef(prior.resolvedFlake());
     }
-    try {
-      FlakeRef locked = protocol.lockFlake(flake);
-      status.resolved(locked.value(), true);
-      return locked;
-    } catch (NixCommandException e) {
-      throw new SourceUnavailable(new Problem("FlakeResolutionFailed", e.getMessage()));
-    }
+    FlakeRef locked =
+        checks.answer(
+            vm,
+            "flake\n" + hostName + "\n" + flake.value(),
+            interval,
+            due,
+            () -> {
+              try {
+                return protocol.lockFlake(flake);
+              } catch (NixCommandException e) {
+                throw new SourceUnavailable(new Problem("FlakeResolutionFailed", e.getMessage()));
+              }
+            });
+    status.resolved(locked.value(), !locked.value().equals(prior.resolvedFlake()));
+    return locked;
   }
 
   /**
-   * Hydra's latest successful build of the job: asked for when due, or while the runner of the last
-   * answer is not known yet; otherwise the build in status.
+   * Hydra's latest successful build of the job: asked for when due (or taken from another MicroVM's
+   * question about the same job within the interval), or while the runner of the last answer is not
+   * known yet; otherwise the build in status.
    */
   private HydraBuild latestHydraBuild(
-      RunnerOrigin.Hydra origin, MicroVMStatusBuilder status, boolean due)
-      throws SourceUnavailable {
+      String vm, RunnerOrigin.Hydra origin, MicroVMStatusBuilder status, boolean due)
+      throws IOException, SourceUnavailable {
     MicroVMStatus prior = status.prior();
     RunnerSource last = prior.source();
     boolean known =
@@ -193,17 +214,25 @@ final class DesiredRunner {
             && origin.job().toString().equals(last.hydraJob())
             && last.hydraBuild() != null
             && prior.desiredStorePath() != null;
-    if (known && !due && !resolveDue(prior.lastResolveTime(), origin.interval())) {
+    if (known && !due && !checks.due(vm, prior.lastResolveTime(), origin.interval())) {
       return new HydraBuild(last.hydraBuild(), new StorePath(prior.desiredStorePath()));
     }
-    try {
-      HydraBuild build = hydra.latest(origin.job());
-      status.resolved(null, true);
-      return build;
-    } catch (HydraException e) {
-      throw new SourceUnavailable(
-          new Problem(e.reason(), e.getMessage() + "; nothing was changed on the host"));
-    }
+    HydraBuild build =
+        checks.answer(
+            vm,
+            "hydra\n" + origin.job(),
+            origin.interval(),
+            due,
+            () -> {
+              try {
+                return hydra.latest(origin.job());
+              } catch (HydraException e) {
+                throw new SourceUnavailable(
+                    new Problem(e.reason(), e.getMessage() + "; nothing was changed on the host"));
+              }
+            });
+    status.resolved(null, !known || build.id() != last.hydraBuild());
+    return build;
   }
 
   /** Whether the status' runner came from the same place (flake revision, Hydra build, path). */
@@ -343,16 +372,12 @@ final class DesiredRunner {
   /** Frees the build slot a deleted MicroVM may hold. */
   void forget(MicroVM vm) {
     buildSlots.forget(vm.getSpec().host(), VmNames.key(vm));
+    checks.forget(VmNames.key(vm));
   }
 
   private static void inProgress(MicroVMStatusBuilder status, boolean prebuilt, String doing) {
     String reason = prebuilt ? "Fetching" : "Building";
     status.desiredUnknown(reason, doing);
     status.progressing(Phase.Building, reason, doing);
-  }
-
-  private boolean resolveDue(String lastResolveTime, Duration interval) {
-    return lastResolveTime == null
-        || !Instant.parse(lastResolveTime).plus(interval).isAfter(clock.instant());
   }
 }

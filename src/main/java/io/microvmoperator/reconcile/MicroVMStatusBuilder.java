@@ -128,9 +128,14 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
-  MicroVMStatusBuilder resolved(String lockedFlake, boolean newlyResolved) {
+  /**
+   * The source was resolved to {@code lockedFlake} (null for Hydra); {@code moved}: to a new locked
+   * reference or build, which is the only time it is recorded (a check that finds nothing new
+   * writes no status).
+   */
+  MicroVMStatusBuilder resolved(String lockedFlake, boolean moved) {
     this.resolvedFlake = lockedFlake;
-    if (newlyResolved) {
+    if (moved) {
       lastResolveTime = now.toString();
     }
     return this;

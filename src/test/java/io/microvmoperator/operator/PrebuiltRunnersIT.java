@@ -200,11 +200,32 @@ class PrebuiltRunnersIT {
     assertThat(builds(flakeHost)).isEqualTo(1);
     assertThat(flakeHost.starts("br")).isEqualTo(1);
 
+    // A second VM follows the same branch on the same host: checks are shared, and a check that
+    // finds nothing new writes no status.
+    apply(
+        "br-twin",
+        MicroVMSpecBuilder.flake(FLAKE_HOST, git.gitRef("flake-update"), "br")
+            .vmName("br-twin")
+            .interval("2s")
+            .build());
+    env.awaitCondition(NS, "br-twin", "Ready", "True");
+    Sleep.of(Duration.ofSeconds(3));
+    String version = env.get(NS, "br").getMetadata().getResourceVersion();
+    String twinVersion = env.get(NS, "br-twin").getMetadata().getResourceVersion();
     flakeHost.resetLogs();
     Sleep.of(Duration.ofSeconds(7));
-    assertThat(flakeHost.auditLog()).anyMatch(cmd -> cmd.contains("nix flake metadata"));
+    long checks =
+        flakeHost.auditLog().stream().filter(cmd -> cmd.contains("nix flake metadata")).count();
+    System.out.printf(
+        "[figures] two VMs following one branch, interval 2 s: %d checks on the host in 7 s%n",
+        checks);
+    assertThat(checks).as("one check per interval for both VMs").isBetween(1L, 5L);
     assertThat(builds(flakeHost)).isZero();
     assertThat(flakeHost.starts("br")).isZero();
+    assertThat(env.get(NS, "br").getMetadata().getResourceVersion())
+        .as("no status write for checks that find nothing new")
+        .isEqualTo(version);
+    assertThat(env.get(NS, "br-twin").getMetadata().getResourceVersion()).isEqualTo(twinVersion);
   }
 
   @Test
