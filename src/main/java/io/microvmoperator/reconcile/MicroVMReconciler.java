@@ -199,29 +199,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     status.desired(wanted);
     status.source(known.source());
 
-    // Rollback: a runner that did not keep running is held back; the VM runs the one before
-    boolean holdingBack = Rollbacks.holdsBack(prior, wanted) && !newReconcileRequest;
-    if (!holdingBack) {
-      status.clearRollback();
-    }
-    Optional<StorePath> rollbackTo =
-        holdingBack
-            ? Optional.empty()
-            : Rollbacks.due(spec, prior, observed, wanted, clock.instant());
-    if (rollbackTo.isPresent()) {
-      String cause = "microvm@" + vmName + " is " + observed.get().activeState();
-      status.rolledBack(wanted, rollbackTo.get(), cause);
-      events.warning(
-          vm,
-          "RolledBack",
-          wanted.shortName()
-              + " stopped running ("
-              + cause
-              + ") after its deploy; going back to "
-              + rollbackTo.get().shortName());
-      holdingBack = true;
-    }
-    StorePath desired = holdingBack ? new StorePath(status.rollback().restoredStorePath()) : wanted;
+    StorePath desired = runnerToRun(vm, status, observed, wanted, newReconcileRequest);
+    boolean holdingBack = !desired.equals(wanted);
 
     // Act: only when the host differs from the spec
     boolean wantRunning = !Boolean.FALSE.equals(spec.running());
@@ -297,6 +276,40 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       return DEPLOY_RETRY;
     }
     return interval;
+  }
+
+  /**
+   * The runner the VM should run: the desired one; or, while a runner that did not keep running is
+   * held back, the one the VM was rolled back to (rolling back now, when {@link Rollbacks} says
+   * so).
+   */
+  private StorePath runnerToRun(
+      MicroVM vm,
+      MicroVMStatusBuilder status,
+      Optional<VmObservation> observed,
+      StorePath wanted,
+      boolean newReconcileRequest) {
+    MicroVMStatus prior = status.prior();
+    if (Rollbacks.holdsBack(prior, wanted) && !newReconcileRequest) {
+      return new StorePath(prior.rollback().restoredStorePath());
+    }
+    status.clearRollback();
+    Optional<StorePath> back =
+        Rollbacks.due(vm.getSpec(), prior, observed, wanted, clock.instant());
+    if (back.isEmpty()) {
+      return wanted;
+    }
+    String cause = "microvm@" + observed.get().name() + " is " + observed.get().activeState();
+    status.rolledBack(wanted, back.get(), cause);
+    events.warning(
+        vm,
+        "RolledBack",
+        wanted.shortName()
+            + " stopped running ("
+            + cause
+            + ") after its deploy; going back to "
+            + back.get().shortName());
+    return back.get();
   }
 
   /** What differs between the host and the spec, or empty when nothing does. */

@@ -86,11 +86,6 @@ final class MicroVMStatusBuilder {
     return prior;
   }
 
-  /** The rollback in force, if any. */
-  Rollback rollback() {
-    return rollback;
-  }
-
   /** A terminal problem that only a change of spec (or host) can fix. */
   MicroVMStatusBuilder stalled(String reason, String message) {
     conditions.set(STALLED, TRUE, reason, message);
