@@ -33,6 +33,14 @@ public final class HostProtocol {
   private static final Duration NIX_METADATA = Duration.ofMinutes(5);
 
   /**
+   * What Nix says when a garbage collection removed a store path it was reading (an extended
+   * regular expression over the build log): the build is tried again.
+   */
+  static final String COLLECTED_WHILE_READ =
+      "^error: (path '?/nix/store/[^ ]*'? is not valid"
+          + "|(getting status of|opening file) '/nix/store/[^']*': No such file or directory)";
+
+  /**
    * Defines {@code observe FOLDER}: prints one probe line for a VM folder (links, toplevel, flake
    * file, unit state), tab-separated, as {@link ProbeParser} reads it.
    */
@@ -139,7 +147,8 @@ public final class HostProtocol {
    *
    * <p>A garbage collection on the host can delete a flake's source between Nix fetching and
    * reading it (Nix checks that the path is valid without holding it); such a build fails with
-   * "path ... is not valid" and is tried again, up to three times in all.
+   * "path ... is not valid" or "getting status of '/nix/store/...': No such file or directory"
+   * ({@link #COLLECTED_WHILE_READ}) and is tried again, up to three times in all.
    */
   public BuildJob awaitBuild(VmName vm, BuildRequest request, Duration maxWait) throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
@@ -148,6 +157,7 @@ public final class HostProtocol {
     values.put("subs", request.substitutersOption());
     values.put("keys", request.trustedKeysOption());
     values.put("wait", String.valueOf(Math.max(1, maxWait.toSeconds())));
+    values.put("collected", COLLECTED_WHILE_READ);
     String script =
         vars(values)
             + JOB_ALIVE
@@ -162,11 +172,11 @@ public final class HostProtocol {
                     --option extra-substituters "$3" --option extra-trusted-public-keys "$4" \\
                     "$2" > "$1/out.json" 2> "$1/log"
                   code=$?
-                  [ $code != 0 ] && grep -q "^error: path .* is not valid" "$1/log" || break
+                  [ $code != 0 ] && grep -qE "$5" "$1/log" || break
                 done
                 if [ $code = 0 ]; then nix path-info --json "$1/result" > "$1/info.json" 2>> "$1/log"; fi
                 echo $code > "$1/status.tmp" && mv "$1/status.tmp" "$1/status"' \\
-                sh "$job" "$installable" "$subs" "$keys" < /dev/null > /dev/null 2>&1 8>&- &
+                sh "$job" "$installable" "$subs" "$keys" "$collected" < /dev/null > /dev/null 2>&1 8>&- &
               echo $! > "$job/pid.tmp" && mv -f "$job/pid.tmp" "$job/pid"
               echo started
             fi
