@@ -4,8 +4,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.host.SshConnection;
-import io.microvmoperator.host.SshSettings;
-import io.microvmoperator.host.SshTarget;
 import io.microvmoperator.testenv.KubeControlPlane;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
@@ -218,10 +216,7 @@ public final class FleetBenchmark {
 
   /** The median time of a trivial command over an open SSH connection to {@code host}. */
   private static double roundTripMillis(TestHost host) throws IOException {
-    SshTarget target =
-        new SshTarget(host.address(), host.port(), "root", List.of(host.hostKeyLine()));
-    try (SshConnection connection =
-        SshConnection.open(target, host.clientPrivateKey(), SshSettings.defaults())) {
+    try (SshConnection connection = host.connect()) {
       List<Double> millis = new ArrayList<>();
       for (int i = 0; i < 21; i++) {
         long start = System.nanoTime();

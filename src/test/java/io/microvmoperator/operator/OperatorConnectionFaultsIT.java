@@ -139,13 +139,7 @@ class OperatorConnectionFaultsIT {
     }
 
     long commands = narrow.auditLog().size();
-    long refused =
-        narrow
-            .sshdLog()
-            .substring(logMark)
-            .lines()
-            .filter(l -> l.contains("no more sessions"))
-            .count();
+    long refused = narrow.refusedSessionsSince(logMark);
     // Four channels at once would have most opens refused, again and again; the operator drops
     // to one channel after the first refusals and pauses before reusing a freed one.
     assertThat(refused)

@@ -10,8 +10,6 @@ import io.microvmoperator.host.BuildJob;
 import io.microvmoperator.host.BuildRequest;
 import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.SshConnection;
-import io.microvmoperator.host.SshSettings;
-import io.microvmoperator.host.SshTarget;
 import io.microvmoperator.nix.AbsolutePath;
 import io.microvmoperator.nix.FlakeRef;
 import io.microvmoperator.nix.NixName;
@@ -22,7 +20,6 @@ import io.microvmoperator.testenv.PausePoint;
 import io.microvmoperator.testenv.RunnerLinks;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -125,7 +122,7 @@ class TwoOperatorsIT {
     List<SshConnection> connections = new ArrayList<>();
     try (AutoCloseable slowStart = host.slowDown("setsid", Duration.ofMillis(300))) {
       for (int i = 0; i < callers / 4; i++) {
-        connections.add(connect(host));
+        connections.add(host.connect());
       }
       List<Future<BuildJob>> jobs = new ArrayList<>();
       for (int i = 0; i < callers; i++) {
@@ -153,13 +150,6 @@ class TwoOperatorsIT {
       pool.shutdownNow();
       connections.forEach(SshConnection::close);
     }
-  }
-
-  private static SshConnection connect(TestHost host) throws IOException {
-    return SshConnection.open(
-        new SshTarget(host.address(), host.port(), "root", List.of(host.hostKeyLine())),
-        host.clientPrivateKey(),
-        SshSettings.defaults());
   }
 
   /**

@@ -8,8 +8,6 @@ import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.SshConnection;
-import io.microvmoperator.host.SshSettings;
-import io.microvmoperator.host.SshTarget;
 import io.microvmoperator.nix.AbsolutePath;
 import io.microvmoperator.nix.StorePath;
 import io.microvmoperator.nix.VmName;
@@ -187,11 +185,7 @@ class UpdateRacesIT {
     StorePath r1 = build(host, flake.installable(vm));
     flake.runner(vm, "r2");
     StorePath r2 = build(host, flake.installable(vm));
-    try (SshConnection ssh =
-        SshConnection.open(
-            new SshTarget(host.address(), host.port(), "root", List.of(host.hostKeyLine())),
-            host.clientPrivateKey(),
-            SshSettings.defaults())) {
+    try (SshConnection ssh = host.connect()) {
       HostProtocol protocol = new HostProtocol(ssh, new AbsolutePath("/var/lib/microvms"));
       VmName name = new VmName(vm);
       protocol.converge(name, r1, flake.pathRef(), false, true, false);

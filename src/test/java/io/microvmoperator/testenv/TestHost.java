@@ -1,5 +1,8 @@
 package io.microvmoperator.testenv;
 
+import io.microvmoperator.host.SshConnection;
+import io.microvmoperator.host.SshSettings;
+import io.microvmoperator.host.SshTarget;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -410,6 +413,22 @@ public final class TestHost implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Channels sshd refused since {@code logMark} (a length of {@link #sshdLog()}): its "no more
+   * sessions" lines, one per refused open when MaxSessions is reached.
+   */
+  public long refusedSessionsSince(int logMark) {
+    return sshdLog().substring(logMark).lines().filter(l -> l.contains("no more sessions")).count();
+  }
+
+  /** An SSH connection to this host as root, with its own host key pinned and its client key. */
+  public SshConnection connect() throws IOException {
+    return SshConnection.open(
+        new SshTarget(address, port, "root", List.of(hostKeyLine())),
+        clientPrivateKey(),
+        SshSettings.defaults());
   }
 
   /** Replaces the keys authorised for root with these public key lines. */
