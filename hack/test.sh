@@ -5,4 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hack/setup.sh
-exec mvn -B verify "$@"
+status=0
+mvn -B verify "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  hack/failure-digest.sh
+fi
+exit "$status"
