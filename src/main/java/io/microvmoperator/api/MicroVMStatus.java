@@ -47,7 +47,7 @@ public record MicroVMStatus(
             "With updateStrategy Plan: the runner waiting for approval and what it changes.")
         Plan plan,
     @JsonPropertyDescription(
-            "Set when a newly deployed runner stopped running and the VM was rolled back to the"
+            "Set when a newly deployed runner did not keep running and the VM was rolled back to the"
                 + " runner it ran before.")
         Rollback rollback) {
 
@@ -104,10 +104,12 @@ public record MicroVMStatus(
   /** A rollback from a runner that did not keep running. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Rollback(
-      @JsonPropertyDescription("The runner that stopped running; not deployed again.")
+      @JsonPropertyDescription("The runner that did not keep running; not deployed again.")
           String failedStorePath,
       @JsonPropertyDescription("The runner the VM runs again instead.") String restoredStorePath,
-      @JsonPropertyDescription("What was seen: the unit's state after the start.") String cause,
+      @JsonPropertyDescription(
+              "What the probe saw: the unit's state, or how often its runner ended since it was started.")
+          String cause,
       @JsonPropertyDescription("When the rollback was made (RFC 3339).") String at) {}
 
   /** One deploy of a runner. */

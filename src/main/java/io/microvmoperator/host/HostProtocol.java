@@ -52,9 +52,22 @@ public final class HostProtocol {
         boot=$(readlink "$v/booted" 2>/dev/null || true)
         top=0; if [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; then top=1; fi
         fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
-        st=$(systemctl show -p ActiveState,SubState,MainPID "microvm@$n.service" 2>/dev/null \\
+        st=$(systemctl show -p ActiveState,SubState,MainPID,NRestarts "microvm@$n.service" 2>/dev/null \\
           | tr '\\n' ' ')
         printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
+      }
+      """;
+
+  /**
+   * Defines {@code stop_unit}: stops {@code $unit} when it runs or waits to be run again ({@code
+   * Restart=always} after its runner ended), and then prints {@code stopped}.
+   */
+  private static final String STOP_UNIT =
+      """
+      stop_unit() {
+        case "$(systemctl is-active "$unit" 2>/dev/null)" in
+          active | activating | reloading) systemctl stop "$unit"; echo stopped ;;
+        esac
       }
       """;
 
@@ -274,6 +287,7 @@ public final class HostProtocol {
     String script =
         vars(values)
             + OBSERVE
+            + STOP_UNIT
             + """
             set -e
             mkdir -p "$d/.operator"
@@ -303,10 +317,13 @@ public final class HostProtocol {
             active=$(systemctl is-active "$unit" 2>/dev/null || true)
             booted=$(readlink "$d/booted" 2>/dev/null || true)
             if [ "$want" = stopped ]; then
-              if [ "$active" = active ]; then systemctl stop "$unit"; echo stopped; fi
+              stop_unit
+            # reset-failed zeroes NRestarts: it then counts the ends of the runner started here.
             elif [ "$active" != active ]; then
+              systemctl reset-failed "$unit" 2>/dev/null || true
               systemctl start "$unit"; echo started
             elif [ "$force" = 1 ] || { [ "$onchange" = 1 ] && [ "$booted" != "$new" ]; }; then
+              systemctl reset-failed "$unit" 2>/dev/null || true
               systemctl restart "$unit"; echo restarted
             fi
             observe "$d"
@@ -327,12 +344,9 @@ public final class HostProtocol {
         ProbeParser.parse(result.stdout(), null).vm(vm.value()));
   }
 
-  /** Stops the VM's unit, if it runs. */
+  /** Stops the VM's unit, if it runs or waits to run again. */
   public void stop(VmName vm) throws IOException {
-    String script =
-        vars(Map.of("unit", vm.unit()))
-            + "if [ \"$(systemctl is-active \"$unit\" 2>/dev/null)\" = active ]; then"
-            + " systemctl stop \"$unit\"; fi\n";
+    String script = vars(Map.of("unit", vm.unit())) + STOP_UNIT + "stop_unit\n";
     requireSuccess(host.run(script, null, SHORT), "stopping " + vm.value());
   }
 
@@ -344,12 +358,13 @@ public final class HostProtocol {
     values.put("n", vm.value());
     String script =
         vars(values)
+            + STOP_UNIT
             + """
             set -e
             if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then
               echo declared-by-host; exit 0
             fi
-            if [ "$(systemctl is-active "$unit" 2>/dev/null)" = active ]; then systemctl stop "$unit"; fi
+            stop_unit
             rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n" \\
               "/nix/var/nix/gcroots/microvm/old-$n"
             rm -rf "$d"

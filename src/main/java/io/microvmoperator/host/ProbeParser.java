@@ -31,7 +31,8 @@ final class ProbeParser {
                 decodeOrEmpty(f[5]),
                 unit.getOrDefault("ActiveState", "unknown"),
                 unit.getOrDefault("SubState", "unknown"),
-                parseLong(unit.get("MainPID"))));
+                parseLong(unit.get("MainPID")),
+                parseLong(unit.get("NRestarts"))));
       }
       // Anything else (a folder whose name no MicroVM may claim, stray output) is not a VM of ours.
     }

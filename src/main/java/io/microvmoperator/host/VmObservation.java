@@ -9,6 +9,8 @@ package io.microvmoperator.host;
  * @param declaredByHost a {@code toplevel} link exists: the host's own config manages this VM
  * @param flake content of the {@code flake} file (empty when missing)
  * @param activeState systemd's ActiveState of {@code microvm@NAME}
+ * @param restarts systemd's NRestarts: how often {@code Restart=always} ran the runner again since
+ *     the unit was last started by hand or by the operator (0 where systemd does not say)
  */
 public record VmObservation(
     String name,
@@ -18,7 +20,8 @@ public record VmObservation(
     String flake,
     String activeState,
     String subState,
-    long mainPid) {
+    long mainPid,
+    long restarts) {
 
   public boolean active() {
     return "active".equals(activeState);

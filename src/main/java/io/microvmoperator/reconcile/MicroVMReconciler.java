@@ -294,22 +294,22 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       return new StorePath(prior.rollback().restoredStorePath());
     }
     status.clearRollback();
-    Optional<StorePath> back =
+    Optional<Rollbacks.Rollback> due =
         Rollbacks.due(vm.getSpec(), prior, observed, wanted, clock.instant());
-    if (back.isEmpty()) {
+    if (due.isEmpty()) {
       return wanted;
     }
-    String cause = "microvm@" + observed.get().name() + " is " + observed.get().activeState();
-    status.rolledBack(wanted, back.get(), cause);
+    StorePath back = due.get().runner();
+    status.rolledBack(wanted, back, due.get().cause());
     events.warning(
         vm,
         "RolledBack",
         wanted.shortName()
-            + " stopped running ("
-            + cause
-            + ") after its deploy; going back to "
-            + back.get().shortName());
-    return back.get();
+            + " did not keep running after its deploy ("
+            + due.get().cause()
+            + "); going back to "
+            + back.shortName());
+    return back;
   }
 
   /** What differs between the host and the spec, or empty when nothing does. */

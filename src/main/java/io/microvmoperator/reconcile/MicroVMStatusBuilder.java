@@ -265,7 +265,7 @@ final class MicroVMStatusBuilder {
     desiredStorePath = desired.value();
     String message =
         desired.shortName()
-            + " stopped running ("
+            + " did not keep running ("
             + rollback.cause()
             + ") within "
             + Rollbacks.WINDOW.toMinutes()

@@ -12,14 +12,26 @@ import java.util.Optional;
 
 /**
  * When a MicroVM goes back to the runner it ran before: its newly deployed runner was started and a
- * probe within {@link #WINDOW} of the deploy finds the unit not running (failed, inactive, or
- * activating again, as systemd's {@code Restart=} shows a crash loop). The failed runner is then
- * held back until the desired runner changes or a reconcile is requested.
+ * probe within {@link #WINDOW} of the deploy finds that it did not keep running. Either the unit is
+ * failed or inactive, or its runner ended at least {@link #ENDS_OF_A_CRASH_LOOP} times since the
+ * operator started it: MicroVM.nix's {@code Restart=always} runs an ended runner again, so a crash
+ * loop looks active between crashes. systemd's {@code NRestarts} (zeroed by the operator when it
+ * starts the unit) counts the runs again, and a unit waiting to run it again ({@code activating},
+ * {@code auto-restart}) adds one. A single end is not enough: a guest that reboots itself ends its
+ * runner once. A unit still starting ({@code activating}, {@code start} for a notify unit) is not
+ * judged. The failed runner is then held back until the desired runner changes or a reconcile is
+ * requested.
  */
 final class Rollbacks {
 
+  /** Go back to {@code runner}, because of {@code cause}. */
+  record Rollback(StorePath runner, String cause) {}
+
   /** How long after a deploy a VM that stops running is rolled back (three default probes). */
   static final Duration WINDOW = Duration.ofMinutes(3);
+
+  /** How often a runner must end since its start to be crash-looping rather than rebooted. */
+  static final long ENDS_OF_A_CRASH_LOOP = 2;
 
   private Rollbacks() {}
 
@@ -29,7 +41,7 @@ final class Rollbacks {
   }
 
   /** The runner to go back to, when the newly deployed {@code desired} does not keep running. */
-  static Optional<StorePath> due(
+  static Optional<Rollback> due(
       MicroVMSpec spec,
       MicroVMStatus prior,
       Optional<VmObservation> observed,
@@ -42,7 +54,8 @@ final class Rollbacks {
     }
     VmObservation vm = observed.get();
     boolean ranDesired = vm.booted().isEmpty() || vm.booted().equals(desired.value());
-    if (vm.active() || !vm.current().equals(desired.value()) || !ranDesired) {
+    Optional<String> cause = notKeptRunning(vm);
+    if (cause.isEmpty() || !vm.current().equals(desired.value()) || !ranDesired) {
       return Optional.empty();
     }
     List<Deploy> history = Optional.ofNullable(prior.history()).orElse(List.of());
@@ -58,7 +71,33 @@ final class Rollbacks {
         .filter(d -> "Succeeded".equals(d.result()) && !d.storePath().equals(desired.value()))
         .map(d -> StorePath.parseOrNull(d.storePath()))
         .filter(path -> path != null)
-        .findFirst();
+        .findFirst()
+        .map(runner -> new Rollback(runner, cause.get()));
+  }
+
+  /** Why the VM's runner did not keep running since it was started, or empty while it did. */
+  static Optional<String> notKeptRunning(VmObservation vm) {
+    String unit = "microvm@" + vm.name();
+    if (vm.activeState().equals("failed") || vm.activeState().equals("inactive")) {
+      return Optional.of(unit + " is " + vm.activeState() + " (" + vm.subState() + ")");
+    }
+    boolean waitingToRunAgain =
+        vm.activeState().equals("activating") && vm.subState().equals("auto-restart");
+    long ends = vm.restarts() + (waitingToRunAgain ? 1 : 0);
+    if (ends >= ENDS_OF_A_CRASH_LOOP) {
+      return Optional.of(
+          "its runner ended "
+              + ends
+              + " times since it was started; "
+              + unit
+              + " is "
+              + vm.activeState()
+              + " ("
+              + vm.subState()
+              + ") with NRestarts="
+              + vm.restarts());
+    }
+    return Optional.empty();
   }
 
   private static boolean isSucceededDeployOf(Deploy deploy, StorePath runner) {

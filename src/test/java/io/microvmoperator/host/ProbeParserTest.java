@@ -20,7 +20,7 @@ class ProbeParserTest {
             + RUNNER
             + "\t0\t"
             + flake
-            + "\tActiveState=active SubState=running MainPID=42 \n"
+            + "\tActiveState=active SubState=running MainPID=42 NRestarts=3 \n"
             + "vm\tlegacy\t\t\t1\t\tActiveState=inactive SubState=dead MainPID=0 \n"
             + "vm\tbad name;\t\t\t0\t\t\n"
             + "garbage line\n";
@@ -34,6 +34,10 @@ class ProbeParserTest {
     assertThat(web.flake()).isEqualTo("git+https://x/y?ref=main");
     assertThat(web.active()).isTrue();
     assertThat(web.mainPid()).isEqualTo(42);
+    assertThat(web.restarts()).isEqualTo(3);
+    assertThat(probe.vm("legacy").orElseThrow().restarts())
+        .as("systemd before 235 has no NRestarts")
+        .isZero();
     assertThat(probe.vm("legacy").orElseThrow().declaredByHost()).isTrue();
     assertThat(probe.vm("legacy").orElseThrow().active()).isFalse();
   }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class RollbackIT {
 
-  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(2);
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(3);
 
   private static final String NS = "rollback";
   private static final Duration CONVERGED = Duration.ofSeconds(90);
@@ -38,6 +38,7 @@ class RollbackIT {
     env.ensureNamespace(NS);
     env.registerHost("rollback-host", env.host(0), List.of(NS));
     env.registerHost("rollback-never", env.host(1), List.of(NS));
+    env.registerHost("rollback-loop", env.host(2), List.of(NS));
   }
 
   @Test
@@ -139,6 +140,49 @@ class RollbackIT {
     assertThat(host.readlink("/var/lib/microvms/kept/current").orElseThrow())
         .endsWith("-microvm-kept-v2");
     assertThat(events("kept")).doesNotContain("RolledBack");
+  }
+
+  /**
+   * Under MicroVM.nix's {@code Restart=always} a crashing runner is run again and again, and looks
+   * active most of the time (here 3 s of every 3.5 s): systemd's restart count shows the loop.
+   */
+  @Test
+  void aCrashLoopUnderRestartAlwaysIsRolledBack() throws Exception {
+    TestHost host = env.host(2);
+    try (AutoCloseable restartAlways = host.restartAlways(Duration.ofMillis(500))) {
+      TestFlake flake = TestFlake.create(env.hosts().root().resolve("loop")).runner("loop", "v1");
+      env.apply(microVM(NS, "loop", "rollback-loop", flake.pathRef(), "loop"));
+      String v1 =
+          env.awaitRunner(NS, "loop", "-microvm-loop-v1", CONVERGED).getStatus().currentStorePath();
+
+      flake.crashingRunner("loop", "v2", Duration.ofSeconds(3));
+      env.annotate(NS, "loop", REQUEST, "v2");
+      MicroVM rolledBack =
+          env.awaitMicroVM(
+              NS,
+              "loop",
+              CONVERGED,
+              vm -> vm.getStatus() != null && vm.getStatus().phase() == Phase.RolledBack);
+
+      MicroVMStatus status = rolledBack.getStatus();
+      assertThat(status.rollback().failedStorePath()).endsWith("-microvm-loop-v2");
+      assertThat(status.rollback().restoredStorePath()).isEqualTo(v1);
+      assertThat(status.rollback().cause())
+          .matches("its runner ended [2-9] times since it was started; microvm@loop is .*");
+      assertThat(host.readlink("/var/lib/microvms/loop/current")).contains(v1);
+      String output = host.vmOutput("loop");
+      assertThat(output.split("microvm-run loop v2 crashed", -1)).hasSizeGreaterThanOrEqualTo(3);
+      assertThat(output.substring(output.lastIndexOf("microvm-run loop v2 crashed")))
+          .contains("microvm-run loop v1 started");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          host.ssh("systemctl show -p ActiveState,NRestarts microvm@loop").stdout())
+                      .as("v1 runs, and the count was zeroed when it was started")
+                      .isEqualTo("ActiveState=active\nNRestarts=0\n"));
+    }
   }
 
   private static List<String> events(String vm) {

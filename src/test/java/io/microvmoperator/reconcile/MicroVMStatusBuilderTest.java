@@ -109,7 +109,7 @@ class MicroVMStatusBuilderTest {
   @Test
   void aVMStoppedOnPurposeIsReady() {
     VmObservation stopped =
-        new VmObservation("web", V1.value(), "", false, "", "inactive", "dead", 0);
+        new VmObservation("web", V1.value(), "", false, "", "inactive", "dead", 0, 0);
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(stopped, V1, false).build();
 
@@ -142,7 +142,7 @@ class MicroVMStatusBuilderTest {
 
   private static VmObservation running(StorePath current, StorePath booted) {
     return new VmObservation(
-        "web", current.value(), booted.value(), false, "", "active", "running", 7);
+        "web", current.value(), booted.value(), false, "", "active", "running", 7, 0);
   }
 
   private static MicroVM vm(long generation, MicroVMStatus status) {

@@ -27,15 +27,46 @@ class RollbacksTest {
 
   @Test
   void aNewRunnerThatStoppedSoonAfterItsDeployGoesBackToThePreviousOne() {
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, V2), V2, SOON)).contains(V1);
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, ""), V2, SOON))
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, V2), V2, SOON))
+        .contains(new Rollbacks.Rollback(V1, "microvm@web is failed (failed)"));
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, ""), V2, SOON).map(r -> r.runner()))
         .as("booted removed on stop")
         .contains(V1);
   }
 
   @Test
+  void aCrashLoopUnderRestartAlwaysIsSeenByHowOftenTheRunnerEnded() {
+    assertThat(
+            Rollbacks.due(
+                SPEC, v1ThenV2(), observed(V2, V2, "activating", "auto-restart", 1), V2, SOON))
+        .contains(
+            new Rollbacks.Rollback(
+                V1,
+                "its runner ended 2 times since it was started; microvm@web is activating"
+                    + " (auto-restart) with NRestarts=1"));
+    assertThat(
+            Rollbacks.due(SPEC, v1ThenV2(), observed(V2, V2, "active", "running", 2), V2, SOON)
+                .map(r -> r.runner()))
+        .as("active between two crashes")
+        .contains(V1);
+  }
+
+  @Test
+  void aRunnerThatEndedOnceOrIsStillStartingIsNotJudged() {
+    assertThat(notKeptRunning("activating", "auto-restart", 0))
+        .as("a guest that rebooted, waiting to run again")
+        .isEmpty();
+    assertThat(notKeptRunning("active", "running", 1)).as("a guest that rebooted").isEmpty();
+    assertThat(notKeptRunning("activating", "start", 0))
+        .as("a notify unit whose guest boots")
+        .isEmpty();
+    assertThat(notKeptRunning("active", "running", 0)).isEmpty();
+  }
+
+  @Test
   void noRollbackWhenTheVmRunsOrWasNotStartedOnTheNewRunner() {
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), state(V2, V2, "active"), V2, SOON)).isEmpty();
+    assertThat(Rollbacks.due(SPEC, v1ThenV2(), observed(V2, V2, "active", "running", 0), V2, SOON))
+        .isEmpty();
     assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, V1), V2, SOON))
         .as("restartPolicy Manual: it still ran v1")
         .isEmpty();
@@ -86,14 +117,20 @@ class RollbacksTest {
     return new MicroVMStatusBuilder(vm(v1), DEPLOYED).deployed(V2).build();
   }
 
-  private static Optional<VmObservation> stopped(StorePath current, Object booted) {
-    return state(current, booted, "failed");
+  private static Optional<String> notKeptRunning(String activeState, String subState, long n) {
+    return Rollbacks.notKeptRunning(observed(V2, V2, activeState, subState, n).orElseThrow());
   }
 
-  private static Optional<VmObservation> state(StorePath current, Object booted, String state) {
+  private static Optional<VmObservation> stopped(StorePath current, Object booted) {
+    return observed(current, booted, "failed", "failed", 0);
+  }
+
+  private static Optional<VmObservation> observed(
+      StorePath current, Object booted, String activeState, String subState, long restarts) {
     String bootedPath = booted instanceof StorePath path ? path.value() : String.valueOf(booted);
     return Optional.of(
-        new VmObservation("web", current.value(), bootedPath, false, "", state, state, 0));
+        new VmObservation(
+            "web", current.value(), bootedPath, false, "", activeState, subState, 0, restarts));
   }
 
   private static MicroVM vm(MicroVMStatus status) {

@@ -185,6 +185,58 @@ class HostFixtureIT {
             "frobnicate microvm@vm2");
   }
 
+  /**
+   * MicroVM.nix's unit has {@code Restart=always}: a runner that ends is run again after {@code
+   * RestartSec}, and {@code NRestarts} counts it until an explicit start of the stopped unit or
+   * {@code reset-failed}.
+   */
+  @Test
+  void underRestartAlwaysAnEndedRunnerRunsAgainAndIsCounted() throws Exception {
+    TestFlake own =
+        TestFlake.create(hosts.root().resolve("flake-restart")).crashingRunner("vm3", "c1");
+    hostA
+        .ssh(
+            "nix build -o /var/lib/microvms/vm3/current "
+                + Commands.shellQuote(own.installable("vm3")))
+        .orThrow("build");
+    try (AutoCloseable restartAlways = hostA.restartAlways(Duration.ofSeconds(1))) {
+      hostA.ssh("systemctl start microvm@vm3").orThrow("start");
+      long firstPid = mainPid(hostA, "vm3");
+      vmPids.add(firstPid);
+      await().atMost(Duration.ofSeconds(15)).until(() -> restarts(hostA, "vm3") >= 2);
+      assertThat(hostA.vmOutput("vm3").split("microvm-run vm3 c1 crashed", -1))
+          .hasSizeGreaterThanOrEqualTo(3);
+      assertThat(alive(firstPid)).as("the first runner ended").isFalse();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  hostA
+                      .ssh("systemctl show -p ActiveState,SubState,MainPID microvm@vm3")
+                      .stdout()
+                      .equals("ActiveState=activating\nSubState=auto-restart\nMainPID=0\n"));
+
+      hostA.ssh("systemctl stop microvm@vm3").orThrow("stop");
+      assertThat(hostA.ssh("systemctl show -p ActiveState,NRestarts microvm@vm3").stdout())
+          .as("stopped, and the count is kept to be looked at")
+          .matches("ActiveState=inactive\nNRestarts=[2-9]\n");
+      hostA.ssh("systemctl start microvm@vm3").orThrow("start again");
+      assertThat(hostA.ssh("systemctl show -p NRestarts microvm@vm3").stdout())
+          .as("an explicit start of a stopped unit counts afresh")
+          .isEqualTo("NRestarts=0\n");
+      await().atMost(Duration.ofSeconds(10)).until(() -> restarts(hostA, "vm3") > 0);
+      hostA.ssh("systemctl stop microvm@vm3").orThrow("stop again");
+      hostA.ssh("systemctl reset-failed microvm@vm3").orThrow("reset-failed");
+      assertThat(restarts(hostA, "vm3")).as("reset-failed zeroes the count").isZero();
+    }
+    hostA.ssh("systemctl start microvm@vm3").orThrow("start without Restart=");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> hostA.ssh("systemctl is-active microvm@vm3").stdout().equals("failed\n"));
+    assertThat(hostA.ssh("systemctl show -p NRestarts microvm@vm3").stdout())
+        .isEqualTo("NRestarts=0\n");
+  }
+
   @Test
   void sshdCanBeStoppedAndStartedAgain() {
     TestHost host = hosts.get(0);
@@ -309,6 +361,11 @@ class HostFixtureIT {
             .orThrow("nix build " + installable)
             .stdout();
     return json.replaceAll("(?s).*\"out\":\"(/nix/store/[^\"]+)\".*", "$1");
+  }
+
+  private static long restarts(TestHost host, String vm) {
+    String show = host.ssh("systemctl show -p NRestarts microvm@" + vm).orThrow("show").stdout();
+    return Long.parseLong(show.trim().substring("NRestarts=".length()));
   }
 
   private static long mainPid(TestHost host, String vm) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -71,12 +72,17 @@ public final class TestFlake {
    * it started and exits 1, as a VM whose guest does not boot.
    */
   public TestFlake crashingRunner(String name, String version) {
+    return crashingRunner(name, version, Duration.ofSeconds(1));
+  }
+
+  /** A runner of {@code version} that starts, then fails after {@code runsFor}. */
+  public TestFlake crashingRunner(String name, String version, Duration runsFor) {
     String run =
         String.join(
             "\n",
             "#!/bin/sh",
             "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " started"),
-            "/bin/sleep 1",
+            "/bin/sleep " + runsFor.toMillis() / 1000.0,
             "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " crashed"),
             "exit 1",
             "");

@@ -644,6 +644,21 @@ public final class TestHost implements AutoCloseable {
   }
 
   /**
+   * Until closed, units started on this host behave as MicroVM.nix's {@code microvm@} unit with
+   * {@code Restart=always} and {@code RestartSec=restartSec}: systemd runs a runner that ended
+   * again and counts {@code NRestarts} (see the systemctl stand-in).
+   */
+  public AutoCloseable restartAlways(Duration restartSec) {
+    Path setting = dir.resolve("run/restart-always");
+    try {
+      Files.writeString(setting, restartSec.toMillis() / 1000.0 + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return () -> Files.deleteIfExists(setting);
+  }
+
+  /**
    * Until closed, {@code command} (a program in /usr/bin) takes {@code delay} longer on this host:
    * a wrapper first on PATH sleeps, then runs it in the same process. Widens a race window that a
    * loaded machine would open only now and then.
