@@ -22,6 +22,7 @@ import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostProtocol;
+import io.microvmoperator.host.LoginRefusedException;
 import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.hydra.HydraClient;
@@ -101,6 +102,18 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     Duration next;
     try {
       next = converge(vm, context.getSecondaryResource(MicroVMHost.class), status);
+    } catch (LoginRefusedException e) {
+      // A new login in the middle of a reconcile (the last probe's connection was gone) is
+      // refused for the same reasons as a probe's: waiting does not help, a person must act. It
+      // becomes the host's latest probe result, so that the host's next successful probe is a
+      // change, which reconciles this VM again.
+      Optional<MicroVMHost> host = context.getSecondaryResource(MicroVMHost.class);
+      host.ifPresent(access::invalidate);
+      host.ifPresent(
+          h ->
+              probes.record(
+                  h.getMetadata().getName(), ProbeResult.failed(e.reason(), e.getMessage())));
+      next = stall(vm, status, new Problem(e.reason(), e.getMessage()));
     } catch (IOException e) {
       context.getSecondaryResource(MicroVMHost.class).ifPresent(access::invalidate);
       String message = messageOf(e);

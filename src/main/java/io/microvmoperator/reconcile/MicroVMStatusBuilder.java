@@ -326,7 +326,14 @@ final class MicroVMStatusBuilder {
       conditions.set(RESTART_REQUIRED, FALSE, "BootedIsCurrent", "the VM runs its current runner");
     }
     if (wantRunning) {
-      conditions.set(RUNNING, TRUE, "UnitActive", "microvm@" + vm.name() + " is active");
+      String restarted =
+          vm.restarts() == 0
+              ? ""
+              : "; its runner ended and systemd ran it again "
+                  + (vm.restarts() == 1 ? "once" : vm.restarts() + " times")
+                  + " since the operator started it";
+      conditions.set(
+          RUNNING, TRUE, "UnitActive", "microvm@" + vm.name() + " is active" + restarted);
       conditions.set(READY, TRUE, "Running", "the VM runs " + shortName(vm.booted()));
       phase = Phase.Running;
     } else {

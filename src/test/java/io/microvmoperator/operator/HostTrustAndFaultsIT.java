@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Hosts that present the wrong key, go down and come back, or are down during a deletion. */
 class HostTrustAndFaultsIT {
 
-  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(4);
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(5);
 
   private static final String NS = "faults";
   private static TestFlake flake;
@@ -128,6 +128,51 @@ class HostTrustAndFaultsIT {
     host.authorizeKeys(List.of(host.clientPublicKeyLine(), other.clientPublicKeyLine()));
     env.awaitCondition(NS, "refused", "Ready", "True");
     assertThat(host.starts("refused")).isEqualTo(1);
+  }
+
+  /**
+   * A reconcile that works from the last probe logs in afresh when that probe's connection is gone;
+   * a refusal there is named as in a probe (not "unreachable", which waiting would mend).
+   */
+  @Test
+  void aLoginRefusedInTheMiddleOfAReconcileIsNamedNotCalledUnreachable() {
+    TestHost host = env.host(4);
+    env.registerHost("faults-revoked", host, List.of(NS));
+    env.apply(microVM(NS, "revoked", "faults-revoked", flake.pathRef(), "svc"));
+    env.awaitCondition(NS, "revoked", "Ready", "True");
+
+    host.authorizeKeys(List.of(env.host(3).clientPublicKeyLine()));
+    host.cutConnections();
+    env.client()
+        .resources(MicroVM.class)
+        .inNamespace(NS)
+        .withName("revoked")
+        .edit(
+            vm -> {
+              vm.setSpec(MicroVMSpecBuilder.from(vm.getSpec()).interval("7m").build());
+              return vm;
+            });
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "revoked",
+            Duration.ofSeconds(60),
+            v ->
+                env.condition(v, "Stalled")
+                    .map(c -> c.getReason().equals("AuthenticationFailed"))
+                    .orElse(false));
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains("refused the operator's key SHA256:");
+    assertThat(
+            env.client().v1().events().inNamespace(NS).list().getItems().stream()
+                .filter(e -> e.getInvolvedObject().getName().equals("revoked"))
+                .map(e -> e.getReason()))
+        .contains("AuthenticationFailed")
+        .doesNotContain("HostUnreachable");
+
+    host.authorizeKeys(List.of(host.clientPublicKeyLine()));
+    env.awaitCondition(NS, "revoked", "Ready", "True");
+    assertThat(host.starts("revoked")).isEqualTo(1);
   }
 
   private static String reasonOf(MicroVMHost host, String type) {

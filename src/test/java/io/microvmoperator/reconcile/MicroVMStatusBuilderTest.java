@@ -107,6 +107,23 @@ class MicroVMStatusBuilderTest {
   }
 
   @Test
+  void aRunnerThatSystemdRanAgainIsRunningAndSaysSo() {
+    VmObservation restarted =
+        new VmObservation("web", V1.value(), V1.value(), false, "", "active", "running", 7, 3);
+    MicroVMStatus status =
+        new MicroVMStatusBuilder(vm(1, null), NOW).converged(restarted, V1, true).build();
+
+    assertThat(condition(status, "Running").getStatus()).isEqualTo("True");
+    assertThat(condition(status, "Running").getMessage())
+        .isEqualTo(
+            "microvm@web is active; its runner ended and systemd ran it again 3 times since the"
+                + " operator started it");
+    MicroVMStatus quiet =
+        new MicroVMStatusBuilder(vm(1, null), NOW).converged(running(V1, V1), V1, true).build();
+    assertThat(condition(quiet, "Running").getMessage()).isEqualTo("microvm@web is active");
+  }
+
+  @Test
   void aVMStoppedOnPurposeIsReady() {
     VmObservation stopped =
         new VmObservation("web", V1.value(), "", false, "", "inactive", "dead", 0, 0);
