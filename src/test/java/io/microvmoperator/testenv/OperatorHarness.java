@@ -278,7 +278,7 @@ public final class OperatorHarness
         new MicroVMHostSpec(
             host.address(),
             host.port(),
-            "root",
+            host.loginUser(),
             new MicroVMHostSpec.SecretKeyRef(name + "-ssh", "id_ed25519"),
             pinnedKey == null ? null : List.of(pinnedKey),
             pinnedKey == null ? MicroVMHostSpec.HostKeyPolicy.TrustOnFirstUse : null,

@@ -48,6 +48,8 @@ public final class TestHost implements AutoCloseable {
   private int port;
   private int maxSessions = 10;
   private Process sshd;
+  private String loginUser = "root";
+  private Process nixDaemon;
 
   private TestHost(String name, String address, Path dir) {
     this.name = name;
@@ -115,6 +117,69 @@ public final class TestHost implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     return this;
+  }
+
+  /**
+   * Makes this host take the operator as the unprivileged {@code user} instead of root, set up as
+   * docs/hosts.md says for MicroVM.nix's own {@code microvm} user: a nix-daemon owns the store (as
+   * on NixOS), the user owns the state directory and MicroVM.nix's GC root folder {@code
+   * /nix/var/nix/gcroots/microvm}, and the systemctl stand-in lets it manage {@code microvm@} units
+   * (the polkit rule). The user must exist on this machine ({@code hack/setup.sh} makes {@code
+   * microvm}); this host's logs and run folder become its too, as its commands write them.
+   */
+  public synchronized TestHost serveUnprivileged(String user) {
+    try {
+      Path nixState = dir.resolve("nix/var/nix");
+      for (Path owned :
+          List.of(
+              nixState.resolve("gcroots/microvm"),
+              nixState.resolve("gcroots/per-user").resolve(user),
+              nixState.resolve("profiles/per-user").resolve(user))) {
+        Files.createDirectories(owned);
+      }
+      for (String owned :
+          List.of(
+              "microvms",
+              "run",
+              "log",
+              "cache",
+              "nix/var/nix/gcroots/microvm",
+              "nix/var/nix/gcroots/per-user/" + user,
+              "nix/var/nix/profiles/per-user/" + user)) {
+        Commands.run("chown", "-R", user + ":", dir.resolve(owned).toString())
+            .orThrow("chown " + owned);
+      }
+      for (Path folder = dir; folder != null; folder = folder.getParent()) {
+        Commands.run("chmod", "o+x", folder.toString()).orThrow("chmod o+x " + folder);
+      }
+      write(dir.resolve("run/manage-units-users"), user + "\n");
+      Path socket = nixState.resolve("daemon-socket/socket");
+      Files.createDirectories(socket.getParent());
+      Path log = dir.resolve("log/nix-daemon.log");
+      nixDaemon =
+          new ProcessBuilder(namespace.wrap(List.of("nix-daemon")))
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
+      Instant deadline = Instant.now().plus(START_TIMEOUT);
+      while (!Files.exists(socket)) {
+        if (!nixDaemon.isAlive() || Instant.now().isAfter(deadline)) {
+          throw new IllegalStateException(
+              name + ": nix-daemon did not start:\n" + Files.readString(log));
+        }
+        Sleep.millis(20);
+      }
+      mountNamespaces.add(Files.readSymbolicLink(Path.of("/proc/" + nixDaemon.pid() + "/ns/mnt")));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    loginUser = user;
+    return this;
+  }
+
+  /** The user the operator logs in as: root, or the one {@link #serveUnprivileged} set up. */
+  public String loginUser() {
+    return loginUser;
   }
 
   /** Kills sshd only; sessions in progress and the VMs it started keep running. */
