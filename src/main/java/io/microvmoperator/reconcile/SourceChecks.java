@@ -19,6 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       source cost one check per interval together, and concurrent checks of one source wait for
  *       the one that runs. A new commit is still seen within one interval of being pushed.
  * </ul>
+ *
+ * <p>An answer nobody asked for in {@link #FORGET_AFTER} is forgotten (a source no MicroVM follows
+ * any more).
  */
 final class SourceChecks {
 
@@ -26,6 +29,9 @@ final class SourceChecks {
   interface Check<T> {
     T ask() throws IOException, DesiredRunner.SourceUnavailable;
   }
+
+  /** Longer than any interval a MicroVM may follow a source at. */
+  static final Duration FORGET_AFTER = Duration.ofDays(1);
 
   private record Answer(Object value, Instant at) {}
 
@@ -69,8 +75,23 @@ final class SourceChecks {
       T value = check.ask();
       answers.put(source, new Answer(value, at));
       checkedAt.put(vm, at);
+      forgetOlderThan(at.minus(FORGET_AFTER));
       return value;
     }
+  }
+
+  /** How many sources have an answer remembered. */
+  int rememberedSources() {
+    return answers.size();
+  }
+
+  private void forgetOlderThan(Instant limit) {
+    answers.forEach(
+        (source, answer) -> {
+          if (answer.at().isBefore(limit) && answers.remove(source, answer)) {
+            guards.remove(source);
+          }
+        });
   }
 
   /** The MicroVM is gone. */

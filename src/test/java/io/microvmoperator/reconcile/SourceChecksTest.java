@@ -57,6 +57,20 @@ class SourceChecksTest {
   }
 
   @Test
+  void anAnswerNobodyAskedForInADayIsForgotten() throws Exception {
+    checks.answer("a", "old-branch", INTERVAL, false, this::ask);
+    now = now.plus(SourceChecks.FORGET_AFTER);
+    checks.answer("b", "new-branch", INTERVAL, false, this::ask);
+    assertThat(checks.rememberedSources()).isEqualTo(2);
+
+    now = now.plusSeconds(1);
+    checks.answer("b", "new-branch", INTERVAL, true, this::ask);
+    assertThat(checks.rememberedSources()).as("old-branch is forgotten").isEqualTo(1);
+    checks.answer("a", "old-branch", INTERVAL, false, this::ask);
+    assertThat(asked).as("a forgotten source is asked again").hasValue(4);
+  }
+
+  @Test
   void vmsFollowingOneSourceShareAnAnswerYoungerThanTheirInterval() throws Exception {
     assertThat((String) checks.answer("a", "flake", INTERVAL, false, this::ask)).isEqualTo("rev1");
     now = now.plusSeconds(100);
