@@ -104,7 +104,7 @@ public final class HostAccess {
     connections.invalidate(host.getMetadata().getName());
   }
 
-  private String privateKey(MicroVMHostSpec.SecretKeyRef ref) throws HostConfigException {
+  private String privateKey(MicroVMHostSpec.SecretKeyRef ref) throws IOException {
     String key = Optional.ofNullable(ref.key()).orElse("id_ed25519");
     String operatorNamespace = secrets.namespace();
     Secret secret = secrets.get(ref.name()).orElse(null);

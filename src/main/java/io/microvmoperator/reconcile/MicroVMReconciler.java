@@ -1,6 +1,7 @@
 package io.microvmoperator.reconcile;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -438,6 +439,16 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     if (causedByInterruption(e)) {
       // The operator is stopping and interrupted this reconcile; the next leader picks it up.
       log.info("reconcile of {} interrupted by shutdown", VmNames.key(vm));
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    Optional<KubernetesClientException> noAnswer = ApiServerErrors.unavailableIn(e);
+    if (noAnswer.isPresent()) {
+      // The API server is down or overloaded: nothing to fix here, and a status write would fail
+      // as well. JOSDK tries the reconcile again.
+      log.warn(
+          "reconcile of {} could not use the API server, tried again later: {}",
+          VmNames.key(vm),
+          noAnswer.get().getMessage());
       return ErrorStatusUpdateControl.noStatusUpdate();
     }
     log.error("reconcile of {} failed", VmNames.key(vm), e);

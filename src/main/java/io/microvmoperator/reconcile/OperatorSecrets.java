@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -20,7 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Reads go through a client of their own that does not retry and gives up after {@link
  * #READ_TIMEOUT}: the shared client retries a failed request with a back-off of up to 100 s in all,
- * which would hold a probe that long before the last read Secret could be used.
+ * which would hold a probe that long before the last read Secret could be used. (Java's HTTP client
+ * still sends a GET once more, at once, when the connection closed without an answer.) When the API
+ * server does not answer and no Secret was read before, the read fails with an {@link IOException}
+ * that names the Secret, as a host that cannot be reached does: the next probe tries again, and
+ * nothing is logged as an error.
  */
 public final class OperatorSecrets implements AutoCloseable {
 
@@ -45,16 +50,27 @@ public final class OperatorSecrets implements AutoCloseable {
     return namespace;
   }
 
-  public Optional<Secret> get(String name) {
+  public Optional<Secret> get(String name) throws IOException {
     Secret secret;
     try {
       secret = client.secrets().inNamespace(namespace).withName(name).get();
     } catch (KubernetesClientException e) {
+      if (!ApiServerErrors.unavailable(e)) {
+        throw e;
+      }
       Secret known = lastRead.get(name);
-      if (known != null && apiServerUnavailable(e)) {
+      if (known != null) {
         return Optional.of(known);
       }
-      throw e;
+      throw new IOException(
+          "cannot read Secret "
+              + namespace
+              + "/"
+              + name
+              + ": the API server did not answer ("
+              + e.getMessage()
+              + ")",
+          e);
     }
     if (secret == null) {
       lastRead.remove(name);
@@ -67,13 +83,5 @@ public final class OperatorSecrets implements AutoCloseable {
   @Override
   public void close() {
     client.close();
-  }
-
-  /**
-   * No answer at all (connection refused, timed out: no HTTP status), throttled, or a server error;
-   * not a refusal such as 403.
-   */
-  private static boolean apiServerUnavailable(KubernetesClientException e) {
-    return e.getCode() <= 0 || e.getCode() == 429 || e.getCode() >= 500;
   }
 }

@@ -1,16 +1,23 @@
 package io.microvmoperator.testenv;
 
+import static org.awaitility.Awaitility.await;
+
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -57,6 +64,43 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
     this.server = running.server;
     this.kubeconfigYaml = running.kubeconfigYaml;
     this.workDir = running.workDir;
+    try (KubernetesClient client = client()) {
+      removeLeftovers(client);
+    }
+  }
+
+  /**
+   * Removes the MicroVMs and MicroVMHosts that earlier test classes left on the shared control
+   * plane (their operators and hosts are gone, so their finalizers are dropped), so that a test
+   * class's operator reconciles its own resources only.
+   */
+  private static void removeLeftovers(KubernetesClient client) {
+    for (MicroVM vm : client.resources(MicroVM.class).inAnyNamespace().list().getItems()) {
+      dropFinalizersAndDelete(
+          client
+              .resources(MicroVM.class)
+              .inNamespace(vm.getMetadata().getNamespace())
+              .withName(vm.getMetadata().getName()));
+    }
+    for (MicroVMHost host : client.resources(MicroVMHost.class).list().getItems()) {
+      dropFinalizersAndDelete(
+          client.resources(MicroVMHost.class).withName(host.getMetadata().getName()));
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                client.resources(MicroVM.class).inAnyNamespace().list().getItems().isEmpty()
+                    && client.resources(MicroVMHost.class).list().getItems().isEmpty());
+  }
+
+  private static <T extends HasMetadata> void dropFinalizersAndDelete(Resource<T> resource) {
+    resource.edit(
+        r -> {
+          r.getMetadata().setFinalizers(List.of());
+          return r;
+        });
+    resource.delete();
   }
 
   private void startServer() {
