@@ -26,4 +26,14 @@ public record VmObservation(
   public boolean active() {
     return "active".equals(activeState);
   }
+
+  /** systemd waits to run the runner again after it ended ({@code Restart=always}). */
+  public boolean waitingToRunAgain() {
+    return "activating".equals(activeState) && "auto-restart".equals(subState);
+  }
+
+  /** The unit runs its runner, starts it, or will run it again: only a stop ends that. */
+  public boolean runsOrWillRun() {
+    return active() || "activating".equals(activeState) || "reloading".equals(activeState);
+  }
 }

@@ -284,6 +284,16 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     if (holdingBack) {
       status.holdingBack(wanted);
     }
+    if (wantRunning && observed.get().waitingToRunAgain()) {
+      status.notRunning(
+          "WaitingToRestart",
+          "the runner of microvm@"
+              + vmName
+              + " ended; systemd runs it again (Restart=always; NRestarts="
+              + observed.get().restarts()
+              + ")");
+      return DEPLOY_RETRY;
+    }
     if (wantRunning && !observed.get().active()) {
       status.notRunning(
           "Starting", "microvm@" + vmName + " is " + observed.get().activeState() + " after start");
@@ -345,10 +355,12 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       return Optional.of(
           flakeFile.isEmpty() ? "a flake file is left over" : "flake file differs from spec.flake");
     }
-    if (wantRunning && !vm.active()) {
+    // A unit waiting to run its ended runner again is left to systemd (Restart=always): starting
+    // it would zero the restart count that tells a crash loop (Rollbacks).
+    if (wantRunning && !vm.active() && !vm.waitingToRunAgain()) {
       return Optional.of("microvm@" + vm.name() + " is " + vm.activeState());
     }
-    if (!wantRunning && vm.active()) {
+    if (!wantRunning && vm.runsOrWillRun()) {
       return Optional.of("microvm@" + vm.name() + " runs but spec.running is false");
     }
     if (wantRunning && restartOnChange && !vm.booted().equals(desired.value())) {

@@ -81,9 +81,7 @@ final class Rollbacks {
     if (vm.activeState().equals("failed") || vm.activeState().equals("inactive")) {
       return Optional.of(unit + " is " + vm.activeState() + " (" + vm.subState() + ")");
     }
-    boolean waitingToRunAgain =
-        vm.activeState().equals("activating") && vm.subState().equals("auto-restart");
-    long ends = vm.restarts() + (waitingToRunAgain ? 1 : 0);
+    long ends = vm.restarts() + (vm.waitingToRunAgain() ? 1 : 0);
     if (ends >= ENDS_OF_A_CRASH_LOOP) {
       return Optional.of(
           "its runner ended "

@@ -170,6 +170,9 @@ class RollbackIT {
       assertThat(status.rollback().cause())
           .matches("its runner ended [2-9] times since it was started; microvm@loop is .*");
       assertThat(host.readlink("/var/lib/microvms/loop/current")).contains(v1);
+      assertThat(host.starts("loop"))
+          .as("v1, v2, v1 again: systemd ran v2 again, the operator did not start it")
+          .isEqualTo(3);
       String output = host.vmOutput("loop");
       assertThat(output.split("microvm-run loop v2 crashed", -1)).hasSizeGreaterThanOrEqualTo(3);
       assertThat(output.substring(output.lastIndexOf("microvm-run loop v2 crashed")))
@@ -182,6 +185,44 @@ class RollbackIT {
                           host.ssh("systemctl show -p ActiveState,NRestarts microvm@loop").stdout())
                       .as("v1 runs, and the count was zeroed when it was started")
                       .isEqualTo("ActiveState=active\nNRestarts=0\n"));
+    }
+  }
+
+  /**
+   * A runner that crash-loops under {@code Restart=always} with nothing to go back to is left to
+   * systemd (the operator does not start it between crashes), is shown as such, and is stopped when
+   * {@code running} becomes false even while it waits to run again.
+   */
+  @Test
+  void aCrashLoopWithNothingToGoBackToIsLeftToSystemdAndStopsWhenAsked() throws Exception {
+    TestHost host = env.host(2);
+    try (AutoCloseable restartAlways = host.restartAlways(Duration.ofSeconds(2))) {
+      TestFlake flake =
+          TestFlake.create(env.hosts().root().resolve("first-loop"))
+              .crashingRunner("first", "v1", Duration.ofMillis(500));
+      env.apply(microVM(NS, "first", "rollback-loop", flake.pathRef(), "first"));
+      MicroVM waiting =
+          env.awaitMicroVM(
+              NS,
+              "first",
+              CONVERGED,
+              vm ->
+                  env.condition(vm, "Running")
+                      .map(c -> c.getReason().equals("WaitingToRestart"))
+                      .orElse(false));
+      assertThat(env.condition(waiting, "Running").orElseThrow().getMessage())
+          .startsWith("the runner of microvm@first ended; systemd runs it again");
+      assertThat(waiting.getStatus().rollback()).isNull();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> host.vmOutput("first").split("v1 crashed", -1).length > 3);
+      assertThat(host.starts("first")).as("only the first start is the operator's").isEqualTo(1);
+
+      MicroVM stop = microVM(NS, "first", "rollback-loop", flake.pathRef(), "first");
+      stop.setSpec(MicroVMSpecBuilder.from(stop.getSpec()).running(false).build());
+      env.apply(stop);
+      env.awaitCondition(NS, "first", "Ready", "True");
+      assertThat(host.ssh("systemctl is-active microvm@first").stdout()).isEqualTo("inactive\n");
     }
   }
 
