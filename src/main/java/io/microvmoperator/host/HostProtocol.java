@@ -314,16 +314,20 @@ public final class HostProtocol {
             for job in "$d"/.operator/build-*; do
               [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" != "$new" ] && rm -rf "$job"
             done
-            active=$(systemctl is-active "$unit" 2>/dev/null || true)
+            unit_state=$(systemctl show -p ActiveState,NRestarts "$unit" 2>/dev/null || true)
+            active=${unit_state#*ActiveState=}; active=${active%%[!a-z-]*}
+            restarts=0
+            case "$unit_state" in *NRestarts=[1-9]*) restarts=1 ;; esac
             booted=$(readlink "$d/booted" 2>/dev/null || true)
+            # NRestarts must count the ends of the runner started here only: reset-failed zeroes it.
+            zero_restarts() { [ "$restarts" = 0 ] || systemctl reset-failed "$unit" 2>/dev/null || true; }
             if [ "$want" = stopped ]; then
               stop_unit
-            # reset-failed zeroes NRestarts: it then counts the ends of the runner started here.
             elif [ "$active" != active ]; then
-              systemctl reset-failed "$unit" 2>/dev/null || true
+              zero_restarts
               systemctl start "$unit"; echo started
             elif [ "$force" = 1 ] || { [ "$onchange" = 1 ] && [ "$booted" != "$new" ]; }; then
-              systemctl reset-failed "$unit" 2>/dev/null || true
+              zero_restarts
               systemctl restart "$unit"; echo restarted
             fi
             observe "$d"

@@ -218,6 +218,17 @@ class RollbackIT {
           .until(() -> host.vmOutput("first").split("v1 crashed", -1).length > 3);
       assertThat(host.starts("first")).as("only the first start is the operator's").isEqualTo(1);
 
+      // A fixed runner deployed onto the loop counts its own ends only: it is not rolled back.
+      flake.runner("first", "v2");
+      env.annotate(NS, "first", REQUEST, "v2");
+      MicroVM fixed = env.awaitRunner(NS, "first", "-microvm-first-v2", CONVERGED);
+      Sleep.of(Duration.ofSeconds(6));
+      assertThat(env.get(NS, "first").getStatus().rollback()).isNull();
+      assertThat(env.get(NS, "first").getStatus().currentStorePath())
+          .isEqualTo(fixed.getStatus().currentStorePath());
+      assertThat(host.ssh("systemctl show -p ActiveState,NRestarts microvm@first").stdout())
+          .isEqualTo("ActiveState=active\nNRestarts=0\n");
+
       MicroVM stop = microVM(NS, "first", "rollback-loop", flake.pathRef(), "first");
       stop.setSpec(MicroVMSpecBuilder.from(stop.getSpec()).running(false).build());
       env.apply(stop);
