@@ -163,10 +163,7 @@ class HostTrustAndFaultsIT {
                     .orElse(false));
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("refused the operator's key SHA256:");
-    assertThat(
-            env.client().v1().events().inNamespace(NS).list().getItems().stream()
-                .filter(e -> e.getInvolvedObject().getName().equals("revoked"))
-                .map(e -> e.getReason()))
+    assertThat(env.eventsOf(NS, "revoked").stream().map(e -> e.getReason()))
         .contains("AuthenticationFailed")
         .doesNotContain("HostUnreachable");
 

@@ -88,9 +88,7 @@ class PoliciesAndDriftIT {
         .until(() -> host.readlink("/var/lib/microvms/drift/booted").orElse("").equals(runner));
     env.awaitCondition(NS, "drift", "Ready", "True");
     assertThat(
-            env.client().v1().events().inNamespace(NS).list().getItems().stream()
-                .filter(e -> e.getInvolvedObject().getName().equals("drift"))
-                .filter(e -> e.getReason().equals("DriftCorrected")))
+            env.eventsOf(NS, "drift").stream().filter(e -> e.getReason().equals("DriftCorrected")))
         .isNotEmpty();
   }
 

@@ -238,9 +238,6 @@ class RollbackIT {
   }
 
   private static List<String> events(String vm) {
-    return env.client().v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> e.getInvolvedObject().getName().equals(vm))
-        .map(Event::getReason)
-        .toList();
+    return env.eventsOf(NS, vm).stream().map(Event::getReason).toList();
   }
 }

@@ -180,8 +180,7 @@ class UpdateRacesIT {
         .as("old is the runner the operator found when its converge began")
         .endsWith("-microvm-hand-swap-v1");
     assertThat(
-            env.client().v1().events().inNamespace(NS).list().getItems().stream()
-                .filter(e -> e.getInvolvedObject().getName().equals("hand-restart"))
+            env.eventsOf(NS, "hand-restart").stream()
                 .filter(e -> e.getReason().equals("DriftCorrected")))
         .as("the hand-made change after the swap is reported")
         .isNotEmpty();

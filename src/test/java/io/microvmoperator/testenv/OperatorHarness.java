@@ -3,6 +3,7 @@ package io.microvmoperator.testenv;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -152,6 +153,13 @@ public final class OperatorHarness
       another.close();
       own.close();
     };
+  }
+
+  /** The Events recorded for the object {@code name} in {@code namespace}. */
+  public List<Event> eventsOf(String namespace, String name) {
+    return client.v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> e.getInvolvedObject().getName().equals(name))
+        .toList();
   }
 
   /** Runs the real kubectl of the same release against this control plane. */
