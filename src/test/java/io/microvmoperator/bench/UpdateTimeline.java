@@ -42,11 +42,20 @@ record UpdateTimeline(
             .orElseThrow()
             .time();
     // The converge's last step reads the unit back (systemctl show): its first show after the
-    // start.
-    Instant convergeEnd =
+    // restart (an earlier show reads the unit's state before it).
+    List<SystemctlCall> calls =
         host.systemctlLog().stream()
             .filter(c -> c.unit().equals("microvm@" + vm) && c.time().isAfter(converge))
-            .filter(c -> c.verb().equals("show"))
+            .toList();
+    Instant restart =
+        calls.stream()
+            .filter(c -> c.verb().equals("restart") || c.verb().equals("start"))
+            .map(SystemctlCall::time)
+            .findFirst()
+            .orElse(converge);
+    Instant convergeEnd =
+        calls.stream()
+            .filter(c -> c.verb().equals("show") && !c.time().isBefore(restart))
             .map(SystemctlCall::time)
             .findFirst()
             .orElse(converge);

@@ -38,7 +38,7 @@ class OperatorRestartIT {
       Map.of(
           "at-realise", PausePoint.AFTER_REALISE,
           "at-swap", PausePoint.AFTER_ADD_ROOT,
-          "at-flake", PausePoint.BEFORE_IS_ACTIVE,
+          "at-flake", PausePoint.BEFORE_UNIT_STATE,
           "at-restart", PausePoint.BEFORE_RESTART,
           "restarted", PausePoint.AFTER_RESTART);
 
@@ -146,6 +146,7 @@ class OperatorRestartIT {
     return switch (point) {
       case AFTER_REALISE -> "-microvm-" + vm + "-" + version;
       case AFTER_ADD_ROOT -> "/var/lib/microvms/" + vm + "/current";
+      case BEFORE_UNIT_STATE -> "microvm@" + vm + ".service ActiveState NRestarts";
       default -> "microvm@" + vm;
     };
   }

@@ -10,8 +10,13 @@ public enum PausePoint {
   AFTER_REALISE("nix-store-realise"),
   /** After {@code nix-store --realise ... --add-root ROOT}; subject: ROOT. */
   AFTER_ADD_ROOT("nix-store-add-root"),
-  /** Before {@code systemctl is-active UNIT} (converge asks it after writing flake). */
-  BEFORE_IS_ACTIVE("systemctl-is-active-before"),
+  /**
+   * Before {@code systemctl show} does anything. The converge reads the unit's state with it after
+   * writing flake ({@code -p ActiveState,NRestarts}); probes call it too, with more properties.
+   * Subject: the units named, then the properties asked, e.g. {@code microvm@web.service
+   * ActiveState NRestarts}.
+   */
+  BEFORE_UNIT_STATE("systemctl-show-before"),
   /** Before {@code systemctl restart UNIT} does or logs anything. */
   BEFORE_RESTART("systemctl-restart-before"),
   /** After {@code systemctl restart UNIT} restarted the VM. */
