@@ -58,6 +58,9 @@ public final class HostProtocol {
       }
       """;
 
+  /** What the converge says when the runner to deploy is no longer in the host's store. */
+  public static final String RUNNER_GONE = "the runner is not in the host's store any more";
+
   /**
    * Defines {@code stop_unit}: stops {@code $unit} when it runs or waits to be run again ({@code
    * Restart=always} after its runner ended), and then prints {@code stopped}.
@@ -283,6 +286,7 @@ public final class HostProtocol {
     values.put("new", runner.value());
     values.put("want", running ? "running" : "stopped");
     values.put("onchange", restartOnChange ? "1" : "0");
+    values.put("RUNNER_GONE", RUNNER_GONE);
     values.put("force", forceRestart ? "1" : "0");
     String script =
         vars(values)
@@ -300,7 +304,15 @@ public final class HostProtocol {
             root "$n" current; root "booted-$n" booted; root "old-$n" old
             cur=$(readlink "$d/current" 2>/dev/null || true)
             if [ "$cur" != "$new" ]; then
-              nix-store --realise "$new" > /dev/null
+              if ! nix-store --realise "$new" > /dev/null; then
+                # Collected before it was deployed: forget the builds of it, so it is built again.
+                for job in "$d"/.operator/build-*; do
+                  if [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" = "$new" ]; then
+                    rm -rf "$job"
+                  fi
+                done
+                echo "$RUNNER_GONE" >&2; exit 1
+              fi
               if [ -n "$cur" ] && [ -e "$cur" ]; then
                 nix-store --realise "$cur" --add-root "$d/old" --indirect > /dev/null
               fi

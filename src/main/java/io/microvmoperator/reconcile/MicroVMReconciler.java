@@ -244,6 +244,10 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
                 restartOnChange,
                 newRestartRequest && wantRunning);
       } catch (NixCommandException e) {
+        if (e.getMessage().contains(HostProtocol.RUNNER_GONE)) {
+          // Collected on the host before it was deployed: built again at the next reconcile.
+          status.desiredUnknown("DeployFailed", e.getMessage());
+        }
         status.progressing(Phase.Failed, "DeployFailed", e.getMessage());
         events.warning(vm, "DeployFailed", e.getMessage());
         return DEPLOY_RETRY;

@@ -2,13 +2,19 @@ package io.microvmoperator.reliability;
 
 import static io.microvmoperator.testenv.OperatorHarness.microVM;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.host.BuildJob;
+import io.microvmoperator.host.BuildRequest;
 import io.microvmoperator.host.HostProtocol;
+import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.nix.AbsolutePath;
+import io.microvmoperator.nix.FlakeRef;
+import io.microvmoperator.nix.NixName;
 import io.microvmoperator.nix.StorePath;
 import io.microvmoperator.nix.VmName;
 import io.microvmoperator.testenv.HostLoop;
@@ -292,6 +298,38 @@ class UpdateRacesIT {
   }
 
   /** Builds {@code installable} on the host (unrooted) and returns the runner's store path. */
+  /**
+   * A runner collected on the host after its build and before its deploy (its build's result link
+   * left dangling): the converge says so and forgets that build, so that it is built again.
+   */
+  @Test
+  void aRunnerCollectedBeforeItsDeployIsBuiltAgain() throws Exception {
+    TestHost host = env.host(3);
+    String vm = "collected";
+    TestFlake flake = flake("collected", "c1", List.of(vm));
+    try (SshConnection ssh = host.connect()) {
+      HostProtocol protocol = new HostProtocol(ssh, new AbsolutePath("/var/lib/microvms"));
+      VmName name = new VmName(vm);
+      BuildRequest request =
+          BuildRequest.ofFlake(
+              new FlakeRef(flake.pathRef()), new NixName(vm), List.of(), List.of());
+      BuildJob built = protocol.awaitBuild(name, request, Duration.ofSeconds(60));
+      assertThat(built.state()).isEqualTo(BuildJob.State.SUCCEEDED);
+      StorePath runner = new StorePath(built.outPath());
+      host.exec("nix-store", "--delete", "--ignore-liveness", runner.value())
+          .orThrow("delete the runner");
+
+      assertThatThrownBy(() -> protocol.converge(name, runner, flake.pathRef(), true, true, false))
+          .isInstanceOf(NixCommandException.class)
+          .hasMessageContaining(HostProtocol.RUNNER_GONE);
+      BuildJob again = protocol.awaitBuild(name, request, Duration.ofSeconds(60));
+      assertThat(again.startedNow()).as("built again").isTrue();
+      assertThat(again.outPath()).isEqualTo(runner.value());
+      protocol.converge(name, runner, flake.pathRef(), true, true, false);
+      assertThat(RunnerLinks.problems(host, vm)).isEmpty();
+    }
+  }
+
   private static StorePath build(TestHost host, String installable) {
     String json =
         host.exec("nix", "build", "--no-link", "--json", installable).orThrow("nix build").stdout();
