@@ -159,6 +159,10 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     if (placement.isPresent()) {
       return stall(vm, status, placement.get());
     }
+    Optional<Problem> localFlake = SpecValidator.checkLocalFlake(valid, host);
+    if (localFlake.isPresent()) {
+      return stall(vm, status, localFlake.get());
+    }
     if (Boolean.TRUE.equals(host.getSpec().suspend())) {
       status.progressing(
           Phase.Pending, "HostSuspended", "MicroVMHost " + hostName + " is suspended");

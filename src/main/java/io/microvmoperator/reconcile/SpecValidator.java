@@ -112,6 +112,43 @@ final class SpecValidator {
     return Optional.empty();
   }
 
+  /**
+   * A local flake (one on the host's own file system) only from a folder the host lists in {@code
+   * allowedLocalFlakePaths}: Nix copies the folder into the world-readable store.
+   */
+  static Optional<Problem> checkLocalFlake(ValidSpec valid, MicroVMHost host) {
+    if (!(valid.origin() instanceof RunnerOrigin.Flake flake)) {
+      return Optional.empty();
+    }
+    Optional<String> local = flake.ref().localPath();
+    if (local.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> allowed =
+        Optional.ofNullable(host.getSpec().allowedLocalFlakePaths()).orElse(List.of());
+    String path = local.get();
+    boolean permitted =
+        allowed.stream()
+            .map(prefix -> prefix.length() > 1 ? prefix.replaceAll("/+$", "") : prefix)
+            .anyMatch(
+                prefix ->
+                    path.equals(prefix)
+                        || path.startsWith(prefix.equals("/") ? "/" : prefix + "/"));
+    if (permitted) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Problem(
+            "LocalFlakeNotAllowed",
+            "the flake "
+                + flake.ref()
+                + " is a folder on host "
+                + host.getMetadata().getName()
+                + " that its spec.allowedLocalFlakePaths does not list ("
+                + (allowed.isEmpty() ? "empty: no local flakes" : allowed)
+                + "); nothing was run on the host"));
+  }
+
   /** Whether the host lets MicroVMs of {@code namespace} be placed on it. */
   static boolean permitted(MicroVMHost host, String namespace, String operatorNamespace) {
     List<String> allowed =
