@@ -85,6 +85,23 @@ class ValidationIT {
     assertThat(env.eventsOf(NS, "etc")).anyMatch(e -> "LocalFlakeNotAllowed".equals(e.getReason()));
   }
 
+  /** A name that fails only later (as a VM folder or a flake attribute) is refused at apply. */
+  @Test
+  void aNameThatCannotNameTheVmIsRefusedAtApplyWithTheFieldToSet() {
+    assertThatThrownBy(
+            () -> env.apply(microVM(NS, "web.example.org", HOST, flake.pathRef(), "app")))
+        .hasMessageContaining("set spec.vmName");
+    MicroVM digitFirst = microVM(NS, "9lives", HOST, flake.pathRef(), "app");
+    digitFirst.setSpec(MicroVMSpecBuilder.from(digitFirst.getSpec()).target(null).build());
+    assertThatThrownBy(() -> env.apply(digitFirst)).hasMessageContaining("set spec.target");
+
+    MicroVM named = microVM(NS, "web.example.org", HOST, flake.pathRef(), "app");
+    named.setSpec(MicroVMSpecBuilder.from(named.getSpec()).vmName("web-example").build());
+    env.apply(named);
+    env.awaitCondition(NS, "web.example.org", "Ready", "True");
+    assertThat(host.readlink("/var/lib/microvms/web-example/current")).isPresent();
+  }
+
   @Test
   void anUnknownHostStallsAndAppearsWhenItIsRegistered() {
     env.apply(microVM(NS, "early", "validation-later", flake.pathRef(), "app"));
