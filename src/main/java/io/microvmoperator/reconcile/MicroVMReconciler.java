@@ -23,7 +23,6 @@ import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostProtocol;
-import io.microvmoperator.host.LoginRefusedException;
 import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.Ownership;
 import io.microvmoperator.host.VmObservation;
@@ -106,24 +105,24 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     Duration next;
     try {
       next = converge(vm, context.getSecondaryResource(MicroVMHost.class), status);
-    } catch (LoginRefusedException e) {
-      // A new login in the middle of a reconcile (the last probe's connection was gone) is
-      // refused for the same reasons as a probe's: waiting does not help, a person must act. It
-      // becomes the host's latest probe result, so that the host's next successful probe is a
-      // change, which reconciles this VM again.
+    } catch (IOException e) {
       Optional<MicroVMHost> host = context.getSecondaryResource(MicroVMHost.class);
       host.ifPresent(access::invalidate);
-      host.ifPresent(
-          h ->
-              probes.record(
-                  h.getMetadata().getName(), ProbeResult.failed(e.reason(), e.getMessage())));
-      next = stall(vm, status, new Problem(e.reason(), e.getMessage()));
-    } catch (IOException e) {
-      context.getSecondaryResource(MicroVMHost.class).ifPresent(access::invalidate);
-      String message = messageOf(e);
-      status.hostUnreachable(message);
-      events.warning(vm, "HostUnreachable", message);
-      next = UNREACHABLE_RETRY;
+      ProbeResult failure = ProbeResult.failure(vm.getSpec().host(), e);
+      if (failure.isTerminal()) {
+        // Met in the middle of a reconcile (a new login, a Secret read again), the same problem as
+        // when a probe meets it: waiting does not help, a person must act. It becomes the host's
+        // latest probe result, so that the host's next successful probe is a change, which
+        // reconciles this VM again.
+        host.ifPresent(h -> probes.record(h.getMetadata().getName(), failure));
+        status.hostProblem(failure.problemReason(), failure.problemMessage());
+        next = stall(vm, status, new Problem(failure.problemReason(), failure.problemMessage()));
+      } else {
+        String message = messageOf(e);
+        status.hostUnreachable(message);
+        events.warning(vm, "HostUnreachable", message);
+        next = UNREACHABLE_RETRY;
+      }
     }
     return finish(vm, status.build(), next, context);
   }
@@ -182,6 +181,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     ProbeResult probe = newReconcileRequest ? probes.probe(host) : probes.latestOrProbe(host);
     if (!probe.reachable()) {
       if (probe.isTerminal()) {
+        status.hostProblem(probe.problemReason(), probe.problemMessage());
         return stall(vm, status, new Problem(probe.problemReason(), probe.problemMessage()));
       }
       status.hostUnreachable(probe.problemMessage());
