@@ -1,0 +1,335 @@
+package io.microvmoperator.testenv;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real guests from {@link TestFlake#guest} and its variants, built with real Nix into a store of
+ * their own ({@link NixNamespace}) and run as MicroVM.nix's unit would run them: {@code
+ * current/bin/microvm-run} in the VM folder, {@code NOTIFY_SOCKET} set for {@code Type=notify}
+ * (here a Unix datagram socket this test listens on with Perl, not systemd). No systemd and no SSH:
+ * these check the runners themselves. Also the runner layout (share/microvm/system and the flake's
+ * toplevel, what {@code microvm -l} compares) and the light runner's microvm-shutdown.
+ */
+class GuestRunnerIT {
+
+  private static final Duration DEADLINE = Duration.ofSeconds(90);
+
+  private static Path root;
+  private static NixNamespace host;
+  private static TestFlake flake;
+
+  private final List<Process> started = new ArrayList<>();
+
+  @BeforeAll
+  static void buildRunners() throws IOException {
+    root = TestHosts.newRoot();
+    host = NixNamespace.create(root.resolve("host"));
+    flake =
+        TestFlake.create(root.resolve("flake"))
+            .guest("g1", "v1")
+            .guestPanicsAtBoot("panics", "v1")
+            .guestNeverReady("silent", "v1")
+            .guestCrashesAfter("crashes", "v1", Duration.ofSeconds(4))
+            .runner("light", "l1");
+    for (String name : List.of("g1", "panics", "silent", "crashes", "light")) {
+      Files.createDirectories(host.dir().resolve("microvms").resolve(name));
+      long begin = System.nanoTime();
+      host.exec(
+              Duration.ofMinutes(3),
+              List.of(
+                  "nix",
+                  "build",
+                  "-L",
+                  "-o",
+                  "/var/lib/microvms/" + name + "/current",
+                  flake.installable(name)))
+          .orThrow("nix build " + name);
+      System.out.printf(
+          "[figures] nix build of runner %s: %.2f s%n", name, seconds(System.nanoTime() - begin));
+    }
+  }
+
+  @AfterEach
+  void endWhatThisTestStarted() throws InterruptedException {
+    for (Process process : started) {
+      if (process.isAlive()) {
+        // Runners lead their own process group (setsid): qemu and its console watcher.
+        Commands.killGroup(process.pid(), "KILL");
+        process.destroyForcibly();
+      }
+      process.waitFor(10, TimeUnit.SECONDS);
+      assertThat(process.isAlive()).as("process %d", process.pid()).isFalse();
+    }
+  }
+
+  @AfterAll
+  static void removeEverything() {
+    if (root != null) {
+      TestHosts.deleteRecursively(root);
+    }
+  }
+
+  @Test
+  void aGuestReportsReadyAndPowersOffWhenShutDown() throws Exception {
+    Listener notify = listen("g1");
+    long begin = System.nanoTime();
+    Runner g1 = run("g1", notify.socket());
+
+    awaitTrue("READY=1 from g1", () -> notify.received().contains("READY=1"));
+    double toReady = seconds(System.nanoTime() - begin);
+    assertThat(g1.output()).contains(TestFlake.guestReadyLine("g1", "v1"));
+    assertThat(g1.process().isAlive()).isTrue();
+    assertThat(argv0(g1.process().pid())).isEqualTo("microvm@g1");
+    assertThat(cmdline(g1.process().pid()))
+        .contains("-accel", "tcg", "-no-reboot")
+        .anyMatch(arg -> arg.matches(".*init=/nix/store/[a-z0-9]{32}-nixos-system-g1-v1/init.*"));
+    assertThat(vmFolder("g1").resolve("g1.sock")).exists();
+    assertThat(vmFolder("g1").resolve(".g1.console")).as("FIFO removed once open").doesNotExist();
+    System.out.printf("[figures] guest g1 start to READY=1: %.2f s%n", toReady);
+
+    long shutdownBegin = System.nanoTime();
+    ExecResult shutdown = inVmFolder("g1", "current/bin/microvm-shutdown", Duration.ofSeconds(60));
+    assertThat(shutdown.exitCode()).as(shutdown.toString()).isZero();
+    assertThat(g1.process().waitFor(30, TimeUnit.SECONDS)).as("qemu exits").isTrue();
+    double toExit = seconds(System.nanoTime() - shutdownBegin);
+    assertThat(g1.process().exitValue()).isZero();
+    assertThat(g1.output()).contains("microvm-guest g1 v1 power button pressed, powering off");
+    assertThat(notify.received()).containsOnlyOnce("READY=1");
+    System.out.printf("[figures] guest g1 microvm-shutdown to qemu exit: %.2f s%n", toExit);
+  }
+
+  @Test
+  void aGuestThatPanicsAtBootEndsWithoutReady() throws Exception {
+    Listener notify = listen("panics");
+    Runner panics = run("panics", notify.socket());
+
+    assertThat(panics.process().waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS))
+        .as("qemu exits by itself")
+        .isTrue();
+    assertThat(panics.output())
+        .contains("microvm-guest panics v1 panics at boot")
+        .contains("Kernel panic")
+        .doesNotContain(TestFlake.guestReadyLine("panics", "v1"));
+    assertThat(notify.received()).doesNotContain("READY=1");
+    System.out.printf("[figures] guest panics: qemu exit code %d%n", panics.process().exitValue());
+  }
+
+  @Test
+  void aGuestThatNeverGetsReadySendsNoReady() throws Exception {
+    Listener notify = listen("silent");
+    long begin = System.nanoTime();
+    Runner silent = run("silent", notify.socket());
+
+    awaitTrue(
+        "silent has booted",
+        () -> silent.output().contains("microvm-guest silent v1 boots but never reports ready"));
+    long waitedNanos = Duration.ofSeconds(20).toNanos() - (System.nanoTime() - begin);
+    if (waitedNanos > 0) {
+      Thread.sleep(waitedNanos / 1_000_000);
+    }
+    assertThat(silent.process().isAlive()).as("qemu runs").isTrue();
+    assertThat(notify.received()).doesNotContain("READY=1");
+    assertThat(silent.output()).doesNotContain(TestFlake.guestReadyLine("silent", "v1"));
+
+    // Its power button still works.
+    ExecResult shutdown =
+        inVmFolder("silent", "current/bin/microvm-shutdown", Duration.ofSeconds(60));
+    assertThat(shutdown.exitCode()).as(shutdown.toString()).isZero();
+    assertThat(silent.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void aGuestThatCrashesEndsByItselfAndWithoutNotifySocketOnlyCopiesTheConsole() throws Exception {
+    Runner crashes = run("crashes", null);
+
+    awaitTrue(
+        "crashes is ready",
+        () -> crashes.output().contains(TestFlake.guestReadyLine("crashes", "v1")));
+    long ready = System.nanoTime();
+    assertThat(crashes.process().waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS))
+        .as("qemu exits by itself")
+        .isTrue();
+    assertThat(crashes.output())
+        .contains("microvm-guest crashes v1 crashes after 4s")
+        .contains("Kernel panic")
+        .doesNotContain("systemd-notify");
+    System.out.printf(
+        "[figures] guest crashes: ready to qemu exit %.2f s (asked for 4 s), exit code %d%n",
+        seconds(System.nanoTime() - ready), crashes.process().exitValue());
+  }
+
+  @Test
+  void runnersAreLaidOutAsMicroVmNixRunners() throws IOException {
+    for (String name : List.of("g1", "light")) {
+      String version = name.equals("g1") ? "v1" : "l1";
+      String runner = readlink("/var/lib/microvms/" + name + "/current");
+      Path share = host.realPath(runner + "/share/microvm");
+      assertThat(share.resolve("system")).isSymbolicLink();
+      String system = Files.readSymbolicLink(share.resolve("system")).toString();
+      assertThat(system).matches("/nix/store/[a-z0-9]{32}-nixos-system-" + name + "-" + version);
+      assertThat(Files.readString(share.resolve("hypervisor"))).isEqualTo("qemu");
+      assertThat(host.realPath(runner + "/bin/microvm-run")).isExecutable();
+      assertThat(host.realPath(runner + "/bin/microvm-shutdown")).isExecutable();
+      assertThat(Files.readString(host.realPath(system + "/nixos-version")).trim())
+          .isEqualTo(version);
+      assertThat(host.realPath(system + "/init")).isExecutable();
+
+      // What microvm -l compares: the flake's toplevel and current/share/microvm/system.
+      ExecResult eval =
+          host.exec(
+              Duration.ofMinutes(1),
+              List.of("nix", "eval", "--raw", flake.toplevelInstallable(name)));
+      assertThat(eval.orThrow("nix eval toplevel").stdout()).isEqualTo(system);
+    }
+  }
+
+  @Test
+  void theLightRunnersShutdownEndsItGracefully() throws Exception {
+    Runner light = run("light", null);
+    awaitTrue(
+        "light has started", () -> Files.exists(vmFolder("light").resolve("microvm-run.pid")));
+    assertThat(Files.readString(vmFolder("light").resolve("running-version")).trim())
+        .isEqualTo("l1");
+
+    ExecResult shutdown =
+        inVmFolder("light", "current/bin/microvm-shutdown", Duration.ofSeconds(30));
+    assertThat(shutdown.exitCode()).as(shutdown.toString()).isZero();
+    assertThat(light.process().waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(light.process().exitValue()).isZero();
+    assertThat(light.output()).contains("microvm-run light l1 started", "light l1 shut down");
+    assertThat(vmFolder("light").resolve("microvm-run.pid")).doesNotExist();
+
+    // Nothing to stop: still exit 0.
+    assertThat(inVmFolder("light", "current/bin/microvm-shutdown", Duration.ofSeconds(30)).ok())
+        .isTrue();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private record Runner(Process process, Path log) {
+    String output() {
+      try {
+        return Files.readString(log);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private record Listener(Process process, Path socket, Path log) {
+    String received() {
+      try {
+        return Files.readString(log);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  /**
+   * Runs NAME's current/bin/microvm-run in its VM folder inside the host's namespace, in a session
+   * of its own (so its process group can be ended by its pid), output to a log file.
+   */
+  private Runner run(String name, Path notifySocket) throws IOException {
+    List<String> argv = new ArrayList<>(List.of("setsid"));
+    argv.addAll(
+        host.wrap(
+            List.of(
+                "/bin/sh",
+                "-c",
+                "cd \"/var/lib/microvms/$1\" && exec current/bin/microvm-run",
+                "sh",
+                name)));
+    Path log = root.resolve(name + ".log");
+    ProcessBuilder builder =
+        new ProcessBuilder(argv)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectOutput(log.toFile())
+            .redirectErrorStream(true);
+    Map<String, String> env = new LinkedHashMap<>(host.environment());
+    builder.environment().remove("NOTIFY_SOCKET");
+    if (notifySocket != null) {
+      env.put("NOTIFY_SOCKET", notifySocket.toString());
+    }
+    builder.environment().putAll(env);
+    Process process = builder.start();
+    started.add(process);
+    return new Runner(process, log);
+  }
+
+  /** A Unix datagram socket that logs every message it receives, as systemd's notify socket. */
+  private Listener listen(String name) throws IOException, InterruptedException {
+    Path socket = Files.createDirectories(root.resolve("notify")).resolve(name + ".sock");
+    Path log = root.resolve("notify").resolve(name + ".log");
+    String perl =
+        "use IO::Socket::UNIX; $| = 1;"
+            + " my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM(), Local => $ARGV[0])"
+            + " or die \"listen $ARGV[0]: $!\\n\";"
+            + " while (defined $s->recv(my $m, 65536)) { print \"$m\\n\"; }";
+    Process process =
+        new ProcessBuilder("perl", "-e", perl, socket.toString())
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectOutput(log.toFile())
+            .redirectErrorStream(true)
+            .start();
+    started.add(process);
+    awaitTrue("notify socket " + socket, () -> Files.exists(socket) || !process.isAlive());
+    assertThat(process.isAlive()).as("listener on %s", socket).isTrue();
+    return new Listener(process, socket, log);
+  }
+
+  private ExecResult inVmFolder(String name, String command, Duration timeout) {
+    return host.exec(
+        timeout,
+        List.of("/bin/sh", "-c", "cd \"/var/lib/microvms/$1\" && exec " + command, "sh", name));
+  }
+
+  private static Path vmFolder(String name) {
+    return host.dir().resolve("microvms").resolve(name);
+  }
+
+  private static String readlink(String inside) throws IOException {
+    return Files.readSymbolicLink(host.realPath(inside)).toString();
+  }
+
+  private static List<String> cmdline(long pid) throws IOException {
+    String raw = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+    return List.of(raw.split("\0"));
+  }
+
+  private static String argv0(long pid) throws IOException {
+    return cmdline(pid).get(0);
+  }
+
+  private static void awaitTrue(String what, BooleanSupplier condition)
+      throws InterruptedException {
+    long end = System.nanoTime() + DEADLINE.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("not within " + DEADLINE + ": " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static double seconds(long nanos) {
+    return nanos / 1e9;
+  }
+}
