@@ -8,15 +8,23 @@
 # The kernel is the package Debian's linux-image-cloud-amd64 depends on (the newest this
 # machine's apt knows), fetched with apt-get download; nothing else comes from the network.
 # Idempotent: a complete kit is kept, and the script only prints its folder.
-# Needs busybox-static (setup.sh installs it) and apt-get update to have run.
+# Needs busybox-static (setup.sh installs it); runs apt-get update when apt knows no kernel yet.
 set -euo pipefail
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/microvm-operator/guest"
 mkdir -p "$cache"
 
 # The kernel package the machine's apt offers now, e.g. linux-image-6.1.0-57-cloud-amd64.
-package=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-  sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1 || true)
+kernel_package() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+    sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1 || true
+}
+package=$(kernel_package)
+if [ -z "$package" ] && [ ! -f "$cache/current/complete" ]; then
+  # No package lists yet (a fresh machine whose packages were all there).
+  apt-get update -qq || true
+  package=$(kernel_package)
+fi
 if [ -z "$package" ]; then
   # Offline or no package lists: keep whatever kit is there.
   if [ -f "$cache/current/complete" ]; then
@@ -65,4 +73,9 @@ if [ ! -f "$kit/complete" ]; then
 fi
 
 ln -sfn "$abi" "$cache/current"
+# Kits of older kernels go (14 MB each).
+for other in "$cache"/*/; do
+  other=${other%/}
+  [ "$other" = "$kit" ] || [ -L "$other" ] || rm -rf "$other"
+done
 echo "$kit"
