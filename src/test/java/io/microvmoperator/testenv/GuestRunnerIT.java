@@ -47,8 +47,12 @@ class GuestRunnerIT {
             .guestPanicsAtBoot("panics", "v1")
             .guestNeverReady("silent", "v1")
             .guestCrashesAfter("crashes", "v1", Duration.ofSeconds(4))
+            .guest("many1", "v1")
+            .guest("many2", "v1")
+            .guest("many3", "v1")
             .runner("light", "l1");
-    for (String name : List.of("g1", "panics", "silent", "crashes", "light")) {
+    for (String name :
+        List.of("g1", "panics", "silent", "crashes", "many1", "many2", "many3", "light")) {
       Files.createDirectories(host.dir().resolve("microvms").resolve(name));
       long begin = System.nanoTime();
       host.exec(
@@ -163,16 +167,72 @@ class GuestRunnerIT {
         "crashes is ready",
         () -> crashes.output().contains(TestFlake.guestReadyLine("crashes", "v1")));
     long ready = System.nanoTime();
+    awaitTrue(
+        "crashes crashes",
+        () -> crashes.output().contains("microvm-guest crashes v1 crashes after 4s"));
+    long crashed = System.nanoTime();
     assertThat(crashes.process().waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS))
         .as("qemu exits by itself")
         .isTrue();
-    assertThat(crashes.output())
-        .contains("microvm-guest crashes v1 crashes after 4s")
-        .contains("Kernel panic")
-        .doesNotContain("systemd-notify");
+    long exited = System.nanoTime();
+    assertThat(crashes.output()).contains("Kernel panic").doesNotContain("systemd-notify");
     System.out.printf(
-        "[figures] guest crashes: ready to qemu exit %.2f s (asked for 4 s), exit code %d%n",
-        seconds(System.nanoTime() - ready), crashes.process().exitValue());
+        "[figures] guest crashes: ready to crash %.2f s (asked for 4 s), crash to qemu exit %.2f s,"
+            + " exit code %d%n",
+        seconds(crashed - ready), seconds(exited - crashed), crashes.process().exitValue());
+  }
+
+  @Test
+  void severalGuestsBootAtOnce() throws Exception {
+    List<String> names = List.of("many1", "many2", "many3");
+    List<Listener> listeners = new ArrayList<>();
+    List<Runner> runners = new ArrayList<>();
+    long begin = System.nanoTime();
+    for (String name : names) {
+      Listener notify = listen(name);
+      listeners.add(notify);
+      runners.add(run(name, notify.socket()));
+    }
+    List<String> times = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      Listener notify = listeners.get(i);
+      awaitTrue("READY=1 from " + names.get(i), () -> notify.received().contains("READY=1"));
+      times.add(String.format("%.2f", seconds(System.nanoTime() - begin)));
+    }
+    System.out.printf(
+        "[figures] %d guests started at once, READY=1 after %s s%n",
+        names.size(), String.join(", ", times));
+    for (int i = 0; i < names.size(); i++) {
+      ExecResult shutdown =
+          inVmFolder(names.get(i), "current/bin/microvm-shutdown", Duration.ofSeconds(60));
+      assertThat(shutdown.exitCode()).as(shutdown.toString()).isZero();
+      assertThat(runners.get(i).process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(runners.get(i).process().exitValue()).isZero();
+    }
+  }
+
+  @Test
+  void aGuestRunnerChangesOnlyWithItsOwnConfigurationAlsoInGitMode() throws IOException {
+    TestFlake git = TestFlake.createGit(root.resolve("git-flake")).guest("gg", "v1");
+    String first = build(git.gitRef() + "#" + TestFlake.runnerAttribute("gg"), "gg-1");
+
+    git.runner("other", "o1");
+    assertThat(build(git.gitRef() + "#" + TestFlake.runnerAttribute("gg"), "gg-2"))
+        .as("another VM's change leaves this runner as it was")
+        .isEqualTo(first);
+
+    git.guest("gg", "v2");
+    String second = build(git.gitRef() + "#" + TestFlake.runnerAttribute("gg"), "gg-3");
+    assertThat(second).isNotEqualTo(first).endsWith("-microvm-gg-v2");
+    ExecResult eval =
+        host.exec(
+            Duration.ofMinutes(1),
+            List.of(
+                "nix", "eval", "--raw", git.gitRef() + "#" + TestFlake.toplevelAttribute("gg")));
+    assertThat(eval.orThrow("nix eval").stdout())
+        .isEqualTo(
+            Files.readSymbolicLink(host.realPath(second + "/share/microvm/system")).toString())
+        .endsWith("-nixos-system-gg-v2");
   }
 
   @Test
@@ -299,6 +359,19 @@ class GuestRunnerIT {
     return host.exec(
         timeout,
         List.of("/bin/sh", "-c", "cd \"/var/lib/microvms/$1\" && exec " + command, "sh", name));
+  }
+
+  /** Builds an installable in the host's store; its output path. */
+  private static String build(String installable, String link) {
+    host.exec(
+            Duration.ofMinutes(3),
+            List.of("nix", "build", "-o", "/var/lib/microvms/" + link, installable))
+        .orThrow("nix build " + installable);
+    try {
+      return Files.readSymbolicLink(host.dir().resolve("microvms").resolve(link)).toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Path vmFolder(String name) {
