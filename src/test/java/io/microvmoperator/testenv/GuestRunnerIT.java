@@ -50,9 +50,19 @@ class GuestRunnerIT {
             .guest("many1", "v1")
             .guest("many2", "v1")
             .guest("many3", "v1")
-            .runner("light", "l1");
+            .runner("light", "l1")
+            .crashingRunner("lightcrash", "c1");
     for (String name :
-        List.of("g1", "panics", "silent", "crashes", "many1", "many2", "many3", "light")) {
+        List.of(
+            "g1",
+            "panics",
+            "silent",
+            "crashes",
+            "many1",
+            "many2",
+            "many3",
+            "light",
+            "lightcrash")) {
       Files.createDirectories(host.dir().resolve("microvms").resolve(name));
       long begin = System.nanoTime();
       host.exec(
@@ -261,12 +271,13 @@ class GuestRunnerIT {
   }
 
   @Test
-  void theLightRunnersShutdownEndsItGracefully() throws Exception {
-    Runner light = run("light", null);
-    awaitTrue(
-        "light has started", () -> Files.exists(vmFolder("light").resolve("microvm-run.pid")));
+  void theLightRunnerReportsReadyAndItsShutdownEndsItGracefully() throws Exception {
+    Listener notify = listen("light");
+    Runner light = run("light", notify.socket());
+    awaitTrue("READY=1 from light", () -> notify.received().contains("READY=1"));
     assertThat(Files.readString(vmFolder("light").resolve("running-version")).trim())
         .isEqualTo("l1");
+    assertThat(vmFolder("light").resolve("microvm-run.pid")).exists();
 
     ExecResult shutdown =
         inVmFolder("light", "current/bin/microvm-shutdown", Duration.ofSeconds(30));
@@ -279,6 +290,31 @@ class GuestRunnerIT {
     // Nothing to stop: still exit 0.
     assertThat(inVmFolder("light", "current/bin/microvm-shutdown", Duration.ofSeconds(30)).ok())
         .isTrue();
+  }
+
+  @Test
+  void theCrashingLightRunnerNeverReportsReady() throws Exception {
+    Listener notify = listen("lightcrash");
+    Runner crash = run("lightcrash", notify.socket());
+    assertThat(crash.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(crash.process().exitValue()).isEqualTo(1);
+    assertThat(crash.output()).contains("microvm-run lightcrash c1 crashed");
+    assertThat(notify.received()).doesNotContain("READY=1");
+  }
+
+  @Test
+  void everyRunnerSaysItSupportsTheNotifySocket() {
+    for (String name : List.of("g1", "light")) {
+      ExecResult eval =
+          host.exec(
+              Duration.ofMinutes(1),
+              List.of(
+                  "nix",
+                  "eval",
+                  "--json",
+                  flake.pathRef() + "#" + TestFlake.supportsNotifySocketAttribute(name)));
+      assertThat(eval.orThrow("nix eval").stdout().trim()).isEqualTo("true");
+    }
   }
 
   // ---- helpers --------------------------------------------------------------------------------

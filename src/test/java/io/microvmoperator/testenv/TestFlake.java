@@ -27,12 +27,18 @@ import java.util.Map;
  * <ul>
  *   <li>the light process runner ({@link #runner}, {@link #crashingRunner}, {@link #slowBuild}):
  *       its microvm-run prints {@code microvm-run NAME VERSION started}, writes VERSION to {@code
- *       running-version} and its pid to {@code microvm-run.pid} in its working directory, then
+ *       running-version} and its pid to {@code microvm-run.pid} in its working directory, reports
+ *       READY=1 at once when {@code NOTIFY_SOCKET} is set (the crashing runner never does), then
  *       sleeps until stopped; microvm-shutdown ends it gracefully (exit 0) through that pid;
  *   <li>a real guest ({@link #guest} and its variants) booted by qemu under TCG from the {@link
  *       GuestKit}; the kernel and initramfs are copied into the flake's {@code guest/} folder once
  *       and reach the store as their own paths.
  * </ul>
+ *
+ * <p>{@code Type=notify}: every runner carries {@code supportsNotifySocket = true} (as
+ * MicroVM.nix's runners carry whether theirs does; see {@link #supportsNotifySocketAttribute}).
+ * READY=1 comes from a child of the unit's main process (systemd-notify), so such a unit needs
+ * {@code NotifyAccess=all}. Without {@code NOTIFY_SOCKET} (Type=simple) nothing is sent.
  *
  * <p>In git mode every change is committed to the current branch ({@link #onBranch}); use {@link
  * #gitRef} flakerefs. Write flakes outside the hosts' overlaid paths (e.g. under {@link
@@ -219,6 +225,14 @@ public final class TestFlake {
   }
 
   /**
+   * {@code nixosConfigurations.NAME.config.microvm.declaredRunner.supportsNotifySocket}: whether
+   * the runner reports READY=1 on NOTIFY_SOCKET (true for every runner here).
+   */
+  public static String supportsNotifySocketAttribute(String name) {
+    return runnerAttribute(name) + ".supportsNotifySocket";
+  }
+
+  /**
    * {@code nixosConfigurations.NAME.config.system.build.toplevel}, what {@code microvm -l} reads.
    */
   public static String toplevelAttribute(String name) {
@@ -306,7 +320,15 @@ public final class TestFlake {
     putScript(
         env, "shutdown", "guest/microvm-shutdown", "MICROVM_NAME=" + Commands.shellQuote(name));
     Map<String, String> raw =
-        Map.of("toplevel", "toplevel", "guestKernel", "guestKernel", "guestInitrd", "guestInitrd");
+        Map.of(
+            "toplevel",
+            "toplevel",
+            "guestKernel",
+            "guestKernel",
+            "guestInitrd",
+            "guestInitrd",
+            "supportsNotifySocket",
+            "true");
     return set(
         name,
         version,
@@ -350,7 +372,10 @@ public final class TestFlake {
     putScript(
         env, "shutdown", "runner/microvm-shutdown", "MICROVM_NAME=" + Commands.shellQuote(name));
     return derivation(
-        "microvm-" + name + "-" + storeName(version), build, env, Map.of("toplevel", "toplevel"));
+        "microvm-" + name + "-" + storeName(version),
+        build,
+        env,
+        Map.of("toplevel", "toplevel", "supportsNotifySocket", "true"));
   }
 
   /**
