@@ -117,6 +117,9 @@ class GuestRunnerIT {
     assertThat(vmFolder("g1").resolve("g1.sock")).exists();
     assertThat(vmFolder("g1").resolve(".g1.console")).as("FIFO removed once open").doesNotExist();
     System.out.printf("[figures] guest g1 start to READY=1: %.2f s%n", toReady);
+    System.out.printf(
+        "[figures] guest g1 qemu resident memory once ready: %d MB%n",
+        residentKilobytes(g1.process().pid()) / 1024);
 
     long shutdownBegin = System.nanoTime();
     ExecResult shutdown = inVmFolder("g1", "current/bin/microvm-shutdown", Duration.ofSeconds(60));
@@ -421,6 +424,14 @@ class GuestRunnerIT {
   private static List<String> cmdline(long pid) throws IOException {
     String raw = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
     return List.of(raw.split("\0"));
+  }
+
+  private static long residentKilobytes(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+        .filter(line -> line.startsWith("VmRSS:"))
+        .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
+        .findFirst()
+        .orElse(-1L);
   }
 
   private static String argv0(long pid) throws IOException {
