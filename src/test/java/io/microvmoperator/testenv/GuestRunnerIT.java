@@ -141,7 +141,7 @@ class GuestRunnerIT {
         .as("qemu exits by itself")
         .isTrue();
     assertThat(panics.output())
-        .contains("microvm-guest panics v1 panics at boot")
+        .containsOnlyOnce("microvm-guest panics v1 panics at boot")
         .contains("Kernel panic")
         .doesNotContain(TestFlake.guestReadyLine("panics", "v1"));
     assertThat(notify.received()).doesNotContain("READY=1");
@@ -188,7 +188,10 @@ class GuestRunnerIT {
         .as("qemu exits by itself")
         .isTrue();
     long exited = System.nanoTime();
-    assertThat(crashes.output()).contains("Kernel panic").doesNotContain("systemd-notify");
+    assertThat(crashes.output())
+        .contains("Kernel panic")
+        .containsOnlyOnce("crashes after 4s")
+        .doesNotContain("systemd-notify");
     System.out.printf(
         "[figures] guest crashes: ready to crash %.2f s (asked for 4 s), crash to qemu exit %.2f s,"
             + " exit code %d%n",

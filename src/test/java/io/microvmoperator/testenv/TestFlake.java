@@ -31,8 +31,10 @@ import java.util.Map;
  *       READY=1 at once when {@code NOTIFY_SOCKET} is set (the crashing runner never does), then
  *       sleeps until stopped; microvm-shutdown ends it gracefully (exit 0) through that pid;
  *   <li>a real guest ({@link #guest} and its variants) booted by qemu under TCG from the {@link
- *       GuestKit}; the kernel and initramfs are copied into the flake's {@code guest/} folder once
- *       and reach the store as their own paths.
+ *       GuestKit}; the kernel and initramfs (16 MB) are copied into the flake's {@code guest/}
+ *       folder once and reach the store as their own paths, so a guest's runner changes only with
+ *       its own configuration. Every revision of such a flake copies them into a host's store once
+ *       more as part of the flake's source.
  * </ul>
  *
  * <p>{@code Type=notify}: every runner carries {@code supportsNotifySocket = true} (as
