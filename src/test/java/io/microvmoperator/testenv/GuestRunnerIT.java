@@ -35,7 +35,10 @@ class GuestRunnerIT {
   private static NixNamespace host;
   private static TestFlake flake;
 
-  private final List<Process> started = new ArrayList<>();
+  /** Runners (each leads its own process group) and notify listeners this test started. */
+  private final List<Process> runners = new ArrayList<>();
+
+  private final List<Process> listeners = new ArrayList<>();
 
   @BeforeAll
   static void buildRunners() throws IOException {
@@ -82,15 +85,25 @@ class GuestRunnerIT {
 
   @AfterEach
   void endWhatThisTestStarted() throws InterruptedException {
-    for (Process process : started) {
+    for (Process process : runners) {
       if (process.isAlive()) {
-        // Runners lead their own process group (setsid): qemu and its console watcher.
+        // qemu and its console watcher: the group this runner leads (setsid).
         Commands.killGroup(process.pid(), "KILL");
-        process.destroyForcibly();
       }
+    }
+    for (Process process : listeners) {
+      process.destroyForcibly();
+    }
+    for (Process process : concat(runners, listeners)) {
       process.waitFor(10, TimeUnit.SECONDS);
       assertThat(process.isAlive()).as("process %d", process.pid()).isFalse();
     }
+  }
+
+  private static List<Process> concat(List<Process> a, List<Process> b) {
+    List<Process> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   @AfterAll
@@ -201,17 +214,17 @@ class GuestRunnerIT {
   @Test
   void severalGuestsBootAtOnce() throws Exception {
     List<String> names = List.of("many1", "many2", "many3");
-    List<Listener> listeners = new ArrayList<>();
-    List<Runner> runners = new ArrayList<>();
+    List<Listener> notifiers = new ArrayList<>();
+    List<Runner> guests = new ArrayList<>();
     long begin = System.nanoTime();
     for (String name : names) {
       Listener notify = listen(name);
-      listeners.add(notify);
-      runners.add(run(name, notify.socket()));
+      notifiers.add(notify);
+      guests.add(run(name, notify.socket()));
     }
     List<String> times = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
-      Listener notify = listeners.get(i);
+      Listener notify = notifiers.get(i);
       awaitTrue("READY=1 from " + names.get(i), () -> notify.received().contains("READY=1"));
       times.add(String.format("%.2f", seconds(System.nanoTime() - begin)));
     }
@@ -222,8 +235,8 @@ class GuestRunnerIT {
       ExecResult shutdown =
           inVmFolder(names.get(i), "current/bin/microvm-shutdown", Duration.ofSeconds(60));
       assertThat(shutdown.exitCode()).as(shutdown.toString()).isZero();
-      assertThat(runners.get(i).process().waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(runners.get(i).process().exitValue()).isZero();
+      assertThat(guests.get(i).process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(guests.get(i).process().exitValue()).isZero();
     }
   }
 
@@ -372,7 +385,7 @@ class GuestRunnerIT {
     }
     builder.environment().putAll(env);
     Process process = builder.start();
-    started.add(process);
+    runners.add(process);
     return new Runner(process, log);
   }
 
@@ -391,7 +404,7 @@ class GuestRunnerIT {
             .redirectOutput(log.toFile())
             .redirectErrorStream(true)
             .start();
-    started.add(process);
+    listeners.add(process);
     awaitTrue("notify socket " + socket, () -> Files.exists(socket) || !process.isAlive());
     assertThat(process.isAlive()).as("listener on %s", socket).isTrue();
     return new Listener(process, socket, log);
