@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,6 +54,7 @@ class GuestRunnerIT {
             .guest("many1", "v1")
             .guest("many2", "v1")
             .guest("many3", "v1")
+            .guest("asuser", "v1")
             .runner("light", "l1")
             .crashingRunner("lightcrash", "c1");
     for (String name :
@@ -64,6 +66,7 @@ class GuestRunnerIT {
             "many1",
             "many2",
             "many3",
+            "asuser",
             "light",
             "lightcrash")) {
       Files.createDirectories(host.dir().resolve("microvms").resolve(name));
@@ -265,6 +268,29 @@ class GuestRunnerIT {
   }
 
   @Test
+  void aGuestRunsReportsReadyAndShutsDownAsTheMicrovmUser() throws Exception {
+    // As MicroVM.nix's unit runs it: User=microvm, in a VM folder the user may write.
+    Path folder = vmFolder("asuser");
+    Commands.run("chown", "microvm", folder.toString()).orThrow("chown");
+    Listener notify = listen("asuser", host.dir().resolve("microvms"));
+    Runner guest = run("asuser", Path.of("/var/lib/microvms/.notify-asuser.sock"), "microvm");
+
+    awaitTrue("READY=1 from asuser", () -> notify.received().contains("READY=1"));
+    assertThat(Files.readString(Path.of("/proc/" + guest.process().pid() + "/status")))
+        .containsPattern("Uid:\\s+" + uid("microvm") + "\\s");
+    ExecResult shutdown =
+        inVmFolder("asuser", "current/bin/microvm-shutdown", Duration.ofSeconds(60), "microvm");
+    assertThat(shutdown.exitCode()).as(shutdown.toString()).isZero();
+    assertThat(guest.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(guest.process().exitValue()).isZero();
+    assertThat(guest.output()).doesNotContain("systemd-notify --ready failed");
+  }
+
+  private static String uid(String user) {
+    return Commands.run("id", "-u", user).orThrow("id -u").stdout().trim();
+  }
+
+  @Test
   void runnersAreLaidOutAsMicroVmNixRunners() throws IOException {
     for (String name : List.of("g1", "light")) {
       String version = name.equals("g1") ? "v1" : "l1";
@@ -363,15 +389,16 @@ class GuestRunnerIT {
    * of its own (so its process group can be ended by its pid), output to a log file.
    */
   private Runner run(String name, Path notifySocket) throws IOException {
+    return run(name, notifySocket, "root");
+  }
+
+  /** As {@link #run(String, Path)}, as {@code user} (with that user's groups). */
+  private Runner run(String name, Path notifySocket, String user) throws IOException {
     List<String> argv = new ArrayList<>(List.of("setsid"));
     argv.addAll(
         host.wrap(
             List.of(
-                "/bin/sh",
-                "-c",
-                "cd \"/var/lib/microvms/$1\" && exec current/bin/microvm-run",
-                "sh",
-                name)));
+                "/bin/sh", "-c", IN_VM_FOLDER_AS, "sh", name, user, "current/bin/microvm-run")));
     Path log = root.resolve(name + ".log");
     ProcessBuilder builder =
         new ProcessBuilder(argv)
@@ -391,8 +418,13 @@ class GuestRunnerIT {
 
   /** A Unix datagram socket that logs every message it receives, as systemd's notify socket. */
   private Listener listen(String name) throws IOException, InterruptedException {
-    Path socket = Files.createDirectories(root.resolve("notify")).resolve(name + ".sock");
-    Path log = root.resolve("notify").resolve(name + ".log");
+    return listen(name, Files.createDirectories(root.resolve("notify")));
+  }
+
+  /** A listener whose socket is in {@code dir}, writable by every user (as systemd's is). */
+  private Listener listen(String name, Path dir) throws IOException, InterruptedException {
+    Path socket = dir.resolve(".notify-" + name + ".sock");
+    Path log = root.resolve("notify-" + name + ".log");
     String perl =
         "use IO::Socket::UNIX; $| = 1;"
             + " my $s = IO::Socket::UNIX->new(Type => SOCK_DGRAM(), Local => $ARGV[0])"
@@ -407,14 +439,22 @@ class GuestRunnerIT {
     listeners.add(process);
     awaitTrue("notify socket " + socket, () -> Files.exists(socket) || !process.isAlive());
     assertThat(process.isAlive()).as("listener on %s", socket).isTrue();
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
     return new Listener(process, socket, log);
   }
 
   private ExecResult inVmFolder(String name, String command, Duration timeout) {
-    return host.exec(
-        timeout,
-        List.of("/bin/sh", "-c", "cd \"/var/lib/microvms/$1\" && exec " + command, "sh", name));
+    return inVmFolder(name, command, timeout, "root");
   }
+
+  private ExecResult inVmFolder(String name, String command, Duration timeout, String user) {
+    return host.exec(timeout, List.of("/bin/sh", "-c", IN_VM_FOLDER_AS, "sh", name, user, command));
+  }
+
+  /** Runs $3 in VM $1's folder as user $2, as the unit's User= would. */
+  private static final String IN_VM_FOLDER_AS =
+      "cd \"/var/lib/microvms/$1\" && u=$2 && shift 2 && if [ \"$u\" = root ]; then exec \"$@\";"
+          + " else exec setpriv --reuid=\"$u\" --regid=\"$(id -g \"$u\")\" --init-groups \"$@\"; fi";
 
   /** Builds an installable in the host's store; its output path. */
   private static String build(String installable, String link) {
