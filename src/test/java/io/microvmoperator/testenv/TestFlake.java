@@ -143,7 +143,9 @@ public final class TestFlake {
    * (see {@link GuestKit}); the guest prints {@link #guestReadyLine} on its serial console, and
    * microvm-run then reports READY=1 when NOTIFY_SOCKET is set (for a unit of {@code Type=notify}
    * with {@code NotifyAccess=all}). Its microvm-shutdown presses the ACPI power button over QMP and
-   * waits until qemu has exited (exit 0).
+   * waits until qemu has exited (exit 0). qemu exits 0 however the guest ends, a panic included (a
+   * guest's reset under {@code -no-reboot}), as MicroVM.nix's qemu runners do: a unit sees a
+   * crashed guest as a main process that ended, not as a failure exit.
    */
   public TestFlake guest(String name, String version) {
     return setGuest(name, version, "ready", 0, "guest " + name + " " + version);
