@@ -23,8 +23,8 @@ import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostProtocol;
-import io.microvmoperator.host.LoginRefusedException;
 import io.microvmoperator.host.NixCommandException;
+import io.microvmoperator.host.Ownership;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.hydra.HydraClient;
 import io.microvmoperator.nix.InvalidValueException;
@@ -63,6 +63,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
   private final Clock clock;
   private final DesiredRunner runners;
   private final PlanGate plans;
+  private final Claims claims;
 
   public MicroVMReconciler(
       HostProbes probes, HostAccess access, EventRecorder events, Clock clock, HydraClient hydra) {
@@ -72,6 +73,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     this.clock = clock;
     this.runners = new DesiredRunner(events, clock, hydra, probes::trigger);
     this.plans = new PlanGate(events, clock);
+    this.claims = new Claims(clock, probes::trigger);
   }
 
   @Override
@@ -103,24 +105,24 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     Duration next;
     try {
       next = converge(vm, context.getSecondaryResource(MicroVMHost.class), status);
-    } catch (LoginRefusedException e) {
-      // A new login in the middle of a reconcile (the last probe's connection was gone) is
-      // refused for the same reasons as a probe's: waiting does not help, a person must act. It
-      // becomes the host's latest probe result, so that the host's next successful probe is a
-      // change, which reconciles this VM again.
+    } catch (IOException e) {
       Optional<MicroVMHost> host = context.getSecondaryResource(MicroVMHost.class);
       host.ifPresent(access::invalidate);
-      host.ifPresent(
-          h ->
-              probes.record(
-                  h.getMetadata().getName(), ProbeResult.failed(e.reason(), e.getMessage())));
-      next = stall(vm, status, new Problem(e.reason(), e.getMessage()));
-    } catch (IOException e) {
-      context.getSecondaryResource(MicroVMHost.class).ifPresent(access::invalidate);
-      String message = messageOf(e);
-      status.hostUnreachable(message);
-      events.warning(vm, "HostUnreachable", message);
-      next = UNREACHABLE_RETRY;
+      ProbeResult failure = ProbeResult.failure(vm.getSpec().host(), e);
+      if (failure.isTerminal()) {
+        // Met in the middle of a reconcile (a new login, a Secret read again), the same problem as
+        // when a probe meets it: waiting does not help, a person must act. It becomes the host's
+        // latest probe result, so that the host's next successful probe is a change, which
+        // reconciles this VM again.
+        host.ifPresent(h -> probes.record(h.getMetadata().getName(), failure));
+        status.hostProblem(failure.problemReason(), failure.problemMessage());
+        next = stall(vm, status, new Problem(failure.problemReason(), failure.problemMessage()));
+      } else {
+        String message = messageOf(e);
+        status.hostUnreachable(message);
+        events.warning(vm, "HostUnreachable", message);
+        next = UNREACHABLE_RETRY;
+      }
     }
     return finish(vm, status.build(), next, context);
   }
@@ -155,9 +157,13 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     String hostName = host.getMetadata().getName();
     Optional<Problem> placement =
         SpecValidator.checkPlacement(
-            vm, host, access.operatorNamespace(), probes.microVMsOn(hostName));
+            vm, host, access.operatorNamespace(), claims.counting(probes.microVMsOn(hostName)));
     if (placement.isPresent()) {
       return stall(vm, status, placement.get());
+    }
+    Optional<Problem> localFlake = SpecValidator.checkLocalFlake(valid, host);
+    if (localFlake.isPresent()) {
+      return stall(vm, status, localFlake.get());
     }
     if (Boolean.TRUE.equals(host.getSpec().suspend())) {
       status.progressing(
@@ -175,6 +181,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     ProbeResult probe = newReconcileRequest ? probes.probe(host) : probes.latestOrProbe(host);
     if (!probe.reachable()) {
       if (probe.isTerminal()) {
+        status.hostProblem(probe.problemReason(), probe.problemMessage());
         return stall(vm, status, new Problem(probe.problemReason(), probe.problemMessage()));
       }
       status.hostUnreachable(probe.problemMessage());
@@ -186,6 +193,12 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     Optional<Problem> declared = SpecValidator.checkObservation(observed, hostName);
     if (declared.isPresent()) {
       return stall(vm, status, declared.get());
+    }
+    SpecValidator.OwnershipCheck ownership =
+        SpecValidator.checkOwner(
+            observed, ownerMarker(vm), vm.getMetadata().getNamespace(), hostName);
+    if (ownership.problem().isPresent()) {
+      return stall(vm, status, ownership.problem().get());
     }
     status.observed(observed);
 
@@ -199,9 +212,21 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       interval = hydra.interval();
     }
 
+    // current changed on the host by someone else (microvm -u, a script): before calling that
+    // drift,
+    // look whether the source moved there too, so that an update that ends where the spec wants is
+    // adopted rather than undone and done again.
+    boolean changedOnHost = HostUpdates.changedCurrent(prior, observed);
     DesiredRunner.Outcome outcome =
         runners.resolve(
-            vm, host, valid, protocol, status, specChanged, newReconcileRequest, interval);
+            vm,
+            host,
+            valid,
+            protocol,
+            status,
+            specChanged,
+            newReconcileRequest || changedOnHost,
+            interval);
     if (outcome instanceof DesiredRunner.Pending pending) {
       return pending.next();
     }
@@ -213,8 +238,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     status.desired(wanted);
     status.source(known.source());
 
-    StorePath desired = runnerToRun(vm, status, observed, wanted, newReconcileRequest);
-    boolean holdingBack = !desired.equals(wanted);
+    StorePath toRun = runnerToRun(vm, status, observed, wanted, newReconcileRequest);
+    boolean holdingBack = !toRun.equals(wanted);
 
     // Act: only when the host differs from the spec
     boolean wantRunning = !Boolean.FALSE.equals(spec.running());
@@ -222,6 +247,12 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     String restartRequest = Annotations.restartRequest(vm);
     boolean newRestartRequest =
         restartRequest != null && !restartRequest.equals(prior.lastHandledRestartAt());
+    // restartPolicy Manual: a new runner stays out of current until the restart, so that a guest
+    // that reboots or crashes (Restart=always runs current again) does not switch to it silently
+    Optional<StorePath> heldForRestart =
+        HostUpdates.heldForRestart(
+            spec, prior, observed, toRun, wantRunning && !newRestartRequest && !holdingBack);
+    StorePath desired = heldForRestart.orElse(toRun);
     Optional<String> drift =
         differences(observed, desired, valid.flakeFileContent(), wantRunning, restartOnChange);
     // Going back to a runner that ran before needs no approval
@@ -229,6 +260,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       plans.awaitApproval(vm, status, protocol, observed, desired);
       return interval;
     }
+    boolean startFailed = false;
     if (drift.isPresent() || (newRestartRequest && wantRunning)) {
       if (!known.reused()) {
         status.deploying(desired);
@@ -242,7 +274,9 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
                 valid.flakeFileContent(),
                 wantRunning,
                 restartOnChange,
-                newRestartRequest && wantRunning);
+                newRestartRequest && wantRunning,
+                heldForRestart.isPresent() ? toRun : null,
+                ownership.ownership());
       } catch (NixCommandException e) {
         if (e.getMessage().contains(HostProtocol.RUNNER_GONE)) {
           // Collected on the host before it was deployed: built again at the next reconcile.
@@ -255,7 +289,39 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       if (result.declaredByHost()) {
         return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
       }
+      if (result.ownedBy() != null) {
+        return stall(vm, status, SpecValidator.folderNotEmpty(vmName, result.ownedBy(), hostName));
+      }
+      if (result.notARunner()) {
+        status.desiredUnknown("NotARunner", desired + " is not a runner");
+        return stall(
+            vm,
+            status,
+            new Problem(
+                "NotARunner",
+                desired
+                    + " has no executable bin/microvm-run, so it is not a MicroVM.nix runner"
+                    + " (is the flake's attribute microvm.declaredRunner?); nothing was changed on"
+                    + " the host"),
+            interval);
+      }
       report(vm, status, result, desired, drift, specChanged || !known.reused() || holdingBack);
+      startFailed = result.startFailed();
+      if (result.swapped()
+          && valid.origin() instanceof RunnerOrigin.Flake
+          && !vmName.equals(valid.target().value())) {
+        events.warning(
+            vm,
+            "HostToolsMismatch",
+            "vmName "
+                + vmName
+                + " differs from target "
+                + valid.target().value()
+                + ": MicroVM.nix's microvm -u and -l on the host build"
+                + " nixosConfigurations."
+                + vmName
+                + ", not this VM's runner; update it through this resource");
+      }
       observed = result.observed();
       observed.ifPresent(seen -> probes.recordVm(hostName, seen));
     }
@@ -282,11 +348,39 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     // A converge that swapped and then died before writing the status (an operator stopped
     // mid-way) leaves the deploy unrecorded: record it once current is seen at the runner
     if (status.recordDeploy(desired)) {
-      events.normal(vm, "Deployed", "current now points at " + desired);
+      if (changedOnHost) {
+        events.normal(
+            vm,
+            "AdoptedHostUpdate",
+            "current was updated on the host to "
+                + desired
+                + ", which is what the spec builds now; adopted with no restart of the operator's");
+      } else {
+        events.normal(vm, "Deployed", "current now points at " + desired);
+      }
     }
     status.converged(observed.get(), desired, wantRunning);
     if (holdingBack) {
       status.holdingBack(wanted);
+    }
+    heldForRestart.ifPresent(kept -> status.heldForRestart(toRun));
+    Optional<String> stuck =
+        holdingBack
+            ? Optional.empty()
+            : Rollbacks.stuckWithoutRollback(spec, prior, observed, desired, clock.instant());
+    if (stuck.isPresent()) {
+      // Not a retry loop of the operator's: systemd runs the runner again (Restart=always) and
+      // the next probe that sees it running, or a new runner, reconciles the VM again.
+      status.notRunning("NotKeptRunning", stuck.get());
+      return stall(
+          vm,
+          status,
+          new Problem(
+              "NotKeptRunning",
+              desired.shortName()
+                  + " did not keep running since its deploy and there is no earlier runner to go"
+                  + " back to; systemd keeps running it again (Restart=always): fix the flake and"
+                  + " push, or set spec.running to false"));
     }
     if (wantRunning && observed.get().waitingToRunAgain()) {
       status.notRunning(
@@ -296,12 +390,13 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
               + " ended; systemd runs it again (Restart=always; NRestarts="
               + observed.get().restarts()
               + ")");
-      return DEPLOY_RETRY;
+      // after a failed start, soon: Rollbacks judges the unit while systemd waits to run it again
+      return startFailed ? DesiredRunner.BUILD_POLL : DEPLOY_RETRY;
     }
     if (wantRunning && !observed.get().active()) {
       status.notRunning(
           "Starting", "microvm@" + vmName + " is " + observed.get().activeState() + " after start");
-      return DEPLOY_RETRY;
+      return startFailed ? DesiredRunner.BUILD_POLL : DEPLOY_RETRY;
     }
     return interval;
   }
@@ -380,6 +475,15 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       StorePath desired,
       Optional<String> drift,
       boolean expectedChange) {
+    if (result.startFailed()) {
+      events.warning(
+          vm,
+          "StartFailed",
+          "systemd could not start "
+              + desired.shortName()
+              + result.observed().map(o -> "; see journalctl -u microvm@" + o.name()).orElse("")
+              + " on the host");
+    }
     if (result.swapped()) {
       status.deployed(desired);
       events.normal(vm, "Deployed", "current now points at " + desired);
@@ -488,37 +592,40 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
         Optional.ofNullable(vm.getSpec().deletionPolicy())
             .orElse(MicroVMSpec.DeletionPolicy.Delete);
     runners.forget(vm);
+    List<MicroVM> onHost = probes.microVMsOn(vm.getSpec().host());
     if (policy == MicroVMSpec.DeletionPolicy.Orphan) {
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     }
     Optional<MicroVMHost> host = context.getSecondaryResource(MicroVMHost.class);
     SpecValidator.ValidSpec valid;
     try {
       valid = SpecValidator.parse(vm);
     } catch (InvalidValueException e) {
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     }
+    // The host is acted on exactly when this MicroVM owns the folder: the same claim rule as in
+    // reconcile, and on the host the folder's owner marker (checked again by the script itself)
     if (host.isEmpty()
         || SpecValidator.checkPlacement(
-                vm, host.get(), access.operatorNamespace(), probes.microVMsOn(vm.getSpec().host()))
+                vm, host.get(), access.operatorNamespace(), claims.counting(onHost))
             .isPresent()
         || probes
             .latest(vm.getSpec().host())
             .filter(ProbeResult::reachable)
             .flatMap(p -> p.probe().vm(valid.vmName().value()))
-            .map(VmObservation::declaredByHost)
+            .map(seen -> seen.declaredByHost() || isForeign(seen.owner(), vm))
             .orElse(false)) {
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     }
     try {
       HostProtocol protocol = access.open(host.get()).protocol();
       if (policy == MicroVMSpec.DeletionPolicy.Delete) {
-        protocol.remove(valid.vmName());
+        protocol.remove(valid.vmName(), ownerMarker(vm));
       } else {
-        protocol.stop(valid.vmName());
+        protocol.stop(valid.vmName(), ownerMarker(vm));
       }
       probes.probe(host.get());
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     } catch (IOException e) {
       access.invalidate(host.get());
       MicroVMStatusBuilder status = new MicroVMStatusBuilder(vm, clock.instant());
@@ -535,5 +642,22 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       writeStatus(context, vm, status.build());
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(UNREACHABLE_RETRY);
     }
+  }
+
+  /** Ends {@code vm}'s claim of its VM name: the claims waiting for it are reconciled now. */
+  private DeleteControl released(MicroVM vm, List<MicroVM> onHost) {
+    claims.release(vm, onHost);
+    return DeleteControl.defaultDelete();
+  }
+
+  /** The owner marker this MicroVM writes into its VM folder on the host. */
+  private static String ownerMarker(MicroVM vm) {
+    return Ownership.marker(
+        vm.getMetadata().getNamespace(), vm.getMetadata().getName(), vm.getMetadata().getUid());
+  }
+
+  /** Whether a folder's owner marker names a MicroVM other than {@code vm}. */
+  private static boolean isForeign(String marker, MicroVM vm) {
+    return !marker.isEmpty() && !marker.equals(ownerMarker(vm));
   }
 }

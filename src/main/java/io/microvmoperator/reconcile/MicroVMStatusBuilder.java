@@ -112,6 +112,15 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /**
+   * The host's last probe (or this reconcile) met a problem a person must fix, e.g. a host key that
+   * is not pinned: the host was not used, so it is not "reachable" either.
+   */
+  MicroVMStatusBuilder hostProblem(String reason, String message) {
+    conditions.set(HOST_REACHABLE, FALSE, reason, message);
+    return this;
+  }
+
   MicroVMStatusBuilder hostReachable() {
     conditions.set(HOST_REACHABLE, TRUE, "Probed", "the host answered its last probe");
     return this;
@@ -280,6 +289,32 @@ final class MicroVMStatusBuilder {
     conditions.set(READY, FALSE, "RolledBack", message);
     conditions.remove(RECONCILING);
     phase = Phase.RolledBack;
+    return this;
+  }
+
+  /**
+   * After {@link #converged}: {@code pending} is built and held out of {@code current} until the VM
+   * is restarted ({@code restartPolicy: Manual}).
+   */
+  MicroVMStatusBuilder heldForRestart(StorePath pending) {
+    desiredStorePath = pending.value();
+    conditions.set(
+        UP_TO_DATE,
+        TRUE,
+        "HeldForRestart",
+        pending.shortName()
+            + " is built and kept out of current until the VM is restarted (restartPolicy"
+            + " Manual)");
+    conditions.set(
+        RESTART_REQUIRED,
+        TRUE,
+        "RunnerChanged",
+        "the VM runs "
+            + shortName(bootedStorePath)
+            + "; "
+            + pending.shortName()
+            + " waits for a restart (restartPolicy Manual): set the"
+            + " microvm-operator.io/restart-requested-at annotation to deploy and start it");
     return this;
   }
 

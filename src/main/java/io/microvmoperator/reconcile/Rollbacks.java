@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * When a MicroVM goes back to the runner it ran before: its newly deployed runner was started and a
@@ -32,6 +33,12 @@ final class Rollbacks {
 
   /** How often a runner must end since its start to be crash-looping rather than rebooted. */
   static final long ENDS_OF_A_CRASH_LOOP = 2;
+
+  /**
+   * systemd's Result after a notify unit's start failed: {@code timeout} (not ready within {@code
+   * TimeoutSec}) or {@code protocol} (the runner ended before it reported ready).
+   */
+  private static final Set<String> STARTS_THAT_FAILED = Set.of("timeout", "protocol");
 
   private Rollbacks() {}
 
@@ -75,11 +82,51 @@ final class Rollbacks {
         .map(runner -> new Rollback(runner, cause.get()));
   }
 
+  /**
+   * Why the newly deployed {@code desired} did not keep running, when a rollback would be due but
+   * there is no earlier runner to go back to (its first deploy): the MicroVM is stalled rather than
+   * left "waiting" for ever while systemd runs the runner again and again.
+   */
+  static Optional<String> stuckWithoutRollback(
+      MicroVMSpec spec,
+      MicroVMStatus prior,
+      Optional<VmObservation> observed,
+      StorePath desired,
+      Instant now) {
+    if (spec.rollback() == MicroVMSpec.RollbackPolicy.Never
+        || Boolean.FALSE.equals(spec.running())
+        || observed.isEmpty()
+        || !observed.get().current().equals(desired.value())) {
+      return Optional.empty();
+    }
+    List<Deploy> history = Optional.ofNullable(prior.history()).orElse(List.of());
+    if (history.isEmpty()
+        || !isSucceededDeployOf(history.get(0), desired)
+        || now.isAfter(Instant.parse(history.get(0).finishedAt()).plus(WINDOW))
+        || due(spec, prior, observed, desired, now).isPresent()) {
+      return Optional.empty();
+    }
+    return notKeptRunning(observed.get());
+  }
+
   /** Why the VM's runner did not keep running since it was started, or empty while it did. */
   static Optional<String> notKeptRunning(VmObservation vm) {
     String unit = "microvm@" + vm.name();
     if (vm.activeState().equals("failed") || vm.activeState().equals("inactive")) {
       return Optional.of(unit + " is " + vm.activeState() + " (" + vm.subState() + ")");
+    }
+    if (!vm.active() && STARTS_THAT_FAILED.contains(vm.result())) {
+      return Optional.of(
+          unit
+              + " did not start: its guest did not report ready (systemd's Result="
+              + vm.result()
+              + "; "
+              + unit
+              + " is "
+              + vm.activeState()
+              + " ("
+              + vm.subState()
+              + "))");
     }
     long ends = vm.restarts() + (vm.waitingToRunAgain() ? 1 : 0);
     if (ends >= ENDS_OF_A_CRASH_LOOP) {

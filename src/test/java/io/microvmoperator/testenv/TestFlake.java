@@ -109,6 +109,29 @@ public final class TestFlake {
         "crashing runner " + name + " " + version);
   }
 
+  /**
+   * An attribute that builds but is not a runner: its output has {@code share/microvm/system} (a
+   * link to the toplevel) and no {@code bin/microvm-run} (a wrong attribute, a package that is not
+   * a runner).
+   */
+  public TestFlake notARunner(String name, String version) {
+    String build =
+        String.join(
+            "\n",
+            "/bin/mkdir -p \"$out/share/microvm\"",
+            "/bin/ln -s \"$toplevel\" \"$out/share/microvm/system\"",
+            "");
+    return set(
+        name,
+        version,
+        derivation(
+            "microvm-" + name + "-" + storeName(version),
+            build,
+            Map.of(),
+            Map.of("toplevel", "toplevel")),
+        "not a runner " + name);
+  }
+
   /** Evaluating the runner (and the toplevel) fails with {@code throw message}. */
   public TestFlake evalError(String name, String message) {
     String error = "throw " + nixString(message);
