@@ -327,6 +327,39 @@ class GuestRunnerIT {
   }
 
   @Test
+  void microvmListSeesTheRunnersSystem() throws IOException {
+    // testenv/microvm-list follows MicroVM.nix's microvm -l: it reads current/share/microvm/system
+    // and evaluates the flake's toplevel.
+    TestFlake listed = TestFlake.create(root.resolve("list-flake")).guest("lg", "v1");
+    Path folder = Files.createDirectories(host.dir().resolve("microvms/listing/lg"));
+    String runner = build(listed.installable("lg"), "listing/lg/current");
+    Files.writeString(folder.resolve("flake"), listed.pathRef());
+
+    assertThat(microvmList())
+        .isEqualTo(
+            "lg: current(nixos-system-lg-v1), not booted: systemctl start microvm@lg.service\n");
+
+    Files.createSymbolicLink(folder.resolve("booted"), Path.of(runner));
+    assertThat(microvmList()).isEqualTo("lg: current(nixos-system-lg-v1)\n");
+
+    listed.guest("lg", "v2");
+    assertThat(microvmList())
+        .isEqualTo(
+            "lg: outdated(nixos-system-lg-v1), rebuild(nixos-system-lg-v2) and reboot:"
+                + " microvm -Ru lg\n");
+  }
+
+  private static String microvmList() {
+    Path script = Path.of("target/test-classes/testenv/microvm-list").toAbsolutePath();
+    return host.exec(
+            Duration.ofMinutes(1),
+            List.of(
+                "env", "MICROVM_STATE_DIR=/var/lib/microvms/listing", "bash", script.toString()))
+        .orThrow("microvm-list")
+        .stdout();
+  }
+
+  @Test
   void theLightRunnerReportsReadyAndItsShutdownEndsItGracefully() throws Exception {
     Listener notify = listen("light");
     Runner light = run("light", notify.socket());
