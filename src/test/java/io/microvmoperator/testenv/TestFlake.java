@@ -39,8 +39,10 @@ import java.util.Map;
  *
  * <p>{@code Type=notify}: every runner carries {@code supportsNotifySocket = true} (as
  * MicroVM.nix's runners carry whether theirs does; see {@link #supportsNotifySocketAttribute}).
- * READY=1 comes from a child of the unit's main process (systemd-notify), so such a unit needs
- * {@code NotifyAccess=all}. Without {@code NOTIFY_SOCKET} (Type=simple) nothing is sent.
+ * READY=1 comes from a child of the unit's main process (a Perl sender that lingers a second, so
+ * that systemd still finds its unit by its pid), so such a unit needs {@code NotifyAccess=all}.
+ * Without {@code NOTIFY_SOCKET} (Type=simple) nothing is sent. A light runner ends with exit 0 on
+ * SIGTERM as well (a stopped qemu does too; systemd counts 143 as a failure).
  *
  * <p>In git mode every change is committed to the current branch ({@link #onBranch}); use {@link
  * #gitRef} flakerefs. Write flakes outside the hosts' overlaid paths (e.g. under {@link
