@@ -136,6 +136,14 @@ class GuestRunnerIT {
     System.out.printf(
         "[figures] guest g1 qemu resident memory once ready: %d MB%n",
         residentKilobytes(g1.process().pid()) / 1024);
+    long ticksBefore = cpuTicks(g1.process().pid());
+    long idleBegin = System.nanoTime();
+    Thread.sleep(3000);
+    double idleShare =
+        (cpuTicks(g1.process().pid()) - ticksBefore)
+            / 100.0
+            / seconds(System.nanoTime() - idleBegin);
+    System.out.printf("[figures] guest g1 idle: %.1f %% of one core%n", idleShare * 100);
 
     long shutdownBegin = System.nanoTime();
     ExecResult shutdown = inVmFolder("g1", "current/bin/microvm-shutdown", Duration.ofSeconds(60));
@@ -524,6 +532,13 @@ class GuestRunnerIT {
   private static List<String> cmdline(long pid) throws IOException {
     String raw = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
     return List.of(raw.split("\0"));
+  }
+
+  /** User and system time of a process in clock ticks (USER_HZ, 100 on Linux). */
+  private static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(") ") + 2).split(" ");
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
   }
 
   private static long residentKilobytes(long pid) throws IOException {
