@@ -100,6 +100,9 @@ class ValidationIT {
     env.apply(named);
     env.awaitCondition(NS, "web.example.org", "Ready", "True");
     assertThat(host.readlink("/var/lib/microvms/web-example/current")).isPresent();
+    assertThat(env.eventsOf(NS, "web.example.org"))
+        .as("microvm -u on the host would build nixosConfigurations.web-example, not app")
+        .anyMatch(e -> "HostToolsMismatch".equals(e.getReason()));
   }
 
   @Test

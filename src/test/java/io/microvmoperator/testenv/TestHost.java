@@ -64,6 +64,7 @@ public final class TestHost implements AutoCloseable {
       installScript("systemctl");
       installScript("nix-store");
       installScript("pause-point");
+      installScript("microvm-list");
       for (String log : List.of("audit.log", "systemctl.log", "nix-store.log", "sshd.log")) {
         Files.writeString(dir.resolve("log").resolve(log), "");
       }
