@@ -17,8 +17,8 @@ import java.util.stream.Stream;
  * The local default behind {@code hack/demo.sh}: a real control plane (etcd and kube-apiserver,
  * CRDs applied), a demo host (sshd with its own Nix store and state dir, registered as the
  * MicroVMHost {@code demo-host}), the operator, and the MicroVMs of {@code examples/demo/}, whose
- * runners are real Linux guests booted by qemu under TCG. It
- * prints {@code kubectl get microvms} until they are Ready, then runs until Ctrl-C.
+ * runners are real Linux guests booted by qemu under TCG. It prints {@code kubectl get microvms}
+ * until they are Ready, then runs until Ctrl-C.
  */
 public final class LocalDemo {
 
@@ -71,7 +71,11 @@ public final class LocalDemo {
         System.out.println("  ssh " + host.sshOptions() + " root@" + host.address());
         System.out.println("A guest's console (its serial output, in the host's journal):");
         System.out.println(
-            "  ssh " + host.sshOptions() + " root@" + host.address() + " journalctl -u microvm@web");
+            "  ssh "
+                + host.sshOptions()
+                + " root@"
+                + host.address()
+                + " journalctl -u microvm@web");
         System.out.println("Change a VM: edit " + FLAKE + "/flake.nix, then");
         System.out.println(
             "  kubectl -n demo annotate --overwrite microvm web"
