@@ -76,7 +76,10 @@ final class SystemdRoot {
     Instant deadline = Instant.now().plus(BOOT_TIMEOUT);
     ProcessHandle pid1 = null;
     while (pid1 == null) {
-      pid1 = launcher.children().findFirst().orElse(null);
+      // The launcher's own helpers (mkdir) are its children too until it becomes unshare.
+      if (commandLine(launcher.pid()).startsWith("unshare ")) {
+        pid1 = launcher.children().findFirst().orElse(null);
+      }
       if (pid1 == null) {
         if (!launcher.isAlive() || Instant.now().isAfter(deadline)) {
           launcher.destroyForcibly();
@@ -110,7 +113,8 @@ final class SystemdRoot {
         if (answer.equals("running") || answer.equals("degraded")) {
           return root;
         }
-        if (!answer.isEmpty() && !answer.equals("starting") && !answer.equals("initializing")) {
+        // "offline": its bus does not listen yet.
+        if (!List.of("", "offline", "starting", "initializing").contains(answer)) {
           root.halt();
           throw new IllegalStateException(
               name + ": systemd is " + answer + ":\n" + state.stderr() + read(log));
