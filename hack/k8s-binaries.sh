@@ -3,6 +3,7 @@
 # release) and etcd (Debian's etcd-server), cached outside the checkout and laid out where
 # io.fabric8:kube-api-test finds them in offline mode:
 #   $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64/{etcd,kube-apiserver,kubectl}
+# (etcd is hack/etcd-loopback.sh, which runs Debian's etcd on loopback only).
 # Builds only what is missing. Prints the binaries' folder on stdout.
 set -euo pipefail
 
@@ -14,11 +15,16 @@ build_dir="$CACHE/k8s-build/v${K8S_VERSION}"
 
 log() { echo "k8s-binaries: $*" >&2; }
 
-link_etcd() {
-  local etcd
+# Not a link to Debian's etcd: a wrapper that makes it listen on loopback only (see the script).
+install_etcd() {
+  local etcd wrapper
   etcd="$(command -v etcd || true)"
   [ -n "$etcd" ] || { log "etcd not found: install Debian's etcd-server"; exit 1; }
-  ln -sfn "$etcd" "$bin_dir/etcd"
+  wrapper="$(cd "$(dirname "$0")" && pwd)/etcd-loopback.sh"
+  rm -f "$bin_dir/etcd.tmp"
+  sed "s|\${ETCD_BINARY:-/usr/bin/etcd}|$etcd|" "$wrapper" > "$bin_dir/etcd.tmp"
+  chmod 755 "$bin_dir/etcd.tmp"
+  mv -f "$bin_dir/etcd.tmp" "$bin_dir/etcd"
 }
 
 build() {
@@ -67,5 +73,5 @@ if [ ! -x "$bin_dir/kube-apiserver" ] || [ ! -x "$bin_dir/kubectl" ]; then
 else
   log "using cached v$K8S_VERSION binaries in $bin_dir"
 fi
-link_etcd
+install_etcd
 echo "$bin_dir"

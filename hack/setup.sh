@@ -24,11 +24,17 @@ fi
 # The test hosts bind their own folders over these inside their mount namespaces.
 mkdir -p /nix /var/lib/microvms /etc/nix /run/sshd
 
-# UnprivilegedHostIT logs in as MicroVM.nix's own user, whose home is the state directory.
-# Its password is '*' (none, and not locked): sshd without PAM refuses a locked account's keys.
-id -u microvm >/dev/null 2>&1 ||
-  useradd --system --user-group --shell /bin/bash --home-dir /var/lib/microvms --no-create-home \
+# MicroVM.nix's own user and group, as its host module makes them: user microvm, group kvm
+# (Debian has no kvm group). UnprivilegedHostIT logs in as microvm, whose home is the state
+# directory. Its password is '*' (none, and not locked): sshd without PAM refuses a locked
+# account's keys.
+getent group kvm >/dev/null || groupadd --system kvm
+if ! id -u microvm >/dev/null 2>&1; then
+  useradd --system --gid kvm --shell /bin/bash --home-dir /var/lib/microvms --no-create-home \
     --password '*' microvm
+elif [ "$(id -gn microvm)" != kvm ]; then
+  usermod --gid kvm microvm
+fi
 
 K8S_VERSION="$(grep -m1 -o "<kubernetes.version>[^<]*" pom.xml | cut -d">" -f2)"
 K8S_VERSION="$K8S_VERSION" hack/k8s-binaries.sh >/dev/null

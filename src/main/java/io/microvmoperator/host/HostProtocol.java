@@ -33,6 +33,13 @@ public final class HostProtocol {
   private static final Duration NIX_METADATA = Duration.ofMinutes(5);
 
   /**
+   * Covers what systemd may take for one unit job: MicroVM.nix's {@code TimeoutSec} (150 s by
+   * default) for a graceful stop through {@code microvm-shutdown}, or for a notify unit's start
+   * until its guest is ready.
+   */
+  private static final Duration UNIT_JOB = Duration.ofMinutes(3);
+
+  /**
    * What Nix says when a garbage collection removed a store path it was reading (an extended
    * regular expression over the build log): the build is tried again.
    */
@@ -50,13 +57,32 @@ public final class HostProtocol {
         v=$1; n=${v##*/}
         cur=$(readlink "$v/current" 2>/dev/null || true)
         boot=$(readlink "$v/booted" 2>/dev/null || true)
-        top=0; if [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; then top=1; fi
+        top=0
+        if { [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; } && [ ! -e "$v/.operator/toplevel" ]; then top=1; fi
+        if [ -e "/etc/systemd/system/install-microvm-$n.service" ]; then top=1; fi
         fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
-        st=$(systemctl show -p ActiveState,SubState,MainPID,NRestarts "microvm@$n.service" 2>/dev/null \\
+        st=$(systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result "microvm@$n.service" 2>/dev/null \\
           | tr '\\n' ' ')
         printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
       }
       """;
+
+  /**
+   * Defines {@code declared}: whether the host's own configuration declares VM {@code $n} in {@code
+   * $d}: MicroVM.nix's {@code install-microvm-NAME.service} exists, or a {@code toplevel} link that
+   * this operator did not write (it writes one for prebuilt runners, and marks it in {@code
+   * .operator/toplevel}).
+   */
+  private static final String DECLARED =
+      """
+      declared() {
+        [ -e "/etc/systemd/system/install-microvm-$n.service" ] && return 0
+        { [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; } && [ ! -e "$d/.operator/toplevel" ]
+      }
+      """;
+
+  /** What the converge prints when the runner has no executable {@code bin/microvm-run}. */
+  public static final String NOT_A_RUNNER = "not-a-runner";
 
   /** What the converge says when the runner to deploy is no longer in the host's store. */
   public static final String RUNNER_GONE = "the runner is not in the host's store any more";
@@ -69,8 +95,30 @@ public final class HostProtocol {
       """
       stop_unit() {
         case "$(systemctl is-active "$unit" 2>/dev/null)" in
-          active | activating | reloading) systemctl stop "$unit"; echo stopped ;;
+          active | activating | reloading | deactivating) systemctl stop "$unit"; echo stopped ;;
         esac
+        case "$(systemctl is-active "$unit" 2>/dev/null)" in
+          active | activating | reloading | deactivating)
+            echo "$unit is still $(systemctl is-active "$unit" 2>/dev/null) after systemctl stop" >&2
+            return 1 ;;
+        esac
+      }
+      """;
+
+  /**
+   * Defines {@code vm_folder}: makes {@code $d} as MicroVM.nix's own tools leave a VM folder, group
+   * {@code kvm} and group-writable, so that its units (which run as {@code microvm:kvm}) can create
+   * {@code booted}, sockets and images there; corrects a folder an older operator made {@code
+   * root:root 0755}.
+   */
+  private static final String VM_FOLDER =
+      """
+      vm_folder() {
+        mkdir -p "$d" || return 1
+        if [ "$(stat -c %G "$d")" != kvm ] && getent group kvm > /dev/null 2>&1; then
+          chgrp kvm "$d" || return 1
+        fi
+        [ "$(stat -c %a "$d")" = 775 ] || chmod 0775 "$d"
       }
       """;
 
@@ -168,6 +216,7 @@ public final class HostProtocol {
    */
   public BuildJob awaitBuild(VmName vm, BuildRequest request, Duration maxWait) throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
+    values.put("d", stateDir.resolve(vm.value()));
     values.put("job", jobDir(vm, request));
     values.put("installable", request.installable());
     values.put("subs", request.substitutersOption());
@@ -177,7 +226,9 @@ public final class HostProtocol {
     String script =
         vars(values)
             + JOB_ALIVE
+            + VM_FOLDER
             + """
+            vm_folder || exit 1
             mkdir -p "$job"
             exec 8> "$job/start.lock"
             flock -w 60 8 || { echo "another operator holds $job/start.lock" >&2; exit 1; }
@@ -270,6 +321,14 @@ public final class HostProtocol {
    * restarted when its booted runner differs from {@code current} and {@code restartOnChange}, or
    * when forced. Ends by reading the VM folder as a probe does, so that no second command is needed
    * to see the result.
+   *
+   * <p>A {@code runner} without an executable {@code bin/microvm-run} is not deployed (nothing is
+   * changed; {@link ConvergeResult#notARunner()}). A start or restart that systemd reports as
+   * failed does not end the converge: the swap is done and the result says so. The build of {@code
+   * keep} (when not null: a runner held back for a restart) is kept with the build of {@code
+   * runner}. A prebuilt runner (no flake file) gets a {@code toplevel} link to its system, as
+   * MicroVM.nix's declarative VMs have, so that {@code microvm -l} lists it; the operator marks
+   * that link as its own.
    */
   public ConvergeResult converge(
       VmName vm,
@@ -277,7 +336,8 @@ public final class HostProtocol {
       String flakeFileContent,
       boolean running,
       boolean restartOnChange,
-      boolean forceRestart)
+      boolean forceRestart,
+      StorePath keep)
       throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
     values.put("d", stateDir.resolve(vm.value()));
@@ -288,16 +348,21 @@ public final class HostProtocol {
     values.put("onchange", restartOnChange ? "1" : "0");
     values.put("RUNNER_GONE", RUNNER_GONE);
     values.put("force", forceRestart ? "1" : "0");
+    values.put("keep", keep == null ? "" : keep.value());
+    values.put("NOT_A_RUNNER", NOT_A_RUNNER);
     String script =
         vars(values)
             + OBSERVE
             + STOP_UNIT
+            + DECLARED
+            + VM_FOLDER
             + """
             set -e
+            vm_folder
             mkdir -p "$d/.operator"
             exec 9> "$d/.operator/lock"
             flock -w 60 9
-            if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then echo declared-by-host; exit 0; fi
+            if declared; then echo declared-by-host; exit 0; fi
             roots=/nix/var/nix/gcroots/microvm
             mkdir -p "$roots"
             root() { [ "$(readlink "$roots/$1" 2>/dev/null)" = "$d/$2" ] || ln -sfn "$d/$2" "$roots/$1"; }
@@ -313,6 +378,8 @@ public final class HostProtocol {
                 done
                 echo "$RUNNER_GONE" >&2; exit 1
               fi
+              # MicroVM.nix's units run nothing else (ConditionPathExists=.../current/bin/microvm-run)
+              if [ ! -x "$new/bin/microvm-run" ]; then echo "$NOT_A_RUNNER"; exit 0; fi
               if [ -n "$cur" ] && [ -e "$cur" ]; then
                 nix-store --realise "$cur" --add-root "$d/old" --indirect > /dev/null
               fi
@@ -320,11 +387,27 @@ public final class HostProtocol {
               echo swapped
             fi
             cat > "$d/.operator/flake.tmp"
-            if [ ! -s "$d/.operator/flake.tmp" ]; then rm -f "$d/flake"
-            elif ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
+            if [ ! -s "$d/.operator/flake.tmp" ]; then
+              # A prebuilt runner: no flake (a stale one would let microvm -u rebuild something
+              # else) but a toplevel link, so that microvm -l lists it and microvm -u leaves it be.
+              rm -f "$d/flake"
+              sys=$(readlink "$d/current/share/microvm/system" 2>/dev/null || true)
+              case "$sys" in
+                /nix/store/*)
+                  touch "$d/.operator/toplevel"
+                  if [ "$(readlink "$d/toplevel" 2>/dev/null)" != "$sys" ]; then
+                    ln -sfn "$sys" "$d/.operator/toplevel.tmp" && mv -fT "$d/.operator/toplevel.tmp" "$d/toplevel"
+                  fi ;;
+                *) if [ -e "$d/.operator/toplevel" ]; then rm -f "$d/toplevel" "$d/.operator/toplevel"; fi ;;
+              esac
+            else
+              if ! cmp -s "$d/.operator/flake.tmp" "$d/flake"; then mv -f "$d/.operator/flake.tmp" "$d/flake"; fi
+              if [ -e "$d/.operator/toplevel" ]; then rm -f "$d/toplevel" "$d/.operator/toplevel"; fi
+            fi
             rm -f "$d/.operator/flake.tmp"
             for job in "$d"/.operator/build-*; do
-              [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" != "$new" ] && rm -rf "$job"
+              result=$(readlink "$job/result" 2>/dev/null || true)
+              [ -e "$job/status" ] && [ "$result" != "$new" ] && [ "$result" != "$keep" ] && rm -rf "$job"
             done
             unit_state=$(systemctl show -p ActiveState,NRestarts "$unit" 2>/dev/null || true)
             active=${unit_state#*ActiveState=}; active=${active%%[!a-z-]*}
@@ -337,15 +420,20 @@ public final class HostProtocol {
               stop_unit
             elif [ "$active" != active ]; then
               zero_restarts
-              systemctl start "$unit"; echo started
+              echo started
+              systemctl start "$unit" || echo start-failed
             elif [ "$force" = 1 ] || { [ "$onchange" = 1 ] && [ "$booted" != "$new" ]; }; then
               zero_restarts
-              systemctl restart "$unit"; echo restarted
+              echo restarted
+              systemctl restart "$unit" || echo start-failed
             fi
             observe "$d"
             """;
     CommandResult result =
-        host.run(script, flakeFileContent.getBytes(StandardCharsets.UTF_8), Duration.ofMinutes(5));
+        host.run(
+            script,
+            flakeFileContent.getBytes(StandardCharsets.UTF_8),
+            UNIT_JOB.multipliedBy(2).plus(SHORT));
     if (!result.succeeded()) {
       throw new NixCommandException(
           "deploying " + runner + " to " + vm.value() + " failed", tail(result.stderr(), 20));
@@ -353,6 +441,8 @@ public final class HostProtocol {
     List<String> done = result.stdout().lines().map(String::strip).toList();
     return new ConvergeResult(
         done.contains("declared-by-host"),
+        done.contains(NOT_A_RUNNER),
+        done.contains("start-failed"),
         done.contains("swapped"),
         done.contains("started"),
         done.contains("restarted"),
@@ -363,7 +453,7 @@ public final class HostProtocol {
   /** Stops the VM's unit, if it runs or waits to run again. */
   public void stop(VmName vm) throws IOException {
     String script = vars(Map.of("unit", vm.unit())) + STOP_UNIT + "stop_unit\n";
-    requireSuccess(host.run(script, null, SHORT), "stopping " + vm.value());
+    requireSuccess(host.run(script, null, UNIT_JOB), "stopping " + vm.value());
   }
 
   /** Stops the VM and removes its folder and the GC roots MicroVM.nix's tools make for it. */
@@ -375,17 +465,16 @@ public final class HostProtocol {
     String script =
         vars(values)
             + STOP_UNIT
+            + DECLARED
             + """
             set -e
-            if [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; then
-              echo declared-by-host; exit 0
-            fi
+            if declared; then echo declared-by-host; exit 0; fi
             stop_unit
             rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n" \\
               "/nix/var/nix/gcroots/microvm/old-$n"
             rm -rf "$d"
             """;
-    requireSuccess(host.run(script, null, SHORT), "removing " + vm.value());
+    requireSuccess(host.run(script, null, UNIT_JOB), "removing " + vm.value());
   }
 
   private String jobDir(VmName vm, BuildRequest request) {

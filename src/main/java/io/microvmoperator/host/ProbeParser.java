@@ -32,7 +32,8 @@ final class ProbeParser {
                 unit.getOrDefault("ActiveState", "unknown"),
                 unit.getOrDefault("SubState", "unknown"),
                 parseLong(unit.get("MainPID")),
-                parseLong(unit.get("NRestarts"))));
+                parseLong(unit.get("NRestarts")),
+                unit.getOrDefault("Result", "")));
       }
       // Anything else (a folder whose name no MicroVM may claim, stray output) is not a VM of ours.
     }

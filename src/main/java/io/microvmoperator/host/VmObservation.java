@@ -11,6 +11,9 @@ package io.microvmoperator.host;
  * @param activeState systemd's ActiveState of {@code microvm@NAME}
  * @param restarts systemd's NRestarts: how often {@code Restart=always} ran the runner again since
  *     the unit was last started by hand or by the operator (0 where systemd does not say)
+ * @param result systemd's Result of the unit: {@code success}, or why it last failed ({@code
+ *     timeout}: its start timed out, e.g. a notify guest that did not become ready; {@code
+ *     exit-code}, {@code signal}, ...); empty where systemd does not say
  */
 public record VmObservation(
     String name,
@@ -21,7 +24,8 @@ public record VmObservation(
     String activeState,
     String subState,
     long mainPid,
-    long restarts) {
+    long restarts,
+    String result) {
 
   public boolean active() {
     return "active".equals(activeState);

@@ -199,9 +199,21 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       interval = hydra.interval();
     }
 
+    // current changed on the host by someone else (microvm -u, a script): before calling that
+    // drift,
+    // look whether the source moved there too, so that an update that ends where the spec wants is
+    // adopted rather than undone and done again.
+    boolean changedOnHost = HostUpdates.changedCurrent(prior, observed);
     DesiredRunner.Outcome outcome =
         runners.resolve(
-            vm, host, valid, protocol, status, specChanged, newReconcileRequest, interval);
+            vm,
+            host,
+            valid,
+            protocol,
+            status,
+            specChanged,
+            newReconcileRequest || changedOnHost,
+            interval);
     if (outcome instanceof DesiredRunner.Pending pending) {
       return pending.next();
     }
@@ -213,8 +225,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     status.desired(wanted);
     status.source(known.source());
 
-    StorePath desired = runnerToRun(vm, status, observed, wanted, newReconcileRequest);
-    boolean holdingBack = !desired.equals(wanted);
+    StorePath toRun = runnerToRun(vm, status, observed, wanted, newReconcileRequest);
+    boolean holdingBack = !toRun.equals(wanted);
 
     // Act: only when the host differs from the spec
     boolean wantRunning = !Boolean.FALSE.equals(spec.running());
@@ -222,6 +234,12 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     String restartRequest = Annotations.restartRequest(vm);
     boolean newRestartRequest =
         restartRequest != null && !restartRequest.equals(prior.lastHandledRestartAt());
+    // restartPolicy Manual: a new runner stays out of current until the restart, so that a guest
+    // that reboots or crashes (Restart=always runs current again) does not switch to it silently
+    Optional<StorePath> heldForRestart =
+        HostUpdates.heldForRestart(
+            spec, prior, observed, toRun, wantRunning && !newRestartRequest && !holdingBack);
+    StorePath desired = heldForRestart.orElse(toRun);
     Optional<String> drift =
         differences(observed, desired, valid.flakeFileContent(), wantRunning, restartOnChange);
     // Going back to a runner that ran before needs no approval
@@ -229,6 +247,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       plans.awaitApproval(vm, status, protocol, observed, desired);
       return interval;
     }
+    boolean startFailed = false;
     if (drift.isPresent() || (newRestartRequest && wantRunning)) {
       if (!known.reused()) {
         status.deploying(desired);
@@ -242,7 +261,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
                 valid.flakeFileContent(),
                 wantRunning,
                 restartOnChange,
-                newRestartRequest && wantRunning);
+                newRestartRequest && wantRunning,
+                heldForRestart.isPresent() ? toRun : null);
       } catch (NixCommandException e) {
         if (e.getMessage().contains(HostProtocol.RUNNER_GONE)) {
           // Collected on the host before it was deployed: built again at the next reconcile.
@@ -255,7 +275,36 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       if (result.declaredByHost()) {
         return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
       }
+      if (result.notARunner()) {
+        status.desiredUnknown("NotARunner", desired + " is not a runner");
+        return stall(
+            vm,
+            status,
+            new Problem(
+                "NotARunner",
+                desired
+                    + " has no executable bin/microvm-run, so it is not a MicroVM.nix runner"
+                    + " (is the flake's attribute microvm.declaredRunner?); nothing was changed on"
+                    + " the host"),
+            interval);
+      }
       report(vm, status, result, desired, drift, specChanged || !known.reused() || holdingBack);
+      startFailed = result.startFailed();
+      if (result.swapped()
+          && valid.origin() instanceof RunnerOrigin.Flake
+          && !vmName.equals(valid.target().value())) {
+        events.warning(
+            vm,
+            "HostToolsMismatch",
+            "vmName "
+                + vmName
+                + " differs from target "
+                + valid.target().value()
+                + ": MicroVM.nix's microvm -u and -l on the host build"
+                + " nixosConfigurations."
+                + vmName
+                + ", not this VM's runner; update it through this resource");
+      }
       observed = result.observed();
       observed.ifPresent(seen -> probes.recordVm(hostName, seen));
     }
@@ -282,12 +331,22 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     // A converge that swapped and then died before writing the status (an operator stopped
     // mid-way) leaves the deploy unrecorded: record it once current is seen at the runner
     if (status.recordDeploy(desired)) {
-      events.normal(vm, "Deployed", "current now points at " + desired);
+      if (changedOnHost) {
+        events.normal(
+            vm,
+            "AdoptedHostUpdate",
+            "current was updated on the host to "
+                + desired
+                + ", which is what the spec builds now; adopted with no restart of the operator's");
+      } else {
+        events.normal(vm, "Deployed", "current now points at " + desired);
+      }
     }
     status.converged(observed.get(), desired, wantRunning);
     if (holdingBack) {
       status.holdingBack(wanted);
     }
+    heldForRestart.ifPresent(kept -> status.heldForRestart(toRun));
     if (wantRunning && observed.get().waitingToRunAgain()) {
       status.notRunning(
           "WaitingToRestart",
@@ -296,12 +355,13 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
               + " ended; systemd runs it again (Restart=always; NRestarts="
               + observed.get().restarts()
               + ")");
-      return DEPLOY_RETRY;
+      // after a failed start, soon: Rollbacks judges the unit while systemd waits to run it again
+      return startFailed ? DesiredRunner.BUILD_POLL : DEPLOY_RETRY;
     }
     if (wantRunning && !observed.get().active()) {
       status.notRunning(
           "Starting", "microvm@" + vmName + " is " + observed.get().activeState() + " after start");
-      return DEPLOY_RETRY;
+      return startFailed ? DesiredRunner.BUILD_POLL : DEPLOY_RETRY;
     }
     return interval;
   }
@@ -380,6 +440,15 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       StorePath desired,
       Optional<String> drift,
       boolean expectedChange) {
+    if (result.startFailed()) {
+      events.warning(
+          vm,
+          "StartFailed",
+          "systemd could not start "
+              + desired.shortName()
+              + result.observed().map(o -> "; see journalctl -u microvm@" + o.name()).orElse("")
+              + " on the host");
+    }
     if (result.swapped()) {
       status.deployed(desired);
       events.normal(vm, "Deployed", "current now points at " + desired);

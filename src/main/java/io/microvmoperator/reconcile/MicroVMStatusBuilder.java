@@ -283,6 +283,32 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /**
+   * After {@link #converged}: {@code pending} is built and held out of {@code current} until the VM
+   * is restarted ({@code restartPolicy: Manual}).
+   */
+  MicroVMStatusBuilder heldForRestart(StorePath pending) {
+    desiredStorePath = pending.value();
+    conditions.set(
+        UP_TO_DATE,
+        TRUE,
+        "HeldForRestart",
+        pending.shortName()
+            + " is built and kept out of current until the VM is restarted (restartPolicy"
+            + " Manual)");
+    conditions.set(
+        RESTART_REQUIRED,
+        TRUE,
+        "RunnerChanged",
+        "the VM runs "
+            + shortName(bootedStorePath)
+            + "; "
+            + pending.shortName()
+            + " waits for a restart (restartPolicy Manual): set the"
+            + " microvm-operator.io/restart-requested-at annotation to deploy and start it");
+    return this;
+  }
+
   private void trimHistory() {
     while (history.size() > HISTORY_LENGTH) {
       history.remove(history.size() - 1);

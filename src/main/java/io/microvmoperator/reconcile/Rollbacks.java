@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * When a MicroVM goes back to the runner it ran before: its newly deployed runner was started and a
@@ -32,6 +33,12 @@ final class Rollbacks {
 
   /** How often a runner must end since its start to be crash-looping rather than rebooted. */
   static final long ENDS_OF_A_CRASH_LOOP = 2;
+
+  /**
+   * systemd's Result after a notify unit's start failed: {@code timeout} (not ready within {@code
+   * TimeoutSec}) or {@code protocol} (the runner ended before it reported ready).
+   */
+  private static final Set<String> STARTS_THAT_FAILED = Set.of("timeout", "protocol");
 
   private Rollbacks() {}
 
@@ -80,6 +87,19 @@ final class Rollbacks {
     String unit = "microvm@" + vm.name();
     if (vm.activeState().equals("failed") || vm.activeState().equals("inactive")) {
       return Optional.of(unit + " is " + vm.activeState() + " (" + vm.subState() + ")");
+    }
+    if (!vm.active() && STARTS_THAT_FAILED.contains(vm.result())) {
+      return Optional.of(
+          unit
+              + " did not start: its guest did not report ready (systemd's Result="
+              + vm.result()
+              + "; "
+              + unit
+              + " is "
+              + vm.activeState()
+              + " ("
+              + vm.subState()
+              + "))");
     }
     long ends = vm.restarts() + (vm.waitingToRunAgain() ? 1 : 0);
     if (ends >= ENDS_OF_A_CRASH_LOOP) {

@@ -65,6 +65,9 @@ class MicroVMLifecycleIT {
     assertThat(host.readlink("/var/lib/microvms/web/current")).contains(status.currentStorePath());
     assertThat(host.readlink("/var/lib/microvms/web/booted")).contains(status.currentStorePath());
     assertThat(host.realPath("/var/lib/microvms/web/flake")).hasContent(flake.pathRef());
+    assertThat(host.shell("stat -c '%U:%G %a' /var/lib/microvms/web").stdout().strip())
+        .as("as microvm -c leaves it: MicroVM.nix's units (microvm:kvm) write booted there")
+        .isEqualTo("root:kvm 775");
     assertThat(host.starts("web")).isEqualTo(1);
     assertThat(status.history()).hasSize(1);
     assertThat(env.condition(vm, "UpToDate").orElseThrow().getStatus()).isEqualTo("True");

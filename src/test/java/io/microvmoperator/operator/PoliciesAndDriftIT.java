@@ -8,6 +8,7 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMSpec.DeletionPolicy;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
+import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.TestFlake;
@@ -52,16 +53,100 @@ class PoliciesAndDriftIT {
     flake.runner("manual", "v2");
     env.annotate(NS, "manual", "microvm-operator.io/reconcile-requested-at", "v2");
     MicroVM pending = env.awaitCondition(NS, "manual", "RestartRequired", "True");
-    assertThat(pending.getStatus().currentStorePath()).endsWith("-microvm-manual-v2");
+    // v2 stays out of current: Restart=always runs current again when the guest reboots or
+    // crashes, and that must not switch it to v2 silently
+    assertThat(pending.getStatus().currentStorePath()).endsWith("-microvm-manual-v1");
+    assertThat(host.readlink("/var/lib/microvms/manual/current").orElseThrow())
+        .endsWith("-microvm-manual-v1");
     assertThat(pending.getStatus().bootedStorePath()).endsWith("-microvm-manual-v1");
+    String v2 = pending.getStatus().desiredStorePath();
+    assertThat(v2).endsWith("-microvm-manual-v2");
+    assertThat(env.condition(pending, "RestartRequired").orElseThrow().getMessage())
+        .contains("microvm-manual-v2")
+        .contains("restart-requested-at");
     assertThat(env.condition(pending, "Ready").orElseThrow().getStatus()).isEqualTo("True");
     assertThat(host.starts("manual")).isEqualTo(1);
+    assertThat(host.shell("nix-collect-garbage > /dev/null 2>&1").exitCode()).isZero();
+    assertThat(host.hasStorePath(v2)).as("the held runner stays rooted").isTrue();
 
     env.annotate(NS, "manual", "microvm-operator.io/restart-requested-at", "now");
     MicroVM restarted = env.awaitCondition(NS, "manual", "RestartRequired", "False");
-    assertThat(restarted.getStatus().bootedStorePath()).endsWith("-microvm-manual-v2");
+    assertThat(restarted.getStatus().bootedStorePath()).isEqualTo(v2);
+    assertThat(restarted.getStatus().currentStorePath()).isEqualTo(v2);
+    assertThat(host.readlink("/var/lib/microvms/manual/old").orElseThrow())
+        .endsWith("-microvm-manual-v1");
     assertThat(restarted.getStatus().lastHandledRestartAt()).isEqualTo("now");
     assertThat(host.starts("manual")).isEqualTo(2);
+  }
+
+  /**
+   * MicroVM.nix's own hand update, {@code microvm -Ru NAME} ({@code nix build -o current} from the
+   * flake file, then a restart), to the commit that the followed branch has now: the operator
+   * adopts it with no restart of its own instead of undoing it and doing it again.
+   */
+  @Test
+  void aHandUpdateToWhatTheFollowedBranchBuildsNowIsAdopted() {
+    TestFlake flake =
+        TestFlake.createGit(env.hosts().root().resolve("flake-hand")).runner("hand", "v1");
+    MicroVM vm = microVM(NS, "hand", HOST, flake.gitRef(), "hand");
+    env.apply(vm);
+    String v1 =
+        env.awaitRunner(NS, "hand", "-microvm-hand-v1", Duration.ofSeconds(60))
+            .getStatus()
+            .currentStorePath();
+    host.resetLogs();
+
+    flake.runner("hand", "v2");
+    ExecResult update =
+        host.ssh(
+            "cd /var/lib/microvms/hand && nix build -o current \"$(cat flake)#"
+                + TestFlake.runnerAttribute("hand")
+                + "\" && systemctl restart microvm@hand.service");
+    assertThat(update.exitCode()).as(update.stderr()).isZero();
+
+    MicroVM adopted = env.awaitRunner(NS, "hand", "-microvm-hand-v2", Duration.ofSeconds(60));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                env.eventsOf(NS, "hand").stream()
+                    .anyMatch(e -> "AdoptedHostUpdate".equals(e.getReason())));
+    // a few probes more: nothing is undone later either
+    await().pollDelay(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(7)).until(() -> true);
+    assertThat(host.readlink("/var/lib/microvms/hand/current").orElseThrow())
+        .isEqualTo(adopted.getStatus().currentStorePath())
+        .isNotEqualTo(v1);
+    assertThat(host.starts("hand")).as("only the hand update's restart").isEqualTo(1);
+    assertThat(env.eventsOf(NS, "hand"))
+        .noneMatch(e -> "DriftCorrected".equals(e.getReason()))
+        .noneMatch(e -> "Restarted".equals(e.getReason()));
+    assertThat(env.condition(env.get(NS, "hand"), "Ready").orElseThrow().getStatus())
+        .isEqualTo("True");
+  }
+
+  /** A flake attribute that builds but is not a runner is not deployed over a running VM. */
+  @Test
+  void aRunnerWithoutMicrovmRunIsNotDeployed() {
+    TestFlake flake = flake("notarunner").runner("notarunner", "v1");
+    env.apply(microVM(NS, "notarunner", HOST, flake.pathRef(), "notarunner"));
+    String v1 =
+        env.awaitRunner(NS, "notarunner", "-microvm-notarunner-v1", Duration.ofSeconds(60))
+            .getStatus()
+            .currentStorePath();
+    host.resetLogs();
+
+    flake.notARunner("notarunner", "v2");
+    env.annotate(NS, "notarunner", "microvm-operator.io/reconcile-requested-at", "v2");
+    MicroVM stalled = env.awaitCondition(NS, "notarunner", "Stalled", "True");
+    assertThat(env.condition(stalled, "Stalled").orElseThrow().getReason()).isEqualTo("NotARunner");
+    assertThat(env.condition(stalled, "Stalled").orElseThrow().getMessage())
+        .contains("bin/microvm-run")
+        .contains("nothing was changed");
+    assertThat(host.readlink("/var/lib/microvms/notarunner/current")).contains(v1);
+    assertThat(host.starts("notarunner")).isZero();
+    assertThat(host.ssh("systemctl is-active microvm@notarunner.service").stdout().strip())
+        .isEqualTo("active");
+    assertThat(env.eventsOf(NS, "notarunner")).anyMatch(e -> "NotARunner".equals(e.getReason()));
   }
 
   @Test

@@ -56,6 +56,8 @@ class UnprivilegedHostIT {
     assertThat(Files.getOwner(host.realPath("/var/lib/microvms/web/current"), noFollow()).getName())
         .isEqualTo("microvm");
     assertThat(RunnerLinks.problems(host, "web")).isEmpty();
+    assertThat(host.shell("stat -c '%U:%G %a' /var/lib/microvms/web").stdout().strip())
+        .isEqualTo("microvm:kvm 775");
     assertThat(host.readlink("/nix/var/nix/gcroots/microvm/web"))
         .contains("/var/lib/microvms/web/current");
 

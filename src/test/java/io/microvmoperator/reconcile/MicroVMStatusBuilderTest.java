@@ -109,7 +109,8 @@ class MicroVMStatusBuilderTest {
   @Test
   void aRunnerThatSystemdRanAgainIsRunningAndSaysSo() {
     VmObservation restarted =
-        new VmObservation("web", V1.value(), V1.value(), false, "", "active", "running", 7, 3);
+        new VmObservation(
+            "web", V1.value(), V1.value(), false, "", "active", "running", 7, 3, "success");
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(restarted, V1, true).build();
 
@@ -126,7 +127,7 @@ class MicroVMStatusBuilderTest {
   @Test
   void aVMStoppedOnPurposeIsReady() {
     VmObservation stopped =
-        new VmObservation("web", V1.value(), "", false, "", "inactive", "dead", 0, 0);
+        new VmObservation("web", V1.value(), "", false, "", "inactive", "dead", 0, 0, "success");
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(stopped, V1, false).build();
 
@@ -159,7 +160,7 @@ class MicroVMStatusBuilderTest {
 
   private static VmObservation running(StorePath current, StorePath booted) {
     return new VmObservation(
-        "web", current.value(), booted.value(), false, "", "active", "running", 7, 0);
+        "web", current.value(), booted.value(), false, "", "active", "running", 7, 0, "success");
   }
 
   private static MicroVM vm(long generation, MicroVMStatus status) {

@@ -207,7 +207,7 @@ class UpdateRacesIT {
     try (SshConnection ssh = host.connect()) {
       HostProtocol protocol = new HostProtocol(ssh, new AbsolutePath("/var/lib/microvms"));
       VmName name = new VmName(vm);
-      protocol.converge(name, r1, flake.pathRef(), false, true, false);
+      protocol.converge(name, r1, flake.pathRef(), false, true, false, null);
       try (HostLoop readers =
           HostLoop.start(
               host,
@@ -223,7 +223,7 @@ class UpdateRacesIT {
         int swaps = 0;
         for (int i = 0; i < SWAPS; i++) {
           if (protocol
-              .converge(name, i % 2 == 0 ? r2 : r1, flake.pathRef(), false, true, false)
+              .converge(name, i % 2 == 0 ? r2 : r1, flake.pathRef(), false, true, false, null)
               .swapped()) {
             swaps++;
           }
@@ -319,13 +319,14 @@ class UpdateRacesIT {
       host.exec("nix-store", "--delete", "--ignore-liveness", runner.value())
           .orThrow("delete the runner");
 
-      assertThatThrownBy(() -> protocol.converge(name, runner, flake.pathRef(), true, true, false))
+      assertThatThrownBy(
+              () -> protocol.converge(name, runner, flake.pathRef(), true, true, false, null))
           .isInstanceOf(NixCommandException.class)
           .hasMessageContaining(HostProtocol.RUNNER_GONE);
       BuildJob again = protocol.awaitBuild(name, request, Duration.ofSeconds(60));
       assertThat(again.startedNow()).as("built again").isTrue();
       assertThat(again.outPath()).isEqualTo(runner.value());
-      protocol.converge(name, runner, flake.pathRef(), true, true, false);
+      protocol.converge(name, runner, flake.pathRef(), true, true, false, null);
       assertThat(RunnerLinks.problems(host, vm)).isEmpty();
     }
   }

@@ -90,6 +90,18 @@ public final class TestFlake {
         name, declaredRunner(name, version, "", run), "crashing runner " + name + " " + version);
   }
 
+  /**
+   * An attribute that builds but is not a runner: its output has {@code share/microvm/system} and
+   * no {@code bin/microvm-run} (a wrong attribute, a package that is not a runner).
+   */
+  public TestFlake notARunner(String name, String version) {
+    String build =
+        "/bin/mkdir -p \"$out/share/microvm/system\"\n"
+            + "printf '%s\\n' \"$version\" > \"$out/share/microvm/system/nixos-version\"\n";
+    return set(
+        name, derivation(name, version, build, Map.of("version", version)), "not a runner " + name);
+  }
+
   /** Evaluating the runner fails with {@code throw message}. */
   public TestFlake evalError(String name, String message) {
     return set(name, "throw " + nixString(message), "eval error " + name);
