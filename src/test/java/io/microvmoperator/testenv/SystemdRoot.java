@@ -28,7 +28,12 @@ import java.util.stream.Stream;
  */
 final class SystemdRoot {
 
-  static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup/unified");
+  /** cgroup v2: {@code unified} on a hybrid machine (as here), else {@code /sys/fs/cgroup}. */
+  static final Path CGROUP_ROOT =
+      Files.exists(Path.of("/sys/fs/cgroup/unified/cgroup.procs"))
+          ? Path.of("/sys/fs/cgroup/unified")
+          : Path.of("/sys/fs/cgroup");
+
   private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration HALT_GRACE = Duration.ofSeconds(8);
 
