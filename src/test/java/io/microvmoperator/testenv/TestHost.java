@@ -150,11 +150,12 @@ public final class TestHost implements AutoCloseable {
 
   /**
    * Makes this host take the operator as the unprivileged {@code user} instead of root, set up as
-   * docs/hosts.md says for MicroVM.nix's own {@code microvm} user: a nix-daemon owns the store (as
-   * on NixOS), the user owns the state directory and MicroVM.nix's GC root folder {@code
-   * /nix/var/nix/gcroots/microvm}, and the systemctl stand-in lets it manage {@code microvm@} units
-   * (the polkit rule). The user must exist on this machine ({@code hack/setup.sh} makes {@code
-   * microvm}); this host's logs and run folder become its too, as its commands write them.
+   * docs/hosts.md says for MicroVM.nix's own {@code microvm} user: the host's nix-daemon unit owns
+   * the store (as on NixOS), the user owns the state directory and MicroVM.nix's GC root folder
+   * {@code /nix/var/nix/gcroots/microvm}, and the host's polkit rule (docs/hosts.md's, in every
+   * host) lets it manage {@code microvm@} units. The user must exist on this machine ({@code
+   * hack/setup.sh} makes {@code microvm}); this host's logs and run folder become its too, as its
+   * commands write them.
    */
   public synchronized TestHost serveUnprivileged(String user) {
     try {
