@@ -288,6 +288,28 @@ class HostFixtureIT {
     hostA.ssh("systemctl stop microvm@vm3").orThrow("stop");
   }
 
+  /** With MicroVM.nix's useNotifySockets, start returns once the runner reported ready. */
+  @Test
+  void underTypeNotifyStartWaitsUntilTheRunnerIsReady() throws Exception {
+    TestFlake own = TestFlake.create(hosts.root().resolve("flake-notify")).runner("vm4", "n1");
+    hostB
+        .ssh(
+            vmFolder("vm4")
+                + "nix build -o /var/lib/microvms/vm4/current "
+                + Commands.shellQuote(own.installable("vm4")))
+        .orThrow("build");
+    try (AutoCloseable notify = hostB.useNotifySockets()) {
+      assertThat(hostB.ssh("systemctl show -p Type microvm@vm4").stdout())
+          .isEqualTo("Type=notify\n");
+      hostB.ssh("systemctl start microvm@vm4").orThrow("start");
+      assertThat(hostB.ssh("systemctl is-active microvm@vm4").stdout()).isEqualTo("active\n");
+      assertThat(hostB.stateDir().resolve("vm4/running-version")).exists();
+      vmPids.add(mainPid(hostB, "vm4"));
+      hostB.ssh("systemctl stop microvm@vm4").orThrow("stop");
+    }
+    assertThat(hostB.ssh("systemctl show -p Type microvm@vm4").stdout()).isEqualTo("Type=simple\n");
+  }
+
   @Test
   void sshdCanBeStoppedAndStartedAgain() {
     TestHost host = hosts.get(0);

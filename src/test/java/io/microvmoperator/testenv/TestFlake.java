@@ -202,6 +202,11 @@ public final class TestFlake {
         "#!/bin/sh",
         "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " started"),
         "echo " + Commands.shellQuote(version) + " > running-version",
+        // Under Type=notify (MicroVM.nix's useNotifySockets): ready. The sender lingers a second
+        // so that systemd still finds its unit (systemd-notify exits too soon for that).
+        "[ -z \"${NOTIFY_SOCKET:-}\" ] || perl -MSocket -e '"
+            + "socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; (my $p = $ENV{NOTIFY_SOCKET}) =~ s/^@/\\0/;"
+            + " send($s, \"READY=1\", 0, pack_sockaddr_un($p)) or die; sleep 1' &",
         "/bin/sleep infinity &",
         "child=$!",
         // Stopped (SIGTERM), it ends as a guest that shut down cleanly: exit 0, as qemu does

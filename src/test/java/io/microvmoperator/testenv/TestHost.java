@@ -54,7 +54,8 @@ public final class TestHost implements AutoCloseable {
   private final SshKeyPair clientKey;
   private int port;
   private int maxSessions = 10;
-  private SystemdRoot root;
+  // Read without the lock by exec (commands run concurrently, some for minutes).
+  private volatile SystemdRoot root;
   private Path pidNamespace;
   private String loginUser = "root";
 
@@ -680,11 +681,12 @@ public final class TestHost implements AutoCloseable {
     return exec(Commands.DEFAULT_TIMEOUT, List.of(argv));
   }
 
-  public synchronized ExecResult exec(Duration timeout, List<String> argv) {
-    if (root == null || !root.isAlive()) {
+  public ExecResult exec(Duration timeout, List<String> argv) {
+    SystemdRoot running = root;
+    if (running == null || !running.isAlive()) {
       throw new IllegalStateException(name + " is not running");
     }
-    return Commands.run(root.enter(argv), namespace.environment(), timeout);
+    return Commands.run(running.enter(argv), namespace.environment(), timeout);
   }
 
   /** Runs a /bin/sh script locally inside this host. */
