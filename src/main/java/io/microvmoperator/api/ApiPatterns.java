@@ -42,6 +42,26 @@ public final class ApiPatterns {
    */
   public static final String FLAKE_REF = "^[A-Za-z][A-Za-z0-9+.-]*:[^\\s#\\p{Cc}]+$";
 
+  /**
+   * A flakeref that reaches the host's own file system: scheme {@code path}, {@code file} or {@code
+   * SOMETHING+file} (any case).
+   */
+  public static final String LOCAL_FLAKE_REF = "(?i)^(path|file|[a-z0-9+.-]*[+]file):";
+
+  /**
+   * What a local flakeref must look like: an absolute path after the scheme (an empty {@code //}
+   * authority allowed), with no {@code .} or {@code ..} segment ({@link #DOT_SEGMENT}) and no
+   * percent-escape that could hide one ({@link #ESCAPED_PATH}). Only the path matters: it is the
+   * folder Nix copies into the store; a query such as {@code ?dir=} stays inside that copy.
+   */
+  public static final String LOCAL_FLAKE_ABSOLUTE = "^[^:]*:(///|/([^/]|$))";
+
+  /** A {@code .} or {@code ..} segment in the path of a flakeref (before any {@code ?}). */
+  public static final String DOT_SEGMENT = "^[^:]*:[^?]*/[.][.]?(/|[?]|$)";
+
+  /** A percent-escape in the path of a flakeref (before any {@code ?}). */
+  public static final String ESCAPED_PATH = "^[^?]*%";
+
   /** An SSH public key in known_hosts form, without host names: {@code TYPE BASE64}. */
   public static final String SSH_PUBLIC_KEY =
       "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}$";

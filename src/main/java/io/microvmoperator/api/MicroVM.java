@@ -1,13 +1,34 @@
 package io.microvmoperator.api;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
-/** One MicroVM.nix guest on one host. */
+/**
+ * One MicroVM.nix guest on one host. {@code spec.vmName} and {@code spec.target} default to {@code
+ * metadata.name}, which Kubernetes allows to hold dots and 253 characters: the API server refuses
+ * such a name unless the field it would fill is set.
+ */
+@ValidationRule(
+    value =
+        "!has(self.spec) || has(self.spec.vmName) || self.metadata.name.matches('"
+            + ApiPatterns.VM_NAME
+            + "')",
+    message =
+        "metadata.name is not a usable VM name on a host (letters, digits, '_' and '-', at most"
+            + " 64, no dots): set spec.vmName")
+@ValidationRule(
+    value =
+        "!has(self.spec) || has(self.spec.target) || self.metadata.name.matches('"
+            + ApiPatterns.NIX_ATTRIBUTE
+            + "')",
+    message =
+        "metadata.name is not a usable nixosConfigurations attribute (a letter or '_' first, then"
+            + " letters, digits, '_' and '-', at most 64, no dots): set spec.target")
 @Group(MicroVMHost.GROUP)
 @Version(MicroVMHost.VERSION)
 @ShortNames("mvm")

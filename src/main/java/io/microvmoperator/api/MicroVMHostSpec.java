@@ -59,6 +59,13 @@ public record MicroVMHostSpec(
             "Namespaces whose MicroVMs may be placed on this host. Empty: only the operator's"
                 + " own namespace.")
         List<@Pattern(ApiPatterns.OBJECT_NAME) String> allowedNamespaces,
+    @Size(max = 16)
+        @JsonPropertyDescription(
+            "Folders on the host from which MicroVMs may build local flakes (path:, git+file:,"
+                + " file: and other +file: flakerefs), e.g. /etc/nixos or /srv/flakes. A local"
+                + " flake anywhere else is refused (LocalFlakeNotAllowed): Nix would copy that"
+                + " folder into the world-readable store. Empty (the default): no local flakes.")
+        List<@Pattern(ApiPatterns.ABSOLUTE_PATH) @Size(max = 1024) String> allowedLocalFlakePaths,
     @Default("false")
         @JsonPropertyDescription("Stop probing and deploying to this host until set to false.")
         Boolean suspend) {

@@ -15,6 +15,21 @@ import java.util.List;
     message = "set exactly one runner source: flake, storePath or hydra")
 @ValidationRule(
     value =
+        "!has(self.flake) || !self.flake.matches('"
+            + ApiPatterns.LOCAL_FLAKE_REF
+            + "') || (self.flake.matches('"
+            + ApiPatterns.LOCAL_FLAKE_ABSOLUTE
+            + "') && !self.flake.matches('"
+            + ApiPatterns.DOT_SEGMENT
+            + "') && !self.flake.matches('"
+            + ApiPatterns.ESCAPED_PATH
+            + "'))",
+    message =
+        "a local flake (path:, file:, git+file:, ...) must be an absolute path with no . or .."
+            + " segments and no percent-escapes; the MicroVMHost must also list its folder in"
+            + " spec.allowedLocalFlakePaths")
+@ValidationRule(
+    value =
         "has(self.vmName) == has(oldSelf.vmName) && (!has(self.vmName) || self.vmName =="
             + " oldSelf.vmName)",
     message = "vmName cannot be changed: it names the VM's folder and unit on the host")

@@ -61,9 +61,10 @@ public final class HostProtocol {
         if { [ -e "$v/toplevel" ] || [ -L "$v/toplevel" ]; } && [ ! -e "$v/.operator/toplevel" ]; then top=1; fi
         if [ -e "/etc/systemd/system/install-microvm-$n.service" ]; then top=1; fi
         fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
+        own=$(head -c 400 "$v/.operator/owner" 2>/dev/null | tr -d '\\t\\n' || true)
         st=$(systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result "microvm@$n.service" 2>/dev/null \\
           | tr '\\n' ' ')
-        printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st"
+        printf 'vm\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$n" "$cur" "$boot" "$top" "$fl" "$st" "$own"
       }
       """;
 
@@ -78,6 +79,22 @@ public final class HostProtocol {
       declared() {
         [ -e "/etc/systemd/system/install-microvm-$n.service" ] && return 0
         { [ -e "$d/toplevel" ] || [ -L "$d/toplevel" ]; } && [ ! -e "$d/.operator/toplevel" ]
+      }
+      """;
+
+  /**
+   * Defines {@code foreign}: whether the folder's owner marker ({@code .operator/owner},
+   * "NAMESPACE/ NAME UID" of the MicroVM that manages it) names another MicroVM than {@code
+   * $owner}; prints that owner. A folder without a marker (made by hand, or by an operator before
+   * markers) is nobody's.
+   */
+  private static final String FOREIGN =
+      """
+      foreign() {
+        [ -e "$d/.operator/owner" ] || return 1
+        marked=$(head -c 400 "$d/.operator/owner")
+        [ "$marked" != "$owner" ] && [ "$marked" != "$adopt" ] || return 1
+        echo "owned-by $marked"
       }
       """;
 
@@ -337,7 +354,8 @@ public final class HostProtocol {
       boolean running,
       boolean restartOnChange,
       boolean forceRestart,
-      StorePath keep)
+      StorePath keep,
+      Ownership ownership)
       throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
     values.put("d", stateDir.resolve(vm.value()));
@@ -349,20 +367,28 @@ public final class HostProtocol {
     values.put("RUNNER_GONE", RUNNER_GONE);
     values.put("force", forceRestart ? "1" : "0");
     values.put("keep", keep == null ? "" : keep.value());
+    values.put("owner", ownership.owner());
+    values.put("adopt", ownership.adoptFrom());
     values.put("NOT_A_RUNNER", NOT_A_RUNNER);
     String script =
         vars(values)
             + OBSERVE
             + STOP_UNIT
             + DECLARED
+            + FOREIGN
             + VM_FOLDER
             + """
             set -e
+            if foreign; then exit 0; fi
             vm_folder
             mkdir -p "$d/.operator"
             exec 9> "$d/.operator/lock"
             flock -w 60 9
             if declared; then echo declared-by-host; exit 0; fi
+            if foreign; then exit 0; fi
+            if [ "$(head -c 400 "$d/.operator/owner" 2>/dev/null)" != "$owner" ]; then
+              printf '%s' "$owner" > "$d/.operator/owner.tmp" && mv -f "$d/.operator/owner.tmp" "$d/.operator/owner"
+            fi
             roots=/nix/var/nix/gcroots/microvm
             mkdir -p "$roots"
             root() { [ "$(readlink "$roots/$1" 2>/dev/null)" = "$d/$2" ] || ln -sfn "$d/$2" "$roots/$1"; }
@@ -439,8 +465,15 @@ public final class HostProtocol {
           "deploying " + runner + " to " + vm.value() + " failed", tail(result.stderr(), 20));
     }
     List<String> done = result.stdout().lines().map(String::strip).toList();
+    String ownedBy =
+        done.stream()
+            .filter(line -> line.startsWith("owned-by "))
+            .map(line -> line.substring("owned-by ".length()))
+            .findFirst()
+            .orElse(null);
     return new ConvergeResult(
         done.contains("declared-by-host"),
+        ownedBy,
         done.contains(NOT_A_RUNNER),
         done.contains("start-failed"),
         done.contains("swapped"),
@@ -450,31 +483,51 @@ public final class HostProtocol {
         ProbeParser.parse(result.stdout(), null).vm(vm.value()));
   }
 
-  /** Stops the VM's unit, if it runs or waits to run again. */
-  public void stop(VmName vm) throws IOException {
-    String script = vars(Map.of("unit", vm.unit())) + STOP_UNIT + "stop_unit\n";
-    requireSuccess(host.run(script, null, UNIT_JOB), "stopping " + vm.value());
+  /**
+   * Stops the VM's unit, if it runs or waits to run again, unless its folder's owner marker names
+   * another MicroVM than {@code owner} (then nothing is done, and false returned).
+   */
+  public boolean stop(VmName vm, String owner) throws IOException {
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("d", stateDir.resolve(vm.value()));
+    values.put("unit", vm.unit());
+    values.put("owner", owner);
+    values.put("adopt", "");
+    String script = vars(values) + STOP_UNIT + FOREIGN + "foreign && exit 0\nstop_unit\n";
+    CommandResult result = host.run(script, null, UNIT_JOB);
+    requireSuccess(result, "stopping " + vm.value());
+    return !result.stdout().contains("owned-by ");
   }
 
-  /** Stops the VM and removes its folder and the GC roots MicroVM.nix's tools make for it. */
-  public void remove(VmName vm) throws IOException {
+  /**
+   * Stops the VM and removes its folder and the GC roots MicroVM.nix's tools make for it, unless
+   * the folder's owner marker names another MicroVM than {@code owner} or the host declares the VM
+   * (then nothing is done, and false returned).
+   */
+  public boolean remove(VmName vm, String owner) throws IOException {
     Map<String, String> values = new LinkedHashMap<>();
     values.put("d", stateDir.resolve(vm.value()));
     values.put("unit", vm.unit());
     values.put("n", vm.value());
+    values.put("owner", owner);
+    values.put("adopt", "");
     String script =
         vars(values)
             + STOP_UNIT
             + DECLARED
+            + FOREIGN
             + """
             set -e
             if declared; then echo declared-by-host; exit 0; fi
+            if foreign; then exit 0; fi
             stop_unit
             rm -f "/nix/var/nix/gcroots/microvm/$n" "/nix/var/nix/gcroots/microvm/booted-$n" \\
               "/nix/var/nix/gcroots/microvm/old-$n"
             rm -rf "$d"
             """;
-    requireSuccess(host.run(script, null, UNIT_JOB), "removing " + vm.value());
+    CommandResult result = host.run(script, null, UNIT_JOB);
+    requireSuccess(result, "removing " + vm.value());
+    return !result.stdout().contains("owned-by ") && !result.stdout().contains("declared-by-host");
   }
 
   private String jobDir(VmName vm, BuildRequest request) {

@@ -19,7 +19,7 @@ final class ProbeParser {
       String[] f = line.split("\t", -1);
       if (f[0].equals("nix") && f.length == 2) {
         nixVersion = f[1].replaceFirst("^nix \\(Nix\\) ", "").trim();
-      } else if (f[0].equals("vm") && f.length == 7 && VM_NAME.matcher(f[1]).matches()) {
+      } else if (f[0].equals("vm") && f.length == 8 && VM_NAME.matcher(f[1]).matches()) {
         Map<String, String> unit = unitProperties(f[6]);
         vms.put(
             f[1],
@@ -33,7 +33,8 @@ final class ProbeParser {
                 unit.getOrDefault("SubState", "unknown"),
                 parseLong(unit.get("MainPID")),
                 parseLong(unit.get("NRestarts")),
-                unit.getOrDefault("Result", "")));
+                unit.getOrDefault("Result", ""),
+                f[7]));
       }
       // Anything else (a folder whose name no MicroVM may claim, stray output) is not a VM of ours.
     }

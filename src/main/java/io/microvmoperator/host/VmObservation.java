@@ -14,6 +14,8 @@ package io.microvmoperator.host;
  * @param result systemd's Result of the unit: {@code success}, or why it last failed ({@code
  *     timeout}: its start timed out, e.g. a notify guest that did not become ready; {@code
  *     exit-code}, {@code signal}, ...); empty where systemd does not say
+ * @param owner the folder's owner marker ({@link Ownership}): "NAMESPACE/NAME UID" of the MicroVM
+ *     that manages it; empty when the folder has none
  */
 public record VmObservation(
     String name,
@@ -25,7 +27,8 @@ public record VmObservation(
     String subState,
     long mainPid,
     long restarts,
-    String result) {
+    String result,
+    String owner) {
 
   public boolean active() {
     return "active".equals(activeState);

@@ -7,8 +7,6 @@ import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.host.HostProbe;
-import io.microvmoperator.host.HostUnreachableException;
-import io.microvmoperator.host.LoginRefusedException;
 import io.microvmoperator.host.VmObservation;
 import java.io.IOException;
 import java.util.List;
@@ -88,16 +86,11 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
       HostAccess.Session session = access.open(host);
       HostProbe probe = session.protocol().probe(session.hostKey());
       result = ProbeResult.seen(probe);
-    } catch (HostAccess.HostConfigException e) {
-      result = ProbeResult.failed(e.reason(), e.getMessage());
-    } catch (LoginRefusedException e) {
-      result = ProbeResult.failed(e.reason(), e.getMessage());
-    } catch (HostUnreachableException e) {
-      result = ProbeResult.failed("HostUnreachable", e.getMessage());
     } catch (IOException e) {
-      access.invalidate(host);
-      result =
-          ProbeResult.failed("HostUnreachable", "probe of " + name + " failed: " + e.getMessage());
+      result = ProbeResult.failure(name, e);
+      if (!result.isTerminal()) {
+        access.invalidate(host);
+      }
     }
     record(name, result);
     return result;

@@ -23,8 +23,8 @@ import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostProtocol;
-import io.microvmoperator.host.LoginRefusedException;
 import io.microvmoperator.host.NixCommandException;
+import io.microvmoperator.host.Ownership;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.hydra.HydraClient;
 import io.microvmoperator.nix.InvalidValueException;
@@ -63,6 +63,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
   private final Clock clock;
   private final DesiredRunner runners;
   private final PlanGate plans;
+  private final Claims claims;
 
   public MicroVMReconciler(
       HostProbes probes, HostAccess access, EventRecorder events, Clock clock, HydraClient hydra) {
@@ -72,6 +73,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     this.clock = clock;
     this.runners = new DesiredRunner(events, clock, hydra, probes::trigger);
     this.plans = new PlanGate(events, clock);
+    this.claims = new Claims(clock, probes::trigger);
   }
 
   @Override
@@ -103,24 +105,24 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     Duration next;
     try {
       next = converge(vm, context.getSecondaryResource(MicroVMHost.class), status);
-    } catch (LoginRefusedException e) {
-      // A new login in the middle of a reconcile (the last probe's connection was gone) is
-      // refused for the same reasons as a probe's: waiting does not help, a person must act. It
-      // becomes the host's latest probe result, so that the host's next successful probe is a
-      // change, which reconciles this VM again.
+    } catch (IOException e) {
       Optional<MicroVMHost> host = context.getSecondaryResource(MicroVMHost.class);
       host.ifPresent(access::invalidate);
-      host.ifPresent(
-          h ->
-              probes.record(
-                  h.getMetadata().getName(), ProbeResult.failed(e.reason(), e.getMessage())));
-      next = stall(vm, status, new Problem(e.reason(), e.getMessage()));
-    } catch (IOException e) {
-      context.getSecondaryResource(MicroVMHost.class).ifPresent(access::invalidate);
-      String message = messageOf(e);
-      status.hostUnreachable(message);
-      events.warning(vm, "HostUnreachable", message);
-      next = UNREACHABLE_RETRY;
+      ProbeResult failure = ProbeResult.failure(vm.getSpec().host(), e);
+      if (failure.isTerminal()) {
+        // Met in the middle of a reconcile (a new login, a Secret read again), the same problem as
+        // when a probe meets it: waiting does not help, a person must act. It becomes the host's
+        // latest probe result, so that the host's next successful probe is a change, which
+        // reconciles this VM again.
+        host.ifPresent(h -> probes.record(h.getMetadata().getName(), failure));
+        status.hostProblem(failure.problemReason(), failure.problemMessage());
+        next = stall(vm, status, new Problem(failure.problemReason(), failure.problemMessage()));
+      } else {
+        String message = messageOf(e);
+        status.hostUnreachable(message);
+        events.warning(vm, "HostUnreachable", message);
+        next = UNREACHABLE_RETRY;
+      }
     }
     return finish(vm, status.build(), next, context);
   }
@@ -155,9 +157,13 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     String hostName = host.getMetadata().getName();
     Optional<Problem> placement =
         SpecValidator.checkPlacement(
-            vm, host, access.operatorNamespace(), probes.microVMsOn(hostName));
+            vm, host, access.operatorNamespace(), claims.counting(probes.microVMsOn(hostName)));
     if (placement.isPresent()) {
       return stall(vm, status, placement.get());
+    }
+    Optional<Problem> localFlake = SpecValidator.checkLocalFlake(valid, host);
+    if (localFlake.isPresent()) {
+      return stall(vm, status, localFlake.get());
     }
     if (Boolean.TRUE.equals(host.getSpec().suspend())) {
       status.progressing(
@@ -175,6 +181,7 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     ProbeResult probe = newReconcileRequest ? probes.probe(host) : probes.latestOrProbe(host);
     if (!probe.reachable()) {
       if (probe.isTerminal()) {
+        status.hostProblem(probe.problemReason(), probe.problemMessage());
         return stall(vm, status, new Problem(probe.problemReason(), probe.problemMessage()));
       }
       status.hostUnreachable(probe.problemMessage());
@@ -186,6 +193,12 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     Optional<Problem> declared = SpecValidator.checkObservation(observed, hostName);
     if (declared.isPresent()) {
       return stall(vm, status, declared.get());
+    }
+    SpecValidator.OwnershipCheck ownership =
+        SpecValidator.checkOwner(
+            observed, ownerMarker(vm), vm.getMetadata().getNamespace(), hostName);
+    if (ownership.problem().isPresent()) {
+      return stall(vm, status, ownership.problem().get());
     }
     status.observed(observed);
 
@@ -262,7 +275,8 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
                 wantRunning,
                 restartOnChange,
                 newRestartRequest && wantRunning,
-                heldForRestart.isPresent() ? toRun : null);
+                heldForRestart.isPresent() ? toRun : null,
+                ownership.ownership());
       } catch (NixCommandException e) {
         if (e.getMessage().contains(HostProtocol.RUNNER_GONE)) {
           // Collected on the host before it was deployed: built again at the next reconcile.
@@ -274,6 +288,9 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       }
       if (result.declaredByHost()) {
         return stall(vm, status, SpecValidator.declaredByHost(vmName, hostName));
+      }
+      if (result.ownedBy() != null) {
+        return stall(vm, status, SpecValidator.folderNotEmpty(vmName, result.ownedBy(), hostName));
       }
       if (result.notARunner()) {
         status.desiredUnknown("NotARunner", desired + " is not a runner");
@@ -557,37 +574,40 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
         Optional.ofNullable(vm.getSpec().deletionPolicy())
             .orElse(MicroVMSpec.DeletionPolicy.Delete);
     runners.forget(vm);
+    List<MicroVM> onHost = probes.microVMsOn(vm.getSpec().host());
     if (policy == MicroVMSpec.DeletionPolicy.Orphan) {
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     }
     Optional<MicroVMHost> host = context.getSecondaryResource(MicroVMHost.class);
     SpecValidator.ValidSpec valid;
     try {
       valid = SpecValidator.parse(vm);
     } catch (InvalidValueException e) {
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     }
+    // The host is acted on exactly when this MicroVM owns the folder: the same claim rule as in
+    // reconcile, and on the host the folder's owner marker (checked again by the script itself)
     if (host.isEmpty()
         || SpecValidator.checkPlacement(
-                vm, host.get(), access.operatorNamespace(), probes.microVMsOn(vm.getSpec().host()))
+                vm, host.get(), access.operatorNamespace(), claims.counting(onHost))
             .isPresent()
         || probes
             .latest(vm.getSpec().host())
             .filter(ProbeResult::reachable)
             .flatMap(p -> p.probe().vm(valid.vmName().value()))
-            .map(VmObservation::declaredByHost)
+            .map(seen -> seen.declaredByHost() || isForeign(seen.owner(), vm))
             .orElse(false)) {
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     }
     try {
       HostProtocol protocol = access.open(host.get()).protocol();
       if (policy == MicroVMSpec.DeletionPolicy.Delete) {
-        protocol.remove(valid.vmName());
+        protocol.remove(valid.vmName(), ownerMarker(vm));
       } else {
-        protocol.stop(valid.vmName());
+        protocol.stop(valid.vmName(), ownerMarker(vm));
       }
       probes.probe(host.get());
-      return DeleteControl.defaultDelete();
+      return released(vm, onHost);
     } catch (IOException e) {
       access.invalidate(host.get());
       MicroVMStatusBuilder status = new MicroVMStatusBuilder(vm, clock.instant());
@@ -604,5 +624,22 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       writeStatus(context, vm, status.build());
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(UNREACHABLE_RETRY);
     }
+  }
+
+  /** Ends {@code vm}'s claim of its VM name: the claims waiting for it are reconciled now. */
+  private DeleteControl released(MicroVM vm, List<MicroVM> onHost) {
+    claims.release(vm, onHost);
+    return DeleteControl.defaultDelete();
+  }
+
+  /** The owner marker this MicroVM writes into its VM folder on the host. */
+  private static String ownerMarker(MicroVM vm) {
+    return Ownership.marker(
+        vm.getMetadata().getNamespace(), vm.getMetadata().getName(), vm.getMetadata().getUid());
+  }
+
+  /** Whether a folder's owner marker names a MicroVM other than {@code vm}. */
+  private static boolean isForeign(String marker, MicroVM vm) {
+    return !marker.isEmpty() && !marker.equals(ownerMarker(vm));
   }
 }

@@ -112,6 +112,15 @@ final class MicroVMStatusBuilder {
     return this;
   }
 
+  /**
+   * The host's last probe (or this reconcile) met a problem a person must fix, e.g. a host key that
+   * is not pinned: the host was not used, so it is not "reachable" either.
+   */
+  MicroVMStatusBuilder hostProblem(String reason, String message) {
+    conditions.set(HOST_REACHABLE, FALSE, reason, message);
+    return this;
+  }
+
   MicroVMStatusBuilder hostReachable() {
     conditions.set(HOST_REACHABLE, TRUE, "Probed", "the host answered its last probe");
     return this;

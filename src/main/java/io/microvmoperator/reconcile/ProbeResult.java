@@ -1,6 +1,9 @@
 package io.microvmoperator.reconcile;
 
 import io.microvmoperator.host.HostProbe;
+import io.microvmoperator.host.HostUnreachableException;
+import io.microvmoperator.host.LoginRefusedException;
+import java.io.IOException;
 
 /**
  * The last probe of a host: what it saw, or why it could not look. Equal results mean nothing
@@ -17,6 +20,26 @@ public record ProbeResult(HostProbe probe, String problemReason, String problemM
 
   static ProbeResult failed(String reason, String message) {
     return new ProbeResult(null, reason, message);
+  }
+
+  /**
+   * Why using {@code host} failed with {@code e}: the one classification of host errors, the same
+   * whether a probe or a MicroVM's reconcile met it. A host configuration problem (its spec or
+   * Secret) and a refused login need a person (terminal); anything else is the host or the network
+   * not answering, tried again.
+   */
+  static ProbeResult failure(String host, IOException e) {
+    if (e instanceof HostAccess.HostConfigException config) {
+      return failed(config.reason(), config.getMessage());
+    }
+    if (e instanceof LoginRefusedException refused) {
+      return failed(refused.reason(), refused.getMessage());
+    }
+    if (e instanceof HostUnreachableException) {
+      return failed("HostUnreachable", e.getMessage());
+    }
+    String message = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
+    return failed("HostUnreachable", "using " + host + " failed: " + message);
   }
 
   public boolean reachable() {

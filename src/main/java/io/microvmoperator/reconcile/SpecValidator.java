@@ -3,6 +3,7 @@ package io.microvmoperator.reconcile;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMSpec;
+import io.microvmoperator.host.Ownership;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.hydra.HydraJob;
 import io.microvmoperator.nix.FlakeRef;
@@ -94,7 +95,6 @@ final class SpecValidator {
     Optional<MicroVM> owner =
         othersOnHost.stream()
             .filter(other -> VmNames.vmName(other).equals(name))
-            .filter(other -> other.getMetadata().getDeletionTimestamp() == null)
             .filter(other -> permitted(host, other.getMetadata().getNamespace(), operatorNamespace))
             .min(OLDEST_FIRST);
     if (owner.isPresent() && !VmNames.key(owner.get()).equals(VmNames.key(vm))) {
@@ -111,6 +111,81 @@ final class SpecValidator {
     }
     return Optional.empty();
   }
+
+  /**
+   * A local flake (one on the host's own file system) only from a folder the host lists in {@code
+   * allowedLocalFlakePaths}: Nix copies the folder into the world-readable store.
+   */
+  static Optional<Problem> checkLocalFlake(ValidSpec valid, MicroVMHost host) {
+    if (!(valid.origin() instanceof RunnerOrigin.Flake flake)) {
+      return Optional.empty();
+    }
+    Optional<String> local = flake.ref().localPath();
+    if (local.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> allowed =
+        Optional.ofNullable(host.getSpec().allowedLocalFlakePaths()).orElse(List.of());
+    String path = local.get();
+    boolean permitted =
+        allowed.stream()
+            .map(prefix -> prefix.length() > 1 ? prefix.replaceAll("/+$", "") : prefix)
+            .anyMatch(
+                prefix ->
+                    path.equals(prefix)
+                        || path.startsWith(prefix.equals("/") ? "/" : prefix + "/"));
+    if (permitted) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Problem(
+            "LocalFlakeNotAllowed",
+            "the flake "
+                + flake.ref()
+                + " is a folder on host "
+                + host.getMetadata().getName()
+                + " that its spec.allowedLocalFlakePaths does not list ("
+                + (allowed.isEmpty() ? "empty: no local flakes" : allowed)
+                + "); nothing was run on the host"));
+  }
+
+  /**
+   * Whose folder the VM's is, by its owner marker on the host: this MicroVM's ({@code marker}), one
+   * of the same namespace's that this one takes over, or nobody's (no marker: a folder made by hand
+   * or by an operator before markers). A folder another namespace's MicroVM left there (its
+   * deletion policy was Orphan or StopOnly) is never taken over: a {@code FolderNotEmpty} problem.
+   */
+  static OwnershipCheck checkOwner(
+      Optional<VmObservation> observed, String marker, String namespace, String hostName) {
+    String found = observed.map(VmObservation::owner).orElse("");
+    if (found.isEmpty() || found.equals(marker)) {
+      return new OwnershipCheck(new Ownership(marker, ""), Optional.empty());
+    }
+    if (Ownership.namespaceOf(found).equals(namespace)) {
+      return new OwnershipCheck(new Ownership(marker, found), Optional.empty());
+    }
+    return new OwnershipCheck(
+        new Ownership(marker, ""),
+        Optional.of(folderNotEmpty(observed.get().name(), found, hostName)));
+  }
+
+  /** The VM folder holds another namespace's MicroVM's files. */
+  static Problem folderNotEmpty(String vmName, String foundMarker, String hostName) {
+    return new Problem(
+        "FolderNotEmpty",
+        "the folder of '"
+            + vmName
+            + "' on host "
+            + hostName
+            + " holds the VM of MicroVM "
+            + Ownership.keyOf(foundMarker)
+            + ", left there (its deletionPolicy was Orphan or StopOnly, or another operator manages"
+            + " it); nothing was changed: remove that folder on the host, or set a different"
+            + " spec.vmName");
+  }
+
+  /** The outcome of {@link #checkOwner}: how to converge, or why not to. */
+  record OwnershipCheck(Ownership ownership, Optional<Problem> problem) {}
 
   /** Whether the host lets MicroVMs of {@code namespace} be placed on it. */
   static boolean permitted(MicroVMHost host, String namespace, String operatorNamespace) {

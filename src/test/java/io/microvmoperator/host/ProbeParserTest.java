@@ -20,9 +20,10 @@ class ProbeParserTest {
             + RUNNER
             + "\t0\t"
             + flake
-            + "\tActiveState=active SubState=running MainPID=42 NRestarts=3 \n"
-            + "vm\tlegacy\t\t\t1\t\tActiveState=inactive SubState=dead MainPID=0 \n"
-            + "vm\tbad name;\t\t\t0\t\t\n"
+            + "\tActiveState=active SubState=running MainPID=42 NRestarts=3 Result=success \t"
+            + "team-a/web 0c6a-uid\n"
+            + "vm\tlegacy\t\t\t1\t\tActiveState=inactive SubState=dead MainPID=0 \t\n"
+            + "vm\tbad name;\t\t\t0\t\t\t\n"
             + "garbage line\n";
 
     HostProbe probe = ProbeParser.parse(output, new PresentedKey("ssh-ed25519 AAAA", "SHA256:x"));
@@ -35,6 +36,9 @@ class ProbeParserTest {
     assertThat(web.active()).isTrue();
     assertThat(web.mainPid()).isEqualTo(42);
     assertThat(web.restarts()).isEqualTo(3);
+    assertThat(web.result()).isEqualTo("success");
+    assertThat(web.owner()).isEqualTo("team-a/web 0c6a-uid");
+    assertThat(probe.vm("legacy").orElseThrow().owner()).isEmpty();
     assertThat(probe.vm("legacy").orElseThrow().restarts())
         .as("systemd before 235 has no NRestarts")
         .isZero();
@@ -44,7 +48,7 @@ class ProbeParserTest {
 
   @Test
   void equalProbesAreEqualSoNothingTriggers() {
-    String output = "nix\tnix (Nix) 2.8.0\nvm\tweb\t\t\t0\t\tActiveState=inactive\n";
+    String output = "nix\tnix (Nix) 2.8.0\nvm\tweb\t\t\t0\t\tActiveState=inactive\t\n";
     assertThat(ProbeParser.parse(output, new PresentedKey("k", "f")))
         .isEqualTo(ProbeParser.parse(output, new PresentedKey("k", "f")));
   }

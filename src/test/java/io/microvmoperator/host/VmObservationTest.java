@@ -24,6 +24,6 @@ class VmObservationTest {
   }
 
   private static VmObservation unit(String activeState, String subState) {
-    return new VmObservation("web", "", "", false, "", activeState, subState, 0, 0, "");
+    return new VmObservation("web", "", "", false, "", activeState, subState, 0, 0, "", "");
   }
 }

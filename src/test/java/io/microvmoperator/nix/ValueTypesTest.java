@@ -3,6 +3,7 @@ package io.microvmoperator.nix;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -53,5 +54,30 @@ class ValueTypesTest {
   @ValueSource(strings = {"/var/lib/../etc", "/var/./lib", "relative", "/var/lib/ x", "/.hidden"})
   void rejectsPathsThatAreNotPlain(String path) {
     assertThatThrownBy(() -> new AbsolutePath(path)).isInstanceOf(InvalidValueException.class);
+  }
+
+  @Test
+  void aLocalFlakeIsAnAbsolutePathWithoutDotSegments() {
+    assertThat(new FlakeRef("path:/srv/flakes/infra").localPath()).contains("/srv/flakes/infra");
+    assertThat(new FlakeRef("git+file:///srv/infra?ref=main").localPath()).contains("/srv/infra");
+    assertThat(new FlakeRef("PATH:/srv/infra/").localPath()).contains("/srv/infra");
+    assertThat(new FlakeRef("git+https://example.org/infra?ref=main").localPath()).isEmpty();
+    assertThat(new FlakeRef("path:/srv/x?narHash=sha256-a%2Fb%3D&dir=..").localPath())
+        .contains("/srv/x");
+    assertThat(new FlakeRef("github:owner/repo/..").localPath()).isEmpty();
+    for (String refused :
+        List.of(
+            "path:../../etc",
+            "path:etc",
+            "path:/srv/../etc",
+            "path:/srv/./x",
+            "git+file://host/etc",
+            "file:/srv/%2e%2e/etc",
+            "Git+File:../x")) {
+      assertThatThrownBy(() -> new FlakeRef(refused))
+          .as(refused)
+          .isInstanceOf(InvalidValueException.class)
+          .hasMessageContaining("local flake");
+    }
   }
 }

@@ -52,6 +52,37 @@ class HostTrustAndFaultsIT {
     assertThat(host.auditLog()).isEmpty();
   }
 
+  /**
+   * Every condition describes the latest probe: a host that answered before and now presents a key
+   * that is not pinned is not "reachable" for the operator, which sends it no command.
+   */
+  @Test
+  void aVmOnAHostThatNowPresentsAnotherKeyIsNotShownReachable() {
+    TestHost host = env.host(1);
+    env.registerHost("faults-rekeyed", host, List.of(NS));
+    env.apply(microVM(NS, "rekeyed", "faults-rekeyed", flake.pathRef(), "svc"));
+    MicroVM ready = env.awaitCondition(NS, "rekeyed", "Ready", "True");
+    assertThat(env.condition(ready, "HostReachable").orElseThrow().getStatus()).isEqualTo("True");
+
+    env.registerHost("faults-rekeyed", host, env.host(0).hostKeyLine(), List.of(NS));
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "rekeyed",
+            Duration.ofSeconds(60),
+            v ->
+                env.condition(v, "Stalled")
+                    .map(c -> c.getReason().equals("HostKeyMismatch"))
+                    .orElse(false));
+    assertThat(env.condition(vm, "HostReachable").orElseThrow())
+        .satisfies(
+            c -> {
+              assertThat(c.getStatus()).isEqualTo("False");
+              assertThat(c.getReason()).isEqualTo("HostKeyMismatch");
+            });
+    assertThat(env.condition(vm, "Ready").orElseThrow().getStatus()).isEqualTo("False");
+  }
+
   @Test
   void aMissingKeySecretIsNamedAndNothingRuns() {
     TestHost host = env.host(2);

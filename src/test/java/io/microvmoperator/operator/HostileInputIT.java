@@ -207,6 +207,7 @@ class HostileInputIT {
             null,
             null,
             List.of(NS),
+            null,
             null));
     return resource;
   }

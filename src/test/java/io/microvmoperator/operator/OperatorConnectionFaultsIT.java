@@ -239,6 +239,7 @@ class OperatorConnectionFaultsIT {
             null,
             "5s",
             List.of(NS),
+            List.of(OperatorHarness.LOCAL_FLAKES),
             null));
     env.client().resource(host).serverSideApply();
   }

@@ -2,6 +2,7 @@ package io.microvmoperator.operator;
 
 import static io.microvmoperator.testenv.OperatorHarness.microVM;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -49,6 +50,56 @@ class ValidationIT {
     assertThat(env.condition(vm, "Stalled").orElseThrow().getReason())
         .isEqualTo("NamespaceNotAllowed");
     assertThat(host.realPath("/var/lib/microvms/app")).doesNotExist();
+  }
+
+  /**
+   * A tenant's flakeref that reaches the host's own file system: {@code path:../../etc} resolved
+   * against the login's home once copied the host's /etc (shadow included) into the world-readable
+   * store. A relative or dotted one is refused by the API server; an absolute one outside the
+   * host's allowedLocalFlakePaths stalls, and nothing runs on the host.
+   */
+  @Test
+  void aLocalFlakeOutsideTheHostsAllowedFoldersNeverReachesTheHost() {
+    for (String sneaky :
+        List.of(
+            "path:../../etc",
+            "path:/tmp/../etc",
+            "git+file://../etc",
+            "path:%2e%2e/etc",
+            "file:/tmp/%2e%2e/etc/shadow")) {
+      assertThatThrownBy(() -> env.apply(microVM(NS, "sneaky", HOST, sneaky, "app")))
+          .as(sneaky)
+          .hasMessageContaining("a local flake");
+    }
+    host.resetLogs();
+    env.apply(microVM(NS, "etc", HOST, "path:/etc", "app"));
+
+    MicroVM vm = env.awaitCondition(NS, "etc", "Stalled", "True");
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason())
+        .isEqualTo("LocalFlakeNotAllowed");
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
+        .contains("allowedLocalFlakePaths")
+        .contains("nothing was run on the host");
+    assertThat(host.auditLog()).noneMatch(command -> command.contains("/etc"));
+    assertThat(host.realPath("/var/lib/microvms/etc")).doesNotExist();
+    assertThat(env.eventsOf(NS, "etc")).anyMatch(e -> "LocalFlakeNotAllowed".equals(e.getReason()));
+  }
+
+  /** A name that fails only later (as a VM folder or a flake attribute) is refused at apply. */
+  @Test
+  void aNameThatCannotNameTheVmIsRefusedAtApplyWithTheFieldToSet() {
+    assertThatThrownBy(
+            () -> env.apply(microVM(NS, "web.example.org", HOST, flake.pathRef(), "app")))
+        .hasMessageContaining("set spec.vmName");
+    MicroVM digitFirst = microVM(NS, "9lives", HOST, flake.pathRef(), "app");
+    digitFirst.setSpec(MicroVMSpecBuilder.from(digitFirst.getSpec()).target(null).build());
+    assertThatThrownBy(() -> env.apply(digitFirst)).hasMessageContaining("set spec.target");
+
+    MicroVM named = microVM(NS, "web.example.org", HOST, flake.pathRef(), "app");
+    named.setSpec(MicroVMSpecBuilder.from(named.getSpec()).vmName("web-example").build());
+    env.apply(named);
+    env.awaitCondition(NS, "web.example.org", "Ready", "True");
+    assertThat(host.readlink("/var/lib/microvms/web-example/current")).isPresent();
   }
 
   @Test

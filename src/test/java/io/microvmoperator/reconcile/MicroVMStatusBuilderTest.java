@@ -110,7 +110,7 @@ class MicroVMStatusBuilderTest {
   void aRunnerThatSystemdRanAgainIsRunningAndSaysSo() {
     VmObservation restarted =
         new VmObservation(
-            "web", V1.value(), V1.value(), false, "", "active", "running", 7, 3, "success");
+            "web", V1.value(), V1.value(), false, "", "active", "running", 7, 3, "success", "");
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(restarted, V1, true).build();
 
@@ -127,7 +127,8 @@ class MicroVMStatusBuilderTest {
   @Test
   void aVMStoppedOnPurposeIsReady() {
     VmObservation stopped =
-        new VmObservation("web", V1.value(), "", false, "", "inactive", "dead", 0, 0, "success");
+        new VmObservation(
+            "web", V1.value(), "", false, "", "inactive", "dead", 0, 0, "success", "");
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(stopped, V1, false).build();
 
@@ -160,7 +161,17 @@ class MicroVMStatusBuilderTest {
 
   private static VmObservation running(StorePath current, StorePath booted) {
     return new VmObservation(
-        "web", current.value(), booted.value(), false, "", "active", "running", 7, 0, "success");
+        "web",
+        current.value(),
+        booted.value(),
+        false,
+        "",
+        "active",
+        "running",
+        7,
+        0,
+        "success",
+        "");
   }
 
   private static MicroVM vm(long generation, MicroVMStatus status) {

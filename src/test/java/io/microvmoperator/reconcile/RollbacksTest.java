@@ -130,7 +130,17 @@ class RollbacksTest {
     String bootedPath = booted instanceof StorePath path ? path.value() : String.valueOf(booted);
     return Optional.of(
         new VmObservation(
-            "web", current.value(), bootedPath, false, "", activeState, subState, 0, restarts, ""));
+            "web",
+            current.value(),
+            bootedPath,
+            false,
+            "",
+            activeState,
+            subState,
+            0,
+            restarts,
+            "",
+            ""));
   }
 
   private static MicroVM vm(MicroVMStatus status) {

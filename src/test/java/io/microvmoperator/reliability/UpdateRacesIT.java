@@ -11,6 +11,7 @@ import io.microvmoperator.host.BuildJob;
 import io.microvmoperator.host.BuildRequest;
 import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.NixCommandException;
+import io.microvmoperator.host.Ownership;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.nix.AbsolutePath;
 import io.microvmoperator.nix.FlakeRef;
@@ -37,6 +38,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * hand, readers of {@code current}, and a spec that changes while its runner is still building.
  */
 class UpdateRacesIT {
+
+  /** The owner marker of the VM folders these tests converge directly (no MicroVM behind them). */
+  private static final Ownership OWNER = new Ownership("races/direct test-uid", "");
 
   @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(4);
 
@@ -207,7 +211,7 @@ class UpdateRacesIT {
     try (SshConnection ssh = host.connect()) {
       HostProtocol protocol = new HostProtocol(ssh, new AbsolutePath("/var/lib/microvms"));
       VmName name = new VmName(vm);
-      protocol.converge(name, r1, flake.pathRef(), false, true, false, null);
+      protocol.converge(name, r1, flake.pathRef(), false, true, false, null, OWNER);
       try (HostLoop readers =
           HostLoop.start(
               host,
@@ -223,7 +227,8 @@ class UpdateRacesIT {
         int swaps = 0;
         for (int i = 0; i < SWAPS; i++) {
           if (protocol
-              .converge(name, i % 2 == 0 ? r2 : r1, flake.pathRef(), false, true, false, null)
+              .converge(
+                  name, i % 2 == 0 ? r2 : r1, flake.pathRef(), false, true, false, null, OWNER)
               .swapped()) {
             swaps++;
           }
@@ -320,13 +325,14 @@ class UpdateRacesIT {
           .orThrow("delete the runner");
 
       assertThatThrownBy(
-              () -> protocol.converge(name, runner, flake.pathRef(), true, true, false, null))
+              () ->
+                  protocol.converge(name, runner, flake.pathRef(), true, true, false, null, OWNER))
           .isInstanceOf(NixCommandException.class)
           .hasMessageContaining(HostProtocol.RUNNER_GONE);
       BuildJob again = protocol.awaitBuild(name, request, Duration.ofSeconds(60));
       assertThat(again.startedNow()).as("built again").isTrue();
       assertThat(again.outPath()).isEqualTo(runner.value());
-      protocol.converge(name, runner, flake.pathRef(), true, true, false, null);
+      protocol.converge(name, runner, flake.pathRef(), true, true, false, null, OWNER);
       assertThat(RunnerLinks.problems(host, vm)).isEmpty();
     }
   }

@@ -1,7 +1,9 @@
 package io.microvmoperator.testenv;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -57,6 +59,11 @@ public final class HostileInput {
             "';" + touchIfs + ";'",
             "\";" + touchIfs + ";\"",
             "\\';" + touchIfs + "#",
+            "/../../etc",
+            "/./x",
+            "/..",
+            "?dir=..",
+            "%2e%2e/etc",
             "${IFS}",
             "$IFS$9",
             ">" + CANARY,
@@ -140,13 +147,31 @@ public final class HostileInput {
     return value.codePointCount(0, value.length());
   }
 
-  /** A flakeref: anything printable but white space and {@code #}, at most 2048 characters. */
+  /**
+   * A flakeref: anything printable but white space and {@code #}, at most 2048 characters; one on
+   * the host's file system ({@code path:}, {@code file:}, {@code ...+file:}) also has an absolute
+   * path, no {@code .} or {@code ..} segment and no {@code %}.
+   */
   static boolean flake(String value) {
-    return codePoints(value) <= 2048
-        && value
-            .codePoints()
-            .noneMatch(
-                c -> c == '#' || " \t\n\u000b\f\r".indexOf(c) >= 0 || Character.isISOControl(c));
+    boolean printable =
+        codePoints(value) <= 2048
+            && value
+                .codePoints()
+                .noneMatch(
+                    c ->
+                        c == '#' || " \t\n\u000b\f\r".indexOf(c) >= 0 || Character.isISOControl(c));
+    String scheme = value.substring(0, Math.max(0, value.indexOf(':'))).toLowerCase(Locale.ROOT);
+    if (!printable
+        || !(scheme.equals("path") || scheme.equals("file") || scheme.endsWith("+file"))) {
+      return printable;
+    }
+    String rest = value.substring(scheme.length() + 1);
+    String beforeQuery = rest.contains("?") ? rest.substring(0, rest.indexOf('?')) : rest;
+    String path = beforeQuery.startsWith("//") ? beforeQuery.substring(2) : beforeQuery;
+    boolean dotSegment =
+        Arrays.stream(path.split("/", -1))
+            .anyMatch(segment -> segment.equals(".") || segment.equals(".."));
+    return path.startsWith("/") && !dotSegment && !path.contains("%");
   }
 
   /** An absolute path whose components are plain and do not start with a dot. */

@@ -36,6 +36,12 @@ public final class OperatorHarness
 
   public static final String OPERATOR_NAMESPACE = "microvm-operator";
 
+  /**
+   * The folder under which test flakes live ({@link TestHosts#newRoot}): what registered test hosts
+   * list in {@code allowedLocalFlakePaths}.
+   */
+  public static final String LOCAL_FLAKES = "/tmp";
+
   private final KubeControlPlane k8s = KubeControlPlane.shared();
   private final int hostCount;
   private TestHosts hosts;
@@ -225,6 +231,7 @@ public final class OperatorHarness
                       max,
                       s.probeInterval(),
                       s.allowedNamespaces(),
+                      s.allowedLocalFlakePaths(),
                       s.suspend()));
               return h;
             });
@@ -294,6 +301,7 @@ public final class OperatorHarness
             null,
             "5s",
             allowedNamespaces,
+            List.of(LOCAL_FLAKES),
             null));
     return client.resource(resource).serverSideApply();
   }
