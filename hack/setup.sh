@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # strace records the files the operator writes (SecretsIT); lua5.1 and lua-yaml run the Argo CD health checks' tests (Argo CD's Lua is 5.1).
-packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps strace lua5.1 lua-yaml)
-# Real test guests (TestFlake.guest): qemu under TCG, a static busybox for their initramfs; Perl
-# speaks QMP to them. shellcheck checks the scripts that run on test hosts (ShellScriptsTest).
-packages+=(qemu-system-x86 busybox-static perl shellcheck)
+# systemd, dbus and polkitd run inside each test host (its PID 1, its bus and the polkit rule of
+# docs/hosts.md; testenv/host-init). Real test guests (TestFlake.guest): qemu under TCG, a static
+# busybox for their initramfs; Perl speaks QMP to them. shellcheck checks the scripts that run on
+# test hosts (ShellScriptsTest).
+packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps strace lua5.1 lua-yaml
+  systemd dbus polkitd qemu-system-x86 busybox-static perl shellcheck)
 command -v java >/dev/null || packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v go >/dev/null || packages+=(golang-go)
@@ -24,6 +26,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# The test hosts' systemd needs cgroup v2 (at /sys/fs/cgroup/unified on a hybrid machine).
+[ -f /sys/fs/cgroup/unified/cgroup.procs ] || [ -f /sys/fs/cgroup/cgroup.procs ] ||
+  echo "setup: warning: no cgroup v2 hierarchy; test hosts cannot start systemd" >&2
 
 # The test hosts bind their own folders over these inside their mount namespaces.
 mkdir -p /nix /var/lib/microvms /etc/nix /run/sshd

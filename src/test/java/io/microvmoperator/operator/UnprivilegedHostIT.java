@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.RunnerLinks;
 import io.microvmoperator.testenv.TestFlake;
@@ -79,9 +80,36 @@ class UnprivilegedHostIT {
         .contains("start", "restart", "stop");
   }
 
+  /**
+   * The host's real polkit (with docs/hosts.md's rule) lets the user start, stop, restart and
+   * reset-failed {@code microvm@} units, and nothing else.
+   */
+  @Test
+  void polkitLetsTheUserManageMicrovmUnitsOnly() {
+    TestHost host = env.host(0);
+    host.shell("install -d -o root -g kvm -m 0775 /var/lib/microvms/probe").orThrow("folder");
+    for (String verb : List.of("start", "restart", "stop", "reset-failed")) {
+      assertThat(asMicrovm(host, verb, "microvm@probe.service").stderr())
+          .as("%s microvm@probe", verb)
+          .doesNotContain("authentication required", "Access denied");
+    }
+    ExecResult other = asMicrovm(host, "restart", "testhost-sshd.service");
+    assertThat(other.exitCode()).isNotZero();
+    assertThat(other.stderr()).contains("Interactive authentication required");
+    ExecResult otherVerb = asMicrovm(host, "mask", "microvm@probe.service");
+    assertThat(otherVerb.exitCode()).isNotZero();
+    assertThat(host.shell("id -gn microvm").stdout()).isEqualTo("kvm\n");
+  }
+
+  private static ExecResult asMicrovm(TestHost host, String verb, String unit) {
+    return host.exec(
+        "runuser", "-u", "microvm", "--", "/bin/systemctl", "--no-ask-password", verb, unit);
+  }
+
   private static String vmProcessOwner(TestHost host) throws Exception {
     String show = host.ssh("systemctl show -p MainPID microvm@web").orThrow("show").stdout();
-    long pid = Long.parseLong(show.trim().substring("MainPID=".length()));
+    long pidInsideHost = Long.parseLong(show.trim().substring("MainPID=".length()));
+    long pid = host.outerPid(pidInsideHost).orElseThrow();
     return Files.getOwner(Path.of("/proc/" + pid)).getName();
   }
 

@@ -21,7 +21,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Proves the test environment for real: two hosts, flakes, systemctl, a cache, Hydra. */
+/**
+ * Proves the test environment for real: two hosts with real systemd and MicroVM.nix's units,
+ * flakes, a cache, Hydra.
+ */
 class HostFixtureIT {
 
   @RegisterExtension static TestHosts hosts = TestHosts.start(2);
@@ -101,10 +104,12 @@ class HostFixtureIT {
   }
 
   @Test
-  void systemctlStandInRunsRestartsAndStopsTheVm() throws IOException {
+  void realSystemdRunsRestartsAndStopsTheVm() throws IOException {
     TestFlake own = TestFlake.create(hosts.root().resolve("flake-systemctl")).runner("vm2", "v1");
     String build =
-        "nix build -o /var/lib/microvms/vm2/current " + Commands.shellQuote(own.installable("vm2"));
+        vmFolder("vm2")
+            + "nix build -o /var/lib/microvms/vm2/current "
+            + Commands.shellQuote(own.installable("vm2"));
     hostA.ssh(build).orThrow("build v1");
     String v1 = hostA.readlink("/var/lib/microvms/vm2/current").orElseThrow();
     hostA.resetLogs();
@@ -115,6 +120,11 @@ class HostFixtureIT {
     long firstPid = mainPid(hostA, "vm2");
     vmPids.add(firstPid);
     assertThat(alive(firstPid)).isTrue();
+    assertThat(hostA.runsInside(firstPid)).isTrue();
+    assertThat(hostB.runsInside(firstPid)).isFalse();
+    assertThat(hostA.shell("stat -c %U:%G /proc/$(systemctl show -p MainPID --value microvm@vm2)"))
+        .as("the runner runs as MicroVM.nix's user and group")
+        .satisfies(result -> assertThat(result.stdout()).isEqualTo("microvm:kvm\n"));
     assertThat(ProcessHandle.of(firstPid).orElseThrow().info().commandLine().orElse(""))
         .contains("microvm-run");
     await()
@@ -139,38 +149,56 @@ class HostFixtureIT {
     assertThat(alive(firstPid)).isFalse();
     await().atMost(Duration.ofSeconds(5)).until(() -> hostA.vmOutput("vm2").contains("v2 started"));
 
+    // systemd prints the properties in its own order, not the order asked for.
     ExecResult show =
-        hostA.ssh("systemctl show -p ActiveState,SubState --property=MainPID microvm@vm2 nope@x");
-    assertThat(show.exitCode()).isEqualTo(1);
-    assertThat(show.stderr()).contains("nope@x");
-    show = hostA.ssh("systemctl show -p ActiveState,SubState,MainPID microvm@vm2 microvm@vm1");
+        hostA.ssh(
+            "systemctl show -p ActiveState,SubState --property=MainPID microvm@vm2 microvm@vm1");
     assertThat(show.stdout())
         .isEqualTo(
-            "ActiveState=active\nSubState=running\nMainPID="
-                + secondPid
-                + "\n\nActiveState=inactive\nSubState=dead\nMainPID=0\n");
+            "MainPID="
+                + hostA.mainPid("microvm@vm2")
+                + "\nActiveState=active\nSubState=running\n\n"
+                + "MainPID=0\nActiveState=inactive\nSubState=dead\n");
 
     hostA.ssh("systemctl stop microvm@vm2").orThrow("stop");
-    assertThat(hostA.readlink("/var/lib/microvms/vm2/booted")).isEmpty();
+    // microvm-set-booted@ (Before=, PartOf=) stops after the runner: booted goes just after.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> hostA.readlink("/var/lib/microvms/vm2/booted").isEmpty());
     assertThat(alive(secondPid)).isFalse();
     assertThat(hostA.ssh("systemctl is-active microvm@vm2").stdout()).isEqualTo("inactive\n");
 
-    // restart also starts a stopped VM; a VM that dies by itself is "failed".
+    // restart also starts a stopped VM; a VM that dies by itself is never "failed" under
+    // MicroVM.nix's Restart=always: it waits RestartSec (5 s) to run again.
     hostA.ssh("systemctl restart microvm@vm2").orThrow("restart stopped");
     long thirdPid = mainPid(hostA, "vm2");
     vmPids.add(thirdPid);
-    Commands.killGroup(thirdPid, "KILL");
+    ProcessHandle.of(thirdPid).orElseThrow().destroyForcibly();
     await().atMost(Duration.ofSeconds(5)).until(() -> !alive(thirdPid));
-    assertThat(hostA.ssh("systemctl show -p ActiveState,SubState,MainPID microvm@vm2").stdout())
-        .isEqualTo("ActiveState=failed\nSubState=failed\nMainPID=0\n");
+    await()
+        .atMost(Duration.ofSeconds(3))
+        .until(
+            () ->
+                hostA
+                    .ssh("systemctl show -p ActiveState,SubState,MainPID microvm@vm2")
+                    .stdout()
+                    .equals("MainPID=0\nActiveState=activating\nSubState=auto-restart\n"));
     assertThat(hostA.ssh("systemctl is-active microvm@vm2").exitCode()).isEqualTo(3);
+    hostA.ssh("systemctl stop microvm@vm2").orThrow("stop after the kill");
 
-    ExecResult noCurrent = hostA.ssh("systemctl start microvm@never-built");
-    assertThat(noCurrent.exitCode()).isEqualTo(1);
-    assertThat(noCurrent.stderr()).contains("current");
+    // MicroVM.nix's ConditionPathExists: without a runner, start succeeds and nothing runs.
+    ExecResult noCurrent =
+        hostA.ssh(vmFolder("never-built") + "systemctl start microvm@never-built");
+    assertThat(noCurrent.exitCode()).isZero();
+    assertThat(hostA.ssh("systemctl is-active microvm@never-built").stdout())
+        .isEqualTo("inactive\n");
+    // Without even the VM's folder, microvm-set-booted@ cannot run: start fails.
+    ExecResult noFolder = hostA.ssh("systemctl start microvm@no-folder");
+    assertThat(noFolder.exitCode()).isEqualTo(1);
+    assertThat(noFolder.stderr()).contains("dependency job for microvm@no-folder.service failed");
     ExecResult unknownVerb = hostA.ssh("systemctl frobnicate microvm@vm2");
     assertThat(unknownVerb.exitCode()).isEqualTo(1);
-    assertThat(unknownVerb.stderr()).contains("unknown verb");
+    assertThat(unknownVerb.stderr()).contains("Unknown command verb");
 
     assertThat(hostA.systemctlLog())
         .extracting(call -> call.verb() + " " + call.unit())
@@ -187,8 +215,8 @@ class HostFixtureIT {
 
   /**
    * MicroVM.nix's unit has {@code Restart=always}: a runner that ends is run again after {@code
-   * RestartSec}, and {@code NRestarts} counts it until an explicit start of the stopped unit or
-   * {@code reset-failed}.
+   * RestartSec} (here a drop-in's 1 s), and {@code NRestarts} counts it until an explicit start of
+   * the stopped unit or {@code reset-failed}.
    */
   @Test
   void underRestartAlwaysAnEndedRunnerRunsAgainAndIsCounted() throws Exception {
@@ -196,7 +224,8 @@ class HostFixtureIT {
         TestFlake.create(hosts.root().resolve("flake-restart")).crashingRunner("vm3", "c1");
     hostA
         .ssh(
-            "nix build -o /var/lib/microvms/vm3/current "
+            vmFolder("vm3")
+                + "nix build -o /var/lib/microvms/vm3/current "
                 + Commands.shellQuote(own.installable("vm3")))
         .orThrow("build");
     try (AutoCloseable restartAlways = hostA.restartAlways(Duration.ofSeconds(1))) {
@@ -214,27 +243,71 @@ class HostFixtureIT {
                   hostA
                       .ssh("systemctl show -p ActiveState,SubState,MainPID microvm@vm3")
                       .stdout()
-                      .equals("ActiveState=activating\nSubState=auto-restart\nMainPID=0\n"));
+                      .equals("MainPID=0\nActiveState=activating\nSubState=auto-restart\n"));
 
+      assertThat(
+              hostA
+                  .ssh(
+                      "systemctl reset-failed microvm@vm3 && systemctl show -p NRestarts"
+                          + " microvm@vm3")
+                  .orThrow("reset-failed")
+                  .stdout())
+          .as("reset-failed zeroes the count")
+          .isEqualTo("NRestarts=0\n");
+
+      // Stopped while it runs, it is inactive (and unloaded: show then gives NRestarts=0);
+      // stopped while it waits to restart, it keeps the runner's result: failed.
       hostA.ssh("systemctl stop microvm@vm3").orThrow("stop");
-      assertThat(hostA.ssh("systemctl show -p ActiveState,NRestarts microvm@vm3").stdout())
-          .as("stopped, and the count is kept to be looked at")
-          .matches("ActiveState=inactive\nNRestarts=[2-9]\n");
+      assertThat(hostA.ssh("systemctl is-active microvm@vm3").stdout())
+          .matches("inactive\n|failed\n");
       hostA.ssh("systemctl start microvm@vm3").orThrow("start again");
       assertThat(hostA.ssh("systemctl show -p NRestarts microvm@vm3").stdout())
-          .as("an explicit start of a stopped unit counts afresh")
+          .as("an explicit start counts afresh")
           .isEqualTo("NRestarts=0\n");
       await().atMost(Duration.ofSeconds(10)).until(() -> restarts(hostA, "vm3") > 0);
       hostA.ssh("systemctl stop microvm@vm3").orThrow("stop again");
-      hostA.ssh("systemctl reset-failed microvm@vm3").orThrow("reset-failed");
-      assertThat(restarts(hostA, "vm3")).as("reset-failed zeroes the count").isZero();
+      // The fast cycles above used up microvm-set-booted@'s start limit (5 in 10 s), which
+      // reset-failed of microvm@ does not reset (real systemd; a test-only concern here). A
+      // unit that is not loaded any more cannot be reset: "not loaded", exit 1.
+      hostA.shell(
+          "/bin/systemctl reset-failed microvm@vm3 microvm-set-booted@vm3 2>/dev/null; true");
     }
-    hostA.ssh("systemctl start microvm@vm3").orThrow("start without Restart=");
+    hostA.ssh("systemctl start microvm@vm3").orThrow("start with MicroVM.nix's RestartSec");
+    assertThat(hostA.ssh("systemctl show -p RestartUSec microvm@vm3").stdout())
+        .isEqualTo("RestartUSec=5s\n");
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> hostA.ssh("systemctl is-active microvm@vm3").stdout().equals("failed\n"));
+        .until(
+            () ->
+                hostA
+                    .ssh("systemctl show -p ActiveState,SubState microvm@vm3")
+                    .stdout()
+                    .equals("ActiveState=activating\nSubState=auto-restart\n"));
     assertThat(hostA.ssh("systemctl show -p NRestarts microvm@vm3").stdout())
         .isEqualTo("NRestarts=0\n");
+    hostA.ssh("systemctl stop microvm@vm3").orThrow("stop");
+  }
+
+  /** With MicroVM.nix's useNotifySockets, start returns once the runner reported ready. */
+  @Test
+  void underTypeNotifyStartWaitsUntilTheRunnerIsReady() throws Exception {
+    TestFlake own = TestFlake.create(hosts.root().resolve("flake-notify")).runner("vm4", "n1");
+    hostB
+        .ssh(
+            vmFolder("vm4")
+                + "nix build -o /var/lib/microvms/vm4/current "
+                + Commands.shellQuote(own.installable("vm4")))
+        .orThrow("build");
+    try (AutoCloseable notify = hostB.useNotifySockets()) {
+      assertThat(hostB.ssh("systemctl show -p Type microvm@vm4").stdout())
+          .isEqualTo("Type=notify\n");
+      hostB.ssh("systemctl start microvm@vm4").orThrow("start");
+      assertThat(hostB.ssh("systemctl is-active microvm@vm4").stdout()).isEqualTo("active\n");
+      assertThat(hostB.stateDir().resolve("vm4/running-version")).exists();
+      vmPids.add(mainPid(hostB, "vm4"));
+      hostB.ssh("systemctl stop microvm@vm4").orThrow("stop");
+    }
+    assertThat(hostB.ssh("systemctl show -p Type microvm@vm4").stdout()).isEqualTo("Type=simple\n");
   }
 
   @Test
@@ -363,14 +436,21 @@ class HostFixtureIT {
     return json.replaceAll("(?s).*\"out\":\"(/nix/store/[^\"]+)\".*", "$1");
   }
 
+  /** Makes the VM's folder as {@code microvm -c} does: root:kvm, group-writable. */
+  private static String vmFolder(String vm) {
+    return "install -d -o root -g kvm -m 0775 /var/lib/microvms/" + vm + " && ";
+  }
+
   private static long restarts(TestHost host, String vm) {
     String show = host.ssh("systemctl show -p NRestarts microvm@" + vm).orThrow("show").stdout();
     return Long.parseLong(show.trim().substring("NRestarts=".length()));
   }
 
+  /** The runner's pid as this machine sees it (systemctl shows the host's own view). */
   private static long mainPid(TestHost host, String vm) {
     String show = host.ssh("systemctl show -p MainPID microvm@" + vm).orThrow("show").stdout();
-    return Long.parseLong(show.trim().substring("MainPID=".length()));
+    long inside = Long.parseLong(show.trim().substring("MainPID=".length()));
+    return host.outerPid(inside).orElseThrow(() -> new AssertionError("no runner: " + show));
   }
 
   private static boolean alive(long pid) {

@@ -1,9 +1,9 @@
 package io.microvmoperator.testenv;
 
 /**
- * Where the stand-ins on a test host can hold an SSH command, so that a test can stop the operator
- * or change the host at exactly that step (see {@code testenv/pause-point}). Each point has a
- * subject that a pause is narrowed to.
+ * Where the wrappers on a test host (nix-store, systemctl) can hold an SSH command, so that a test
+ * can stop the operator or change the host at exactly that step (see {@code testenv/pause-point}).
+ * Each point has a subject that a pause is narrowed to.
  */
 public enum PausePoint {
   /** After {@code nix-store --realise} without {@code --add-root}; subject: its arguments. */

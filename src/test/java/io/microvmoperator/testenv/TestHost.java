@@ -10,33 +10,41 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A NixOS-like test host: an sshd on its own loopback address, in its own mount namespace where
- * {@code /nix}, {@code /var/lib/microvms} and {@code /etc/nix} are folders of this host, so it has
- * its own Nix store. SSH commands run through an audit wrapper (log/audit.log) with a systemctl
- * stand-in for {@code microvm@NAME} first on PATH (log/systemctl.log), and a nix-store that traces
- * each call (log/nix-store.log). Tests can hold a command at a {@link PausePoint}.
+ * A NixOS-like test host: real systemd as PID 1 of its own namespaces ({@link SystemdRoot}, started
+ * by {@code testenv/host-init}) on a private overlay root where {@code /nix}, {@code
+ * /var/lib/microvms}, {@code /etc/nix} and {@code /root} are folders of this host, so it has its
+ * own Nix store; MicroVM.nix's {@code microvm@} and {@code microvm-set-booted@} units ({@code
+ * testenv/units}); an sshd unit on its own loopback address. SSH commands run through an audit
+ * wrapper (log/audit.log) with a thin {@code systemctl} wrapper first on PATH that logs each call
+ * (log/systemctl.log) before it runs the host's real systemctl, and a nix-store that traces each
+ * call (log/nix-store.log). Tests can hold a command at a {@link PausePoint}.
  *
- * <p>Folder layout: {@code nix/ microvms/ etc-nix/ ssh/ bin/ log/ run/ cache/}.
+ * <p>Folder layout: {@code nix/ microvms/ etc-nix/ home/ ssh/ bin/ log/ run/ cache/ units/ polkit/
+ * root/} (root/: the mount point of the host's overlay, empty on this machine).
  */
 public final class TestHost implements AutoCloseable {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
+  private static final String SSHD_UNIT = "testhost-sshd.service";
+  private static final List<String> UNITS =
+      List.of(
+          "microvm@.service",
+          "microvm-set-booted@.service",
+          "microvm-testhost.target",
+          "testhost-sshd.service",
+          "nix-daemon.service");
 
   private final String name;
   private final String address;
@@ -44,12 +52,12 @@ public final class TestHost implements AutoCloseable {
   private final NixNamespace namespace;
   private final SshKeyPair hostKey;
   private final SshKeyPair clientKey;
-  private final Set<Path> mountNamespaces = new HashSet<>();
   private int port;
   private int maxSessions = 10;
-  private Process sshd;
+  // Read without the lock by exec (commands run concurrently, some for minutes).
+  private volatile SystemdRoot root;
+  private Path pidNamespace;
   private String loginUser = "root";
-  private Process nixDaemon;
 
   private TestHost(String name, String address, Path dir) {
     this.name = name;
@@ -57,7 +65,7 @@ public final class TestHost implements AutoCloseable {
     this.dir = dir;
     this.namespace = NixNamespace.create(dir);
     try {
-      for (String sub : List.of("ssh", "log", "run")) {
+      for (String sub : List.of("ssh", "log", "run", "units", "polkit", "root")) {
         Files.createDirectories(dir.resolve(sub));
       }
       installScript("audit-shell");
@@ -65,7 +73,13 @@ public final class TestHost implements AutoCloseable {
       installScript("nix-store");
       installScript("pause-point");
       installScript("microvm-list");
-      for (String log : List.of("audit.log", "systemctl.log", "nix-store.log", "sshd.log")) {
+      installScript("host-init");
+      for (String unit : UNITS) {
+        copyResource("units/" + unit, dir.resolve("units").resolve(unit));
+      }
+      copyResource("polkit-50-microvm.rules", dir.resolve("polkit/50-microvm.rules"));
+      for (String log :
+          List.of("audit.log", "systemctl.log", "nix-store.log", "sshd.log", "host-init.log")) {
         Files.writeString(dir.resolve("log").resolve(log), "");
       }
     } catch (IOException e) {
@@ -92,41 +106,58 @@ public final class TestHost implements AutoCloseable {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  /** Starts sshd (same port as before after a stop) and waits until it listens. */
+  /**
+   * Starts sshd (same port as before after a stop) and waits until it listens; boots the host's
+   * systemd first when it does not run (the first start, or after {@link #close}).
+   */
   public synchronized TestHost start() {
-    if (sshd != null && sshd.isAlive()) {
-      return this;
-    }
     try {
-      Files.createDirectories(Path.of("/run/sshd"));
       if (port == 0) {
         port = freePort();
       }
-      Path config = dir.resolve("ssh/sshd_config");
-      write(config, sshdConfig());
+      write(dir.resolve("ssh/sshd_config"), sshdConfig());
       Path log = dir.resolve("log/sshd.log");
       long logOffset = Files.size(log);
-      ProcessBuilder builder =
-          new ProcessBuilder(
-                  namespace.wrap(List.of("/usr/sbin/sshd", "-D", "-e", "-f", config.toString())))
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-      sshd = builder.start();
+      if (root == null || !root.isAlive()) {
+        writeSshdDropIn();
+        root =
+            SystemdRoot.boot(name, namespace.binDir().resolve("host-init"), dir, dir.getParent());
+        pidNamespace = SystemdRoot.namespaceOf(root.pid1());
+      } else if (isRunning()) {
+        return this;
+      } else {
+        root.systemctl("start", SSHD_UNIT).orThrow(name + ": systemctl start " + SSHD_UNIT);
+      }
       awaitListening(log, logOffset);
-      mountNamespaces.add(Files.readSymbolicLink(Path.of("/proc/" + sshd.pid() + "/ns/mnt")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return this;
   }
 
+  private void writeSshdDropIn() throws IOException {
+    Path dropIn = dir.resolve("units/" + SSHD_UNIT + ".d");
+    Files.createDirectories(dropIn);
+    write(
+        dropIn.resolve("host.conf"),
+        String.join(
+            "\n",
+            "[Service]",
+            "ExecStart=/usr/sbin/sshd -D -f "
+                + dir.resolve("ssh/sshd_config")
+                + " -E "
+                + dir.resolve("log/sshd.log"),
+            ""));
+  }
+
   /**
    * Makes this host take the operator as the unprivileged {@code user} instead of root, set up as
-   * docs/hosts.md says for MicroVM.nix's own {@code microvm} user: a nix-daemon owns the store (as
-   * on NixOS), the user owns the state directory and MicroVM.nix's GC root folder {@code
-   * /nix/var/nix/gcroots/microvm}, and the systemctl stand-in lets it manage {@code microvm@} units
-   * (the polkit rule). The user must exist on this machine ({@code hack/setup.sh} makes {@code
-   * microvm}); this host's logs and run folder become its too, as its commands write them.
+   * docs/hosts.md says for MicroVM.nix's own {@code microvm} user: the host's nix-daemon unit owns
+   * the store (as on NixOS), the user owns the state directory and MicroVM.nix's GC root folder
+   * {@code /nix/var/nix/gcroots/microvm}, and the host's polkit rule (docs/hosts.md's, in every
+   * host) lets it manage {@code microvm@} units. The user must exist on this machine ({@code
+   * hack/setup.sh} makes {@code microvm}); this host's logs and run folder become its too, as its
+   * commands write them.
    */
   public synchronized TestHost serveUnprivileged(String user) {
     try {
@@ -138,39 +169,34 @@ public final class TestHost implements AutoCloseable {
               nixState.resolve("profiles/per-user").resolve(user))) {
         Files.createDirectories(owned);
       }
+      // Inside the host, so that the user's group is the host's (kvm, as on NixOS).
       for (String owned :
           List.of(
-              "microvms",
-              "run",
-              "log",
-              "cache",
-              "nix/var/nix/gcroots/microvm",
-              "nix/var/nix/gcroots/per-user/" + user,
-              "nix/var/nix/profiles/per-user/" + user)) {
-        Commands.run("chown", "-R", user + ":", dir.resolve(owned).toString())
-            .orThrow("chown " + owned);
+              "/var/lib/microvms",
+              dir.resolve("run").toString(),
+              dir.resolve("log").toString(),
+              dir.resolve("cache").toString(),
+              "/nix/var/nix/gcroots/microvm",
+              "/nix/var/nix/gcroots/per-user/" + user,
+              "/nix/var/nix/profiles/per-user/" + user)) {
+        exec("chown", "-R", user + ":", owned).orThrow("chown " + owned);
       }
       for (Path folder = dir; folder != null; folder = folder.getParent()) {
         Commands.run("chmod", "o+x", folder.toString()).orThrow("chmod o+x " + folder);
       }
-      write(dir.resolve("run/manage-units-users"), user + "\n");
       Path socket = nixState.resolve("daemon-socket/socket");
       Files.createDirectories(socket.getParent());
-      Path log = dir.resolve("log/nix-daemon.log");
-      nixDaemon =
-          new ProcessBuilder(namespace.wrap(List.of("nix-daemon")))
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
+      root.systemctl("start", "nix-daemon.service").orThrow(name + ": start nix-daemon");
       Instant deadline = Instant.now().plus(START_TIMEOUT);
       while (!Files.exists(socket)) {
-        if (!nixDaemon.isAlive() || Instant.now().isAfter(deadline)) {
+        if (Instant.now().isAfter(deadline)) {
           throw new IllegalStateException(
-              name + ": nix-daemon did not start:\n" + Files.readString(log));
+              name
+                  + ": nix-daemon did not start:\n"
+                  + exec("journalctl", "--no-pager", "-u", "nix-daemon").stdout());
         }
         Sleep.millis(20);
       }
-      mountNamespaces.add(Files.readSymbolicLink(Path.of("/proc/" + nixDaemon.pid() + "/ns/mnt")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -183,20 +209,15 @@ public final class TestHost implements AutoCloseable {
     return loginUser;
   }
 
-  /** Kills sshd only; sessions in progress and the VMs it started keep running. */
+  /**
+   * Stops the sshd unit only (its listener: {@code KillMode=process}); sessions in progress and the
+   * VMs keep running, and so does the host's systemd.
+   */
   public synchronized void stop() {
-    if (sshd == null) {
+    if (root == null || !root.isAlive()) {
       return;
     }
-    sshd.destroy();
-    try {
-      if (!sshd.waitFor(5, TimeUnit.SECONDS)) {
-        sshd.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    sshd = null;
+    root.systemctl("stop", SSHD_UNIT).orThrow(name + ": systemctl stop " + SSHD_UNIT);
   }
 
   /**
@@ -239,7 +260,7 @@ public final class TestHost implements AutoCloseable {
    * listener is gone: every sshd on this host but the listening one.
    */
   public synchronized List<ProcessHandle> connectionProcesses() {
-    long listener = sshd == null ? -1 : sshd.pid();
+    long listener = sshdPid().orElse(-1);
     return ProcessHandle.allProcesses()
         .filter(p -> p.pid() != listener)
         .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
@@ -274,21 +295,56 @@ public final class TestHost implements AutoCloseable {
     return start();
   }
 
-  public boolean isRunning() {
-    return sshd != null && sshd.isAlive();
+  /** Whether the host's sshd unit is active (its systemd runs and sshd listens). */
+  public synchronized boolean isRunning() {
+    return root != null && root.isAlive() && root.systemctl("is-active", "-q", SSHD_UNIT).ok();
   }
 
-  /** The listening sshd's pid, when it runs. */
-  public OptionalLong sshdPid() {
-    return isRunning() ? OptionalLong.of(sshd.pid()) : OptionalLong.empty();
+  /** The listening sshd's pid (this machine's view), when it runs. */
+  public synchronized OptionalLong sshdPid() {
+    if (root == null || !root.isAlive()) {
+      return OptionalLong.empty();
+    }
+    return root.outerPid(mainPid(SSHD_UNIT));
   }
 
-  /** A process's mount namespace (the /proc/PID/ns/mnt link target), or null when it is gone. */
-  static Path mountNamespace(long pid) {
+  /** The MainPID that the host's systemd reports for {@code unit} (its own view), or 0. */
+  public long mainPid(String unit) {
+    ExecResult show = root.systemctl("show", "-p", "MainPID", "--value", unit);
     try {
-      return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/mnt"));
-    } catch (IOException e) {
-      return null;
+      return show.ok() ? Long.parseLong(show.stdout().trim()) : 0;
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * This machine's pid of the host's process {@code pidInsideHost} (a MainPID that systemctl shows
+   * inside the host), if it runs.
+   */
+  public OptionalLong outerPid(long pidInsideHost) {
+    return root == null ? OptionalLong.empty() : root.outerPid(pidInsideHost);
+  }
+
+  /** The host's PID 1 (its systemd) as this machine sees it, while it runs. */
+  public OptionalLong pid1() {
+    return root != null && root.isAlive() ? OptionalLong.of(root.pid1()) : OptionalLong.empty();
+  }
+
+  /** The host's launcher ({@code unshare}, PID 1's parent) as this machine sees it. */
+  public OptionalLong launcherPid() {
+    return root != null && root.isAlive()
+        ? OptionalLong.of(root.launcherPid())
+        : OptionalLong.empty();
+  }
+
+  /**
+   * Kills the host's PID 1 with SIGKILL, as a crash would: every process of the host ends at once,
+   * no unit stops. {@link #start()} boots it afresh.
+   */
+  public synchronized void crash() {
+    if (root != null) {
+      root.kill();
     }
   }
 
@@ -298,23 +354,24 @@ public final class TestHost implements AutoCloseable {
     return this;
   }
 
-  /** Kills sshd, every VM it started and every other process left in its mount namespaces. */
+  /**
+   * Halts the host's systemd (every unit stops, guests shut down gracefully), kills what is left of
+   * its PID namespace and removes its cgroup.
+   */
   @Override
   public synchronized void close() {
-    stop();
-    killVms();
-    ProcessHandle.allProcesses()
-        .filter(process -> runsInside(process.pid()))
-        .forEach(ProcessHandle::destroyForcibly);
+    if (root != null) {
+      root.halt();
+    }
   }
 
   /**
-   * Whether a process runs in one of this host's mount namespaces. The kernel reuses the number of
-   * a namespace that ended, so the process must also see this host's store mounted over /nix: the
+   * Whether a process runs on this host: in its PID namespace. The kernel reuses the number of a
+   * namespace that ended, so the process must also see this host's store mounted over /nix: the
    * number alone could name another run's host on this machine.
    */
   boolean runsInside(long pid) {
-    if (!mountNamespaces.contains(mountNamespace(pid))) {
+    if (pidNamespace == null || !pidNamespace.equals(SystemdRoot.namespaceOf(pid))) {
       return false;
     }
     try {
@@ -464,7 +521,9 @@ public final class TestHost implements AutoCloseable {
         .count();
   }
 
-  /** How often microvm@VM was started or restarted (the stand-in's log since the last reset). */
+  /**
+   * How often microvm@VM was started or restarted with systemctl (its log since the last reset).
+   */
   public long starts(String vmName) {
     return systemctlLog().stream()
         .filter(call -> call.unit().equals("microvm@" + vmName))
@@ -569,14 +628,14 @@ public final class TestHost implements AutoCloseable {
     delete(dir.resolve("run/paused").resolve(point.fileName()));
   }
 
-  /** What microvm-run of VM {@code vmName} printed (its stdout and stderr). */
+  /**
+   * What microvm-run of VM {@code vmName} printed (its stdout and stderr): the journal of {@code
+   * microvm@VM} inside the host, messages only.
+   */
   public String vmOutput(String vmName) {
-    Path log = dir.resolve("log/microvm@" + vmName + ".log");
-    try {
-      return Files.exists(log) ? Files.readString(log) : "";
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    ExecResult journal =
+        exec("journalctl", "--no-pager", "-q", "-o", "cat", "-t", "microvm@" + vmName);
+    return journal.ok() ? journal.stdout() : "";
   }
 
   // ---- its files ------------------------------------------------------------------------------
@@ -615,16 +674,23 @@ public final class TestHost implements AutoCloseable {
 
   // ---- local commands (not over SSH, not audited) ---------------------------------------------
 
-  /** Runs argv locally inside this host's mount namespace setup; works while sshd is stopped. */
+  /**
+   * Runs argv locally inside this host (nsenter into its systemd's namespaces and root, with the
+   * test wrappers first on PATH); works while sshd is stopped, not after {@link #close}.
+   */
   public ExecResult exec(String... argv) {
-    return namespace.exec(Commands.DEFAULT_TIMEOUT, List.of(argv));
+    return exec(Commands.DEFAULT_TIMEOUT, List.of(argv));
   }
 
   public ExecResult exec(Duration timeout, List<String> argv) {
-    return namespace.exec(timeout, argv);
+    SystemdRoot running = root;
+    if (running == null || !running.isAlive()) {
+      throw new IllegalStateException(name + " is not running");
+    }
+    return Commands.run(running.enter(argv), namespace.environment(), timeout);
   }
 
-  /** Runs a /bin/sh script locally inside this host's mount namespace setup. */
+  /** Runs a /bin/sh script locally inside this host. */
   public ExecResult shell(String script) {
     return exec("/bin/sh", "-c", script);
   }
@@ -642,7 +708,7 @@ public final class TestHost implements AutoCloseable {
         "ListenAddress " + address + ":" + port,
         "HostKey " + hostKey.privateKeyFile(),
         "AuthorizedKeysFile " + dir.resolve("ssh/authorized_keys"),
-        "PidFile " + dir.resolve("run/sshd.pid"),
+        "PidFile none",
         "UsePAM no",
         "StrictModes no",
         "PermitRootLogin prohibit-password",
@@ -666,40 +732,17 @@ public final class TestHost implements AutoCloseable {
       if (fresh.contains("Server listening on")) {
         return;
       }
-      if (!sshd.isAlive()) {
-        throw new IllegalStateException(name + ": sshd exited early:\n" + fresh);
+      if (!root.isAlive()) {
+        throw new IllegalStateException(name + ": the host's systemd ended:\n" + fresh);
       }
       Sleep.millis(50);
     }
-    throw new IllegalStateException(name + ": sshd did not start within " + START_TIMEOUT);
-  }
-
-  /** Ends each VM whose pid file the systemctl stand-in left, by its process group. */
-  private void killVms() {
-    try (DirectoryStream<Path> pidFiles =
-        Files.newDirectoryStream(dir.resolve("run"), "microvm@*.pid")) {
-      for (Path pidFile : pidFiles) {
-        String[] fields = Files.readString(pidFile).trim().split(" ");
-        long pid = Long.parseLong(fields[0]);
-        if (fields.length > 1 && fields[1].equals(startTime(pid))) {
-          Commands.killGroup(pid, "KILL");
-        }
-        Files.delete(pidFile);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Field 22 of /proc/PID/stat, or "" when the process is gone. */
-  private static String startTime(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      String[] fields = stat.substring(stat.lastIndexOf(") ") + 2).split(" ");
-      return fields[19];
-    } catch (IOException e) {
-      return "";
-    }
+    throw new IllegalStateException(
+        name
+            + ": sshd did not start within "
+            + START_TIMEOUT
+            + ":\n"
+            + root.systemctl("status", "--no-pager", SSHD_UNIT).stdout());
   }
 
   private int freePort() throws IOException {
@@ -710,18 +753,39 @@ public final class TestHost implements AutoCloseable {
   }
 
   /**
-   * Until closed, units started on this host behave as MicroVM.nix's {@code microvm@} unit with
-   * {@code Restart=always} and {@code RestartSec=restartSec}: systemd runs a runner that ended
-   * again and counts {@code NRestarts} (see the systemctl stand-in).
+   * Until closed, {@code microvm@} units on this host restart after {@code restartSec} instead of
+   * MicroVM.nix's 5 s (a runtime drop-in and a daemon-reload): a runner that ends is run again
+   * sooner. Restart=always itself is MicroVM.nix's and always on.
    */
   public AutoCloseable restartAlways(Duration restartSec) {
-    Path setting = dir.resolve("run/restart-always");
-    try {
-      Files.writeString(setting, restartSec.toMillis() / 1000.0 + "\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return () -> Files.deleteIfExists(setting);
+    return dropIn("restart-sec.conf", "[Service]\nRestartSec=" + restartSec.toMillis() + "ms\n");
+  }
+
+  /**
+   * Until closed, {@code microvm@} units are {@code Type=notify} ({@code useNotifySockets} in
+   * MicroVM.nix): start and restart return once the runner reported ready.
+   */
+  public AutoCloseable useNotifySockets() {
+    return dropIn("notify.conf", "[Service]\nType=notify\nNotifyAccess=all\n");
+  }
+
+  private AutoCloseable dropIn(String fileName, String text) {
+    String folder = "/run/systemd/system/microvm@.service.d";
+    String file = folder + "/" + fileName;
+    shell(
+            "mkdir -p "
+                + folder
+                + " && printf '%s' "
+                + Commands.shellQuote(text)
+                + " >"
+                + file
+                + " && /bin/systemctl daemon-reload")
+        .orThrow(name + ": drop-in " + file);
+    return () -> {
+      if (root != null && root.isAlive()) {
+        shell("rm -f " + file + " && /bin/systemctl daemon-reload").orThrow("remove " + file);
+      }
+    };
   }
 
   /**
@@ -748,13 +812,17 @@ public final class TestHost implements AutoCloseable {
 
   private void installScript(String script) throws IOException {
     Path target = namespace.binDir().resolve(script);
-    try (InputStream in = TestHost.class.getResourceAsStream("/testenv/" + script)) {
+    copyResource(script, target);
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  private static void copyResource(String resource, Path target) throws IOException {
+    try (InputStream in = TestHost.class.getResourceAsStream("/testenv/" + resource)) {
       if (in == null) {
-        throw new IllegalStateException("missing resource /testenv/" + script);
+        throw new IllegalStateException("missing resource /testenv/" + resource);
       }
       Files.write(target, in.readAllBytes());
     }
-    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
   private static String unescape(String escaped) {
