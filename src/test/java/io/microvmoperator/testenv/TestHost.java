@@ -769,6 +769,16 @@ public final class TestHost implements AutoCloseable {
     return dropIn("notify.conf", "[Service]\nType=notify\nNotifyAccess=all\n");
   }
 
+  /**
+   * Until closed, {@code microvm@} units give a start {@code timeout} instead of MicroVM.nix's
+   * {@code TimeoutSec=150} ({@code microvm.host.startupTimeout}): a notify guest that does not
+   * become ready fails sooner.
+   */
+  public AutoCloseable startTimeout(Duration timeout) {
+    return dropIn(
+        "start-timeout.conf", "[Service]\nTimeoutStartSec=" + timeout.toSeconds() + "s\n");
+  }
+
   private AutoCloseable dropIn(String fileName, String text) {
     String folder = "/run/systemd/system/microvm@.service.d";
     String file = folder + "/" + fileName;
