@@ -22,7 +22,12 @@ import java.util.stream.Stream;
  */
 public final class LocalDemo {
 
-  private static final Path FLAKE = Path.of("/tmp/microvm-operator-demo/flake");
+  /**
+   * The flakeref the examples name. The demo writes its flake into the run's folder instead (the
+   * only folder of /tmp a test host sees: its own /tmp is private) and points them there.
+   */
+  private static final String EXAMPLE_FLAKE = "path:/tmp/microvm-operator-demo/flake";
+
   private static final String NAMESPACE = "demo";
 
   private LocalDemo() {}
@@ -51,14 +56,15 @@ public final class LocalDemo {
       Files.writeString(kubeconfig, k8s.kubeconfigYaml());
       TestHost host = hosts.get(0);
       // Real Linux guests (qemu under TCG): Running means the guest booted
-      TestFlake.create(FLAKE).guest("web", "1.0").guest("db", "1.0");
+      TestFlake flake =
+          TestFlake.create(hosts.root().resolve("flake")).guest("web", "1.0").guest("db", "1.0");
 
       OperatorHarness.registerHost(client, "demo-host", host, List.of(NAMESPACE));
       OperatorHarness.ensureNamespace(client, NAMESPACE);
       try (MicroVMOperator operator =
           MicroVMOperator.start(
               client, OperatorConfig.embedded(OperatorHarness.OPERATOR_NAMESPACE))) {
-        applyExamples(client);
+        applyExamples(client, flake.pathRef());
         String kubectl = k8s.kubectl().toString();
         waitUntilReady(client, kubectl, kubeconfig);
 
@@ -76,7 +82,7 @@ public final class LocalDemo {
                 + " root@"
                 + host.address()
                 + " journalctl -u microvm@web");
-        System.out.println("Change a VM: edit " + FLAKE + "/flake.nix, then");
+        System.out.println("Change a VM: edit " + flake.dir().resolve("flake.nix") + ", then");
         System.out.println(
             "  kubectl -n demo annotate --overwrite microvm web"
                 + " microvm-operator.io/reconcile-requested-at=\"$(date +%s)\"");
@@ -88,11 +94,14 @@ public final class LocalDemo {
     }
   }
 
-  private static void applyExamples(KubernetesClient client) throws IOException {
+  private static void applyExamples(KubernetesClient client, String flakeRef) throws IOException {
     try (Stream<Path> files = Files.list(Path.of("examples/demo"))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
         try (InputStream in = Files.newInputStream(file)) {
           for (HasMetadata resource : client.load(in).items()) {
+            if (resource instanceof MicroVM vm && EXAMPLE_FLAKE.equals(vm.getSpec().flake())) {
+              vm.setSpec(MicroVMSpecBuilder.from(vm.getSpec()).useFlake(flakeRef).build());
+            }
             client.resource(resource).serverSideApply();
           }
         }
