@@ -5,8 +5,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.app.MicroVMOperator;
 import io.microvmoperator.app.OperatorConfig;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -97,11 +99,9 @@ public final class LocalDemo {
   private static void applyExamples(KubernetesClient client, String flakeRef) throws IOException {
     try (Stream<Path> files = Files.list(Path.of("examples/demo"))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-        try (InputStream in = Files.newInputStream(file)) {
+        String yaml = Files.readString(file).replace(EXAMPLE_FLAKE, flakeRef);
+        try (InputStream in = new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))) {
           for (HasMetadata resource : client.load(in).items()) {
-            if (resource instanceof MicroVM vm && EXAMPLE_FLAKE.equals(vm.getSpec().flake())) {
-              vm.setSpec(MicroVMSpecBuilder.from(vm.getSpec()).useFlake(flakeRef).build());
-            }
             client.resource(resource).serverSideApply();
           }
         }
