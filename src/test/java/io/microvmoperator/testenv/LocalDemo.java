@@ -57,6 +57,9 @@ public final class LocalDemo {
       Path kubeconfig = workDir.resolve("kubeconfig");
       Files.writeString(kubeconfig, k8s.kubeconfigYaml());
       TestHost host = hosts.get(0);
+      // MicroVM.nix's notify units: a start ends when the guest says it booted, so Running means
+      // booted
+      AutoCloseable notify = host.useNotifySockets();
       // Real Linux guests (qemu under TCG): Running means the guest booted
       TestFlake flake =
           TestFlake.create(hosts.root().resolve("flake")).guest("web", "1.0").guest("db", "1.0");
@@ -91,6 +94,7 @@ public final class LocalDemo {
         System.out.println("Press Ctrl-C to stop everything.");
         stopped.await();
       }
+      notify.close();
     } finally {
       closed.countDown();
     }
