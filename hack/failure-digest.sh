@@ -2,7 +2,7 @@
 # Prints, last, what each failed test said (its messages without stack frames), so that the end of
 # a long CI log names every failure even when only its tail is kept.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 shopt -s nullglob
 echo "=== failed tests, their messages without stack frames ==="
 for report in target/surefire-reports/*.txt target/failsafe-reports/*.txt; do

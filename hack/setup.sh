@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Prepares this machine for the tests and the local demo: Debian packages (Nix, OpenSSH, etcd,
-# Lua), the cached Kubernetes and Helm binaries, and the folders sshd and the test hosts need.
+# Lua, qemu), the cached Kubernetes and Helm binaries, the guest kit the real test guests boot
+# from (hack/guest-kit.sh), and the folders sshd and the test hosts need.
 # Idempotent and quick when everything is already there. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # strace records the files the operator writes (SecretsIT); lua5.1 and lua-yaml run the Argo CD health checks' tests (Argo CD's Lua is 5.1).
 # systemd, dbus and polkitd run inside each test host (its PID 1, its bus and the polkit rule of
-# docs/hosts.md; testenv/host-init); shellcheck checks the test hosts' shell scripts.
+# docs/hosts.md; testenv/host-init). Real test guests (TestFlake.guest): qemu under TCG, a static
+# busybox for their initramfs; Perl speaks QMP to them. shellcheck checks the scripts that run on
+# test hosts (ShellScriptsTest).
 packages=(nix-bin openssh-server etcd-server git iproute2 util-linux procps strace lua5.1 lua-yaml
-  systemd dbus polkitd shellcheck)
+  systemd dbus polkitd qemu-system-x86 busybox-static perl shellcheck)
 command -v java >/dev/null || packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v go >/dev/null || packages+=(golang-go)
@@ -48,3 +51,6 @@ K8S_VERSION="$K8S_VERSION" hack/k8s-binaries.sh >/dev/null
 
 HELM_VERSION="$(grep -m1 -o "<helm.version>[^<]*" pom.xml | cut -d">" -f2)"
 HELM_VERSION="$HELM_VERSION" hack/helm-binary.sh >/dev/null
+
+# Debian's cloud kernel, its evdev and button modules and busybox, in ~/.cache (not the checkout).
+hack/guest-kit.sh >/dev/null

@@ -16,10 +16,10 @@ case $mode in
     ;;
   per-host)
     jobs=()
-    for host in $(cut -d' ' -f1 "$inventory" | sort -u); do
+    while read -r host; do
       deploy_host "$host" &
       jobs+=($!)
-    done
+    done < <(cut -d' ' -f1 "$inventory" | sort -u)
     for job in "${jobs[@]}"; do wait "$job"; done
     ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;

@@ -364,6 +364,24 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
       status.holdingBack(wanted);
     }
     heldForRestart.ifPresent(kept -> status.heldForRestart(toRun));
+    Optional<String> stuck =
+        holdingBack
+            ? Optional.empty()
+            : Rollbacks.stuckWithoutRollback(spec, prior, observed, desired, clock.instant());
+    if (stuck.isPresent()) {
+      // Not a retry loop of the operator's: systemd runs the runner again (Restart=always) and
+      // the next probe that sees it running, or a new runner, reconciles the VM again.
+      status.notRunning("NotKeptRunning", stuck.get());
+      return stall(
+          vm,
+          status,
+          new Problem(
+              "NotKeptRunning",
+              desired.shortName()
+                  + " did not keep running since its deploy and there is no earlier runner to go"
+                  + " back to; systemd keeps running it again (Restart=always): fix the flake and"
+                  + " push, or set spec.running to false"));
+    }
     if (wantRunning && observed.get().waitingToRunAgain()) {
       status.notRunning(
           "WaitingToRestart",

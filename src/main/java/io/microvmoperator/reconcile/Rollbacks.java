@@ -82,6 +82,33 @@ final class Rollbacks {
         .map(runner -> new Rollback(runner, cause.get()));
   }
 
+  /**
+   * Why the newly deployed {@code desired} did not keep running, when a rollback would be due but
+   * there is no earlier runner to go back to (its first deploy): the MicroVM is stalled rather than
+   * left "waiting" for ever while systemd runs the runner again and again.
+   */
+  static Optional<String> stuckWithoutRollback(
+      MicroVMSpec spec,
+      MicroVMStatus prior,
+      Optional<VmObservation> observed,
+      StorePath desired,
+      Instant now) {
+    if (spec.rollback() == MicroVMSpec.RollbackPolicy.Never
+        || Boolean.FALSE.equals(spec.running())
+        || observed.isEmpty()
+        || !observed.get().current().equals(desired.value())) {
+      return Optional.empty();
+    }
+    List<Deploy> history = Optional.ofNullable(prior.history()).orElse(List.of());
+    if (history.isEmpty()
+        || !isSucceededDeployOf(history.get(0), desired)
+        || now.isAfter(Instant.parse(history.get(0).finishedAt()).plus(WINDOW))
+        || due(spec, prior, observed, desired, now).isPresent()) {
+      return Optional.empty();
+    }
+    return notKeptRunning(observed.get());
+  }
+
   /** Why the VM's runner did not keep running since it was started, or empty while it did. */
   static Optional<String> notKeptRunning(VmObservation vm) {
     String unit = "microvm@" + vm.name();

@@ -203,6 +203,52 @@ class HostTrustAndFaultsIT {
     assertThat(host.starts("revoked")).isEqualTo(1);
   }
 
+  /**
+   * One classification of host errors: a host configuration problem (here its key Secret is gone)
+   * met while a reconcile opens a new connection stalls with its reason, as when a probe meets it,
+   * and is not called "unreachable, retry in 10 s".
+   */
+  @Test
+  void aSecretGoneInTheMiddleOfAReconcileIsNamedNotCalledUnreachable() {
+    TestHost host = env.host(3);
+    env.registerHost("faults-secret-gone", host, List.of(NS));
+    env.apply(microVM(NS, "secret-gone", "faults-secret-gone", flake.pathRef(), "svc"));
+    env.awaitCondition(NS, "secret-gone", "Ready", "True");
+
+    env.client()
+        .secrets()
+        .inNamespace(OperatorHarness.OPERATOR_NAMESPACE)
+        .withName("faults-secret-gone-ssh")
+        .delete();
+    host.cutConnections();
+    env.client()
+        .resources(MicroVM.class)
+        .inNamespace(NS)
+        .withName("secret-gone")
+        .edit(
+            vm -> {
+              vm.setSpec(MicroVMSpecBuilder.from(vm.getSpec()).interval("7m").build());
+              return vm;
+            });
+    MicroVM vm =
+        env.awaitMicroVM(
+            NS,
+            "secret-gone",
+            Duration.ofSeconds(60),
+            v ->
+                env.condition(v, "Stalled")
+                    .map(c -> c.getReason().equals("SecretNotFound"))
+                    .orElse(false));
+    assertThat(env.condition(vm, "HostReachable").orElseThrow().getReason())
+        .isEqualTo("SecretNotFound");
+    assertThat(env.eventsOf(NS, "secret-gone").stream().map(e -> e.getReason()))
+        .contains("SecretNotFound")
+        .doesNotContain("HostUnreachable");
+
+    env.registerHost("faults-secret-gone", host, List.of(NS));
+    env.awaitCondition(NS, "secret-gone", "Ready", "True");
+  }
+
   private static String reasonOf(MicroVMHost host, String type) {
     return host.getStatus().conditions().stream()
         .filter(c -> c.getType().equals(type))

@@ -69,6 +69,9 @@ class MicroVMLifecycleIT {
         .as("as microvm -c leaves it: MicroVM.nix's units (microvm:kvm) write booted there")
         .isEqualTo("root:kvm 775");
     assertThat(host.starts("web")).isEqualTo(1);
+    assertThat(host.shell("microvm-list").stdout())
+        .as("MicroVM.nix's microvm -l (its stand-in) lists the VM as current")
+        .contains("web: current(nixos-system-web-v1)");
     assertThat(status.history()).hasSize(1);
     assertThat(env.condition(vm, "UpToDate").orElseThrow().getStatus()).isEqualTo("True");
     assertThat(env.condition(vm, "Reconciling")).isEmpty();

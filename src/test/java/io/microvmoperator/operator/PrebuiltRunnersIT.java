@@ -89,6 +89,15 @@ class PrebuiltRunnersIT {
     assertThat(status.source().signedBy()).containsExactly("testenv-cache-1");
     assertThat(status.history().get(0).source().signedBy()).containsExactly("testenv-cache-1");
     assertThat(status.desiredStorePath()).isEqualTo(path);
+
+    // MicroVM.nix's tools: no flake to name, so the toplevel link its declarative VMs have
+    // (marked as the operator's own, so the VM is not taken for one the host declares)
+    String system = cacheHost.readlink(path + "/share/microvm/system").orElseThrow();
+    assertThat(cacheHost.readlink("/var/lib/microvms/pre/toplevel")).contains(system);
+    assertThat(cacheHost.realPath("/var/lib/microvms/pre/.operator/toplevel")).exists();
+    assertThat(cacheHost.shell("microvm-list").stdout())
+        .contains("pre: current(" + system.substring(system.indexOf('-') + 1) + ")");
+    assertThat(env.condition(env.get(NS, "pre"), "Stalled")).isEmpty();
   }
 
   @Test

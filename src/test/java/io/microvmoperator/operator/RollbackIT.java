@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class RollbackIT {
 
-  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(3);
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(4);
 
   private static final String NS = "rollback";
   private static final Duration CONVERGED = Duration.ofSeconds(90);
@@ -39,6 +39,7 @@ class RollbackIT {
     env.registerHost("rollback-host", env.host(0), List.of(NS));
     env.registerHost("rollback-never", env.host(1), List.of(NS));
     env.registerHost("rollback-loop", env.host(2), List.of(NS));
+    env.registerHost("rollback-guest", env.host(3), List.of(NS));
   }
 
   @Test
@@ -220,6 +221,18 @@ class RollbackIT {
           .atMost(Duration.ofSeconds(30))
           .until(() -> host.vmOutput("first").split("v1 crashed", -1).length > 3);
       assertThat(host.starts("first")).as("only the first start is the operator's").isEqualTo(1);
+      MicroVM stuck =
+          env.awaitMicroVM(
+              NS,
+              "first",
+              CONVERGED,
+              vm ->
+                  env.condition(vm, "Stalled")
+                      .map(c -> c.getReason().equals("NotKeptRunning"))
+                      .orElse(false));
+      assertThat(env.condition(stuck, "Stalled").orElseThrow().getMessage())
+          .contains("no earlier runner to go back to");
+      assertThat(host.starts("first")).as("stalled, not retried by the operator").isEqualTo(1);
 
       // A fixed runner deployed onto the loop counts its own ends only: it is not rolled back.
       flake.runner("first", "v2");
@@ -238,6 +251,50 @@ class RollbackIT {
       env.awaitCondition(NS, "first", "Ready", "True");
       assertThat(host.ssh("systemctl is-active microvm@first").stdout()).isEqualTo("inactive\n");
     }
+  }
+
+  /**
+   * Real guests under MicroVM.nix's notify units ({@code useNotifySockets}): a guest that never
+   * becomes ready within the start timeout, and one that panics at boot, are rolled back to the
+   * guest that ran before, which boots again and is Running.
+   */
+  @Test
+  void aGuestThatNeverBecomesReadyOrPanicsAtBootIsRolledBack() throws Exception {
+    TestHost host = env.host(3);
+    try (AutoCloseable notify = host.useNotifySockets();
+        AutoCloseable timeout = host.startTimeout(Duration.ofSeconds(25))) {
+      TestFlake flake = TestFlake.create(env.hosts().root().resolve("guest")).guest("g", "v1");
+      env.apply(microVM(NS, "g", "rollback-guest", flake.pathRef(), "g"));
+      String v1 =
+          env.awaitRunner(NS, "g", "-microvm-g-v1", CONVERGED).getStatus().currentStorePath();
+      assertThat(host.vmOutput("g")).contains(TestFlake.guestReadyLine("g", "v1"));
+
+      flake.guestNeverReady("g", "v2");
+      env.annotate(NS, "g", REQUEST, "v2");
+      MicroVM back = awaitRolledBack("g", "-microvm-g-v2");
+      assertThat(back.getStatus().rollback().cause()).contains("Result=timeout");
+      assertThat(events("g")).contains("StartFailed", "RolledBack");
+      env.awaitCondition(NS, "g", "Running", "True");
+      assertThat(host.readlink("/var/lib/microvms/g/current")).contains(v1);
+
+      flake.guestPanicsAtBoot("g", "v3");
+      env.annotate(NS, "g", REQUEST, "v3");
+      MicroVM again = awaitRolledBack("g", "-microvm-g-v3");
+      assertThat(again.getStatus().rollback().cause()).contains("did not start");
+      env.awaitCondition(NS, "g", "Running", "True");
+      assertThat(host.readlink("/var/lib/microvms/g/booted")).contains(v1);
+    }
+  }
+
+  private static MicroVM awaitRolledBack(String name, String failedSuffix) {
+    return env.awaitMicroVM(
+        NS,
+        name,
+        Duration.ofSeconds(150),
+        vm ->
+            vm.getStatus() != null
+                && vm.getStatus().rollback() != null
+                && vm.getStatus().rollback().failedStorePath().endsWith(failedSuffix));
   }
 
   private static List<String> events(String vm) {

@@ -100,6 +100,9 @@ class ValidationIT {
     env.apply(named);
     env.awaitCondition(NS, "web.example.org", "Ready", "True");
     assertThat(host.readlink("/var/lib/microvms/web-example/current")).isPresent();
+    assertThat(env.eventsOf(NS, "web.example.org"))
+        .as("microvm -u on the host would build nixosConfigurations.web-example, not app")
+        .anyMatch(e -> "HostToolsMismatch".equals(e.getReason()));
   }
 
   @Test
@@ -133,6 +136,35 @@ class ValidationIT {
         .atMost(java.time.Duration.ofSeconds(30))
         .until(() -> env.get(NS, "claim") == null);
     assertThat(host.readlink("/var/lib/microvms/hostvm/toplevel")).isPresent();
+  }
+
+  /**
+   * A VM the host declares with {@code microvm.vms.NAME.flake} has no toplevel link, only an {@code
+   * install-microvm-NAME.service} in the host's units; the operator leaves it alone too (it would
+   * fight the host's own rebuilds otherwise).
+   */
+  @Test
+  void aVMDeclaredThroughMicrovmVmsFlakeIsLeftAlone() {
+    assertThat(
+            host.shell(
+                    "mkdir -p /var/lib/microvms/hostflake && printf %s path:/etc/nixos >"
+                        + " /var/lib/microvms/hostflake/flake && printf '[Service]\\nType=oneshot\\n"
+                        + "ExecStart=/bin/true\\n' > /etc/systemd/system/install-microvm-hostflake.service")
+                .exitCode())
+        .isZero();
+    MicroVM claim = microVM(NS, "claim-flake", HOST, flake.pathRef(), "app");
+    claim.setSpec(withVmName(claim.getSpec(), "hostflake"));
+    env.apply(claim);
+
+    MicroVM vm = env.awaitCondition(NS, "claim-flake", "Stalled", "True");
+    assertThat(env.condition(vm, "Stalled").orElseThrow().getReason()).isEqualTo("DeclaredByHost");
+    assertThat(host.readlink("/var/lib/microvms/hostflake/current")).isEmpty();
+    assertThat(host.realPath("/var/lib/microvms/hostflake/flake")).hasContent("path:/etc/nixos");
+    env.client().resource(vm).delete();
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(() -> env.get(NS, "claim-flake") == null);
+    assertThat(host.realPath("/var/lib/microvms/hostflake/flake")).exists();
   }
 
   @Test

@@ -111,6 +111,54 @@ class RollbacksTest {
         .isEmpty();
   }
 
+  @Test
+  void aFirstDeployThatDoesNotKeepRunningIsStuckNotRolledBack() {
+    MicroVMStatus onlyV2 = new MicroVMStatusBuilder(vm(null), DEPLOYED).deployed(V2).build();
+    Optional<VmObservation> looping = observed(V2, V2, "activating", "auto-restart", 1);
+
+    assertThat(Rollbacks.due(SPEC, onlyV2, looping, V2, SOON)).isEmpty();
+    assertThat(Rollbacks.stuckWithoutRollback(SPEC, onlyV2, looping, V2, SOON))
+        .hasValueSatisfying(cause -> assertThat(cause).contains("ended 2 times"));
+    assertThat(Rollbacks.stuckWithoutRollback(SPEC, v1ThenV2(), looping, V2, SOON))
+        .as("a rollback is due instead")
+        .isEmpty();
+    assertThat(
+            Rollbacks.stuckWithoutRollback(
+                SPEC, onlyV2, observed(V2, V2, "active", "running", 0), V2, SOON))
+        .as("it runs")
+        .isEmpty();
+    assertThat(
+            Rollbacks.stuckWithoutRollback(
+                MicroVMSpecBuilder.from(SPEC).rollback(RollbackPolicy.Never).build(),
+                onlyV2,
+                looping,
+                V2,
+                SOON))
+        .isEmpty();
+  }
+
+  @Test
+  void aNotifyGuestThatDidNotBecomeReadyDidNotKeepRunning() {
+    VmObservation timedOut =
+        new VmObservation(
+            "web",
+            V2.value(),
+            V2.value(),
+            false,
+            "",
+            "activating",
+            "auto-restart",
+            0,
+            0,
+            "timeout",
+            "");
+    assertThat(Rollbacks.notKeptRunning(timedOut))
+        .hasValueSatisfying(cause -> assertThat(cause).contains("Result=timeout"));
+    assertThat(
+            Rollbacks.due(SPEC, v1ThenV2(), Optional.of(timedOut), V2, SOON).map(r -> r.runner()))
+        .contains(V1);
+  }
+
   private static MicroVMStatus v1ThenV2() {
     MicroVMStatus v1 =
         new MicroVMStatusBuilder(vm(null), DEPLOYED.minusSeconds(600)).deployed(V1).build();

@@ -104,20 +104,27 @@ class UpdateRacesIT {
           MicroVMSpecBuilder.from(manual.getSpec()).restartPolicy(RestartPolicy.Manual).build());
       env.apply(manual);
       env.awaitRunner(NS, "gc-onchange", "-microvm-gc-onchange-" + version, CONVERGED);
-      env.awaitMicroVM(
-          NS,
-          "gc-manual",
-          CONVERGED,
-          vm ->
-              vm.getStatus() != null
-                  && String.valueOf(vm.getStatus().currentStorePath())
-                      .endsWith("-microvm-gc-manual-" + version)
-                  && env.condition(vm, "Ready")
-                      .map(c -> c.getStatus().equals("True"))
-                      .orElse(false));
+      // Manual: the new runner is built and held out of current (v1 keeps running), rooted by
+      // its build, so the collections must not take it either
+      MicroVM held =
+          env.awaitMicroVM(
+              NS,
+              "gc-manual",
+              CONVERGED,
+              vm ->
+                  vm.getStatus() != null
+                      && String.valueOf(vm.getStatus().desiredStorePath())
+                          .endsWith("-microvm-gc-manual-" + version)
+                      && env.condition(vm, "Ready")
+                          .map(c -> c.getStatus().equals("True"))
+                          .orElse(false));
+      assertThat(held.getStatus().currentStorePath()).endsWith("-microvm-gc-manual-v1");
       for (String vm : vms) {
         assertThat(RunnerLinks.problems(host, vm)).as("%s at %s", vm, version).isEmpty();
       }
+      assertThat(host.hasStorePath(held.getStatus().desiredStorePath()))
+          .as("the held runner %s", version)
+          .isTrue();
     }
     String log = collector.stop();
 

@@ -16,8 +16,9 @@ import java.util.stream.Stream;
 /**
  * The local default behind {@code hack/demo.sh}: a real control plane (etcd and kube-apiserver,
  * CRDs applied), a demo host (sshd with its own Nix store and state dir, registered as the
- * MicroVMHost {@code demo-host}), the operator, and the MicroVMs of {@code examples/demo/}. It
- * prints {@code kubectl get microvms} until they are Ready, then runs until Ctrl-C.
+ * MicroVMHost {@code demo-host}), the operator, and the MicroVMs of {@code examples/demo/}, whose
+ * runners are real Linux guests booted by qemu under TCG. It prints {@code kubectl get microvms}
+ * until they are Ready, then runs until Ctrl-C.
  */
 public final class LocalDemo {
 
@@ -49,7 +50,8 @@ public final class LocalDemo {
       Path kubeconfig = workDir.resolve("kubeconfig");
       Files.writeString(kubeconfig, k8s.kubeconfigYaml());
       TestHost host = hosts.get(0);
-      TestFlake.create(FLAKE).runner("web", "1.0").runner("db", "1.0");
+      // Real Linux guests (qemu under TCG): Running means the guest booted
+      TestFlake.create(FLAKE).guest("web", "1.0").guest("db", "1.0");
 
       OperatorHarness.registerHost(client, "demo-host", host, List.of(NAMESPACE));
       OperatorHarness.ensureNamespace(client, NAMESPACE);
@@ -67,6 +69,13 @@ public final class LocalDemo {
         System.out.println("  kubectl get microvms -A -o wide; kubectl get microvmhosts");
         System.out.println("Demo host " + host.address() + ":" + host.port() + ":");
         System.out.println("  ssh " + host.sshOptions() + " root@" + host.address());
+        System.out.println("A guest's console (its serial output, in the host's journal):");
+        System.out.println(
+            "  ssh "
+                + host.sshOptions()
+                + " root@"
+                + host.address()
+                + " journalctl -u microvm@web");
         System.out.println("Change a VM: edit " + FLAKE + "/flake.nix, then");
         System.out.println(
             "  kubectl -n demo annotate --overwrite microvm web"

@@ -1,7 +1,9 @@
 package io.microvmoperator.testenv;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,11 +14,35 @@ import java.util.Map;
 
 /**
  * Writes a test flake without inputs (no nixpkgs) whose {@code
- * nixosConfigurations.NAME.config.microvm.declaredRunner} builds in a fraction of a second. Each
- * configuration is one variant: a runner of a given version, an evaluation error, a build failure
- * or a slow build. The runner's {@code bin/microvm-run} prints {@code microvm-run NAME VERSION
- * started}, writes VERSION to {@code running-version} in its working directory, then sleeps until
- * stopped; {@code share/microvm/system/nixos-version} holds VERSION too.
+ * nixosConfigurations.NAME.config.microvm.declaredRunner} builds in a fraction of a second, and
+ * whose {@code nixosConfigurations.NAME.config.system.build.toplevel} is the runner's system (what
+ * {@code microvm -l} evaluates). Each configuration is one variant: a runner of a given version, an
+ * evaluation error, a build failure, a slow build, or a real guest.
+ *
+ * <p>Every runner is laid out as MicroVM.nix's: {@code bin/microvm-run}, {@code
+ * bin/microvm-shutdown}, {@code share/microvm/system} (a symlink to the toplevel, a store path
+ * {@code nixos-system-NAME-VERSION} holding {@code nixos-version} and {@code init}) and {@code
+ * share/microvm/hypervisor} ({@code qemu}). Two kinds of runner:
+ *
+ * <ul>
+ *   <li>the light process runner ({@link #runner}, {@link #crashingRunner}, {@link #slowBuild}):
+ *       its microvm-run prints {@code microvm-run NAME VERSION started}, writes VERSION to {@code
+ *       running-version} and its pid to {@code microvm-run.pid} in its working directory, reports
+ *       READY=1 at once when {@code NOTIFY_SOCKET} is set (the crashing runner never does), then
+ *       sleeps until stopped; microvm-shutdown ends it gracefully (exit 0) through that pid;
+ *   <li>a real guest ({@link #guest} and its variants) booted by qemu under TCG from the {@link
+ *       GuestKit}; the kernel and initramfs (16 MB) are copied into the flake's {@code guest/}
+ *       folder once and reach the store as their own paths, so a guest's runner changes only with
+ *       its own configuration. Every revision of such a flake copies them into a host's store once
+ *       more as part of the flake's source.
+ * </ul>
+ *
+ * <p>{@code Type=notify}: every runner carries {@code supportsNotifySocket = true} (as
+ * MicroVM.nix's runners carry whether theirs does; see {@link #supportsNotifySocketAttribute}).
+ * READY=1 comes from a child of the unit's main process (a Perl sender that lingers a second, so
+ * that systemd still finds its unit by its pid), so such a unit needs {@code NotifyAccess=all}.
+ * Without {@code NOTIFY_SOCKET} (Type=simple) nothing is sent. A light runner ends with exit 0 on
+ * SIGTERM as well (a stopped qemu does too; systemd counts 143 as a failure).
  *
  * <p>In git mode every change is committed to the current branch ({@link #onBranch}); use {@link
  * #gitRef} flakerefs. Write flakes outside the hosts' overlaid paths (e.g. under {@link
@@ -32,7 +58,8 @@ public final class TestFlake {
 
   private final Path dir;
   private final boolean git;
-  private final Map<String, String> configurations = new LinkedHashMap<>();
+  private final Map<String, Configuration> configurations = new LinkedHashMap<>();
+  private boolean guestFiles;
   private String branch = "main";
 
   private TestFlake(Path dir, boolean git) {
@@ -62,9 +89,9 @@ public final class TestFlake {
 
   // ---- variants (each call rewrites the flake, and commits in git mode) ------------------------
 
-  /** A runner that reports {@code version}; a new version is a new store path. */
+  /** A light process runner that reports {@code version}; a new version is a new store path. */
   public TestFlake runner(String name, String version) {
-    return set(name, declaredRunner(name, version, ""), "runner " + name + " " + version);
+    return set(name, version, lightRunner(name, version, "", ""), "runner " + name + " " + version);
   }
 
   /**
@@ -77,49 +104,95 @@ public final class TestFlake {
 
   /** A runner of {@code version} that starts, then fails after {@code runsFor}. */
   public TestFlake crashingRunner(String name, String version, Duration runsFor) {
-    String run =
-        String.join(
-            "\n",
-            "#!/bin/sh",
-            "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " started"),
-            "/bin/sleep " + runsFor.toMillis() / 1000.0,
-            "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " crashed"),
-            "exit 1",
-            "");
     return set(
-        name, declaredRunner(name, version, "", run), "crashing runner " + name + " " + version);
+        name,
+        version,
+        lightRunner(name, version, "", String.valueOf(runsFor.toMillis() / 1000.0)),
+        "crashing runner " + name + " " + version);
   }
 
   /**
-   * An attribute that builds but is not a runner: its output has {@code share/microvm/system} and
-   * no {@code bin/microvm-run} (a wrong attribute, a package that is not a runner).
+   * An attribute that builds but is not a runner: its output has {@code share/microvm/system} (a
+   * link to the toplevel) and no {@code bin/microvm-run} (a wrong attribute, a package that is not
+   * a runner).
    */
   public TestFlake notARunner(String name, String version) {
     String build =
-        "/bin/mkdir -p \"$out/share/microvm/system\"\n"
-            + "printf '%s\\n' \"$version\" > \"$out/share/microvm/system/nixos-version\"\n";
+        String.join(
+            "\n",
+            "/bin/mkdir -p \"$out/share/microvm\"",
+            "/bin/ln -s \"$toplevel\" \"$out/share/microvm/system\"",
+            "");
     return set(
-        name, derivation(name, version, build, Map.of("version", version)), "not a runner " + name);
+        name,
+        version,
+        derivation(
+            "microvm-" + name + "-" + storeName(version),
+            build,
+            Map.of(),
+            Map.of("toplevel", "toplevel")),
+        "not a runner " + name);
   }
 
-  /** Evaluating the runner fails with {@code throw message}. */
+  /** Evaluating the runner (and the toplevel) fails with {@code throw message}. */
   public TestFlake evalError(String name, String message) {
-    return set(name, "throw " + nixString(message), "eval error " + name);
+    String error = "throw " + nixString(message);
+    checkName(name);
+    configurations.put(name, new Configuration(error, error));
+    write("eval error " + name);
+    return this;
   }
 
   /** Building the runner fails: it prints {@link #BUILD_FAILURE_MARKER} message, exits 1. */
   public TestFlake buildFailure(String name, String message) {
     String script =
         "echo " + Commands.shellQuote(BUILD_FAILURE_MARKER + " " + message) + " >&2; exit 1";
-    return set(name, derivation(name, "failed", script, Map.of()), "build failure " + name);
+    return set(
+        name,
+        "failed",
+        derivation("microvm-" + name + "-failed", script, Map.of(), Map.of("toplevel", "toplevel")),
+        "build failure " + name);
   }
 
-  /** A runner of {@code version} whose build first sleeps {@code seconds}. */
+  /** A light runner of {@code version} whose build first sleeps {@code seconds}. */
   public TestFlake slowBuild(String name, String version, int seconds) {
     return set(
         name,
-        declaredRunner(name, version, "/bin/sleep " + seconds + "\n"),
+        version,
+        lightRunner(name, version, "/bin/sleep " + seconds + "\n", ""),
         "slow build " + name + " " + version);
+  }
+
+  /**
+   * A real guest: its microvm-run boots Debian's kernel and a busybox initramfs in qemu under TCG
+   * (see {@link GuestKit}); the guest prints {@link #guestReadyLine} on its serial console, and
+   * microvm-run then reports READY=1 when NOTIFY_SOCKET is set (for a unit of {@code Type=notify}
+   * with {@code NotifyAccess=all}). Its microvm-shutdown presses the ACPI power button over QMP and
+   * waits until qemu has exited (exit 0). qemu exits 0 however the guest ends, a panic included (a
+   * guest's reset under {@code -no-reboot}), as MicroVM.nix's qemu runners do: a unit sees a
+   * crashed guest as a main process that ended, not as a failure exit.
+   */
+  public TestFlake guest(String name, String version) {
+    return setGuest(name, version, "ready", 0, "guest " + name + " " + version);
+  }
+
+  /** A guest whose init exits at once: the kernel panics and qemu exits by itself, never ready. */
+  public TestFlake guestPanicsAtBoot(String name, String version) {
+    return setGuest(name, version, "panic", 0, "guest panicking " + name + " " + version);
+  }
+
+  /** A guest that boots and runs but never prints its ready line (no READY=1). */
+  public TestFlake guestNeverReady(String name, String version) {
+    return setGuest(name, version, "never-ready", 0, "guest never ready " + name + " " + version);
+  }
+
+  /**
+   * A guest that becomes ready, then crashes {@code after} (whole seconds, at least 1) without
+   * being asked: its init exits, the kernel panics and qemu exits.
+   */
+  public TestFlake guestCrashesAfter(String name, String version, Duration after) {
+    long seconds = Math.max(1, after.toSeconds());
+    return setGuest(name, version, "crash", seconds, "guest crashing " + name + " " + version);
   }
 
   public TestFlake remove(String name) {
@@ -180,68 +253,222 @@ public final class TestFlake {
     return pathRef() + "#" + runnerAttribute(name);
   }
 
+  /**
+   * {@code nixosConfigurations.NAME.config.microvm.declaredRunner.supportsNotifySocket}: whether
+   * the runner reports READY=1 on NOTIFY_SOCKET (true for every runner here).
+   */
+  public static String supportsNotifySocketAttribute(String name) {
+    return runnerAttribute(name) + ".supportsNotifySocket";
+  }
+
+  /**
+   * {@code nixosConfigurations.NAME.config.system.build.toplevel}, what {@code microvm -l} reads.
+   */
+  public static String toplevelAttribute(String name) {
+    return "nixosConfigurations." + name + ".config.system.build.toplevel";
+  }
+
+  /** {@code path:/DIR#nixosConfigurations.NAME.config.system.build.toplevel}. */
+  public String toplevelInstallable(String name) {
+    return pathRef() + "#" + toplevelAttribute(name);
+  }
+
+  /** The line a guest of this name and version prints on its console once it has booted. */
+  public static String guestReadyLine(String name, String version) {
+    return "microvm-guest " + name + " " + version + " ready";
+  }
+
   // ---- internals ------------------------------------------------------------------------------
 
-  private TestFlake set(String name, String nixExpression, String message) {
+  /** One nixosConfigurations entry: the toplevel and the runner, Nix expressions. */
+  private record Configuration(String toplevel, String runner) {}
+
+  private static void checkName(String name) {
     if (!name.matches("[A-Za-z0-9_][A-Za-z0-9_-]*")) {
       throw new IllegalArgumentException("not a usable VM name: " + name);
     }
-    configurations.put(name, nixExpression);
+  }
+
+  /** Sets a configuration whose runner expression may use {@code toplevel}. */
+  private TestFlake set(String name, String version, String runner, String message) {
+    checkName(name);
+    String toplevel =
+        derivation(
+            "nixos-system-" + name + "-" + storeName(version),
+            String.join(
+                "\n",
+                "/bin/mkdir -p \"$out\"",
+                "printf '%s\\n' \"$version\" > \"$out/nixos-version\"",
+                "printf '%s' \"$initScript\" > \"$out/init\"",
+                "/bin/chmod 755 \"$out/init\"",
+                ""),
+            Map.of(
+                "version",
+                version,
+                "initScript",
+                "#!/bin/sh\necho "
+                    + Commands.shellQuote("nixos-system " + name + " " + version + " init")
+                    + "\n"),
+            Map.of());
+    configurations.put(name, new Configuration(toplevel, runner));
     write(message);
     return this;
   }
 
-  private static String declaredRunner(String name, String version, String buildPrelude) {
-    return declaredRunner(name, version, buildPrelude, runScript(name, version));
+  private TestFlake setGuest(
+      String name, String version, String mode, long crashAfterSeconds, String message) {
+    checkName(name);
+    if (!version.matches("[A-Za-z0-9._+-]+")) {
+      // It goes onto the kernel command line and into the ready line.
+      throw new IllegalArgumentException("not a usable guest version: " + version);
+    }
+    addGuestFiles();
+    String head =
+        String.join(
+            "\n",
+            "MICROVM_NAME=" + Commands.shellQuote(name),
+            "GUEST_VERSION=" + Commands.shellQuote(version),
+            "GUEST_MODE=" + mode,
+            "GUEST_CRASH_AFTER=" + crashAfterSeconds);
+    String build =
+        String.join(
+            "\n",
+            "/bin/mkdir -p \"$out/bin\" \"$out/share/microvm\"",
+            "{",
+            "  printf '%s\\n%s\\n' \"$runShebang\" \"$runHead\"",
+            "  printf 'GUEST_KERNEL=%s\\nGUEST_INITRD=%s\\nGUEST_TOPLEVEL=%s\\n' \\",
+            "    \"$guestKernel\" \"$guestInitrd\" \"$toplevel\"",
+            "  printf '%s' \"$runBody\"",
+            "} > \"$out/bin/microvm-run\"",
+            "printf '%s\\n%s\\n%s' \"$shutdownShebang\" \"$shutdownHead\" \"$shutdownBody\" \\",
+            "  > \"$out/bin/microvm-shutdown\"",
+            SHARE_MICROVM,
+            "");
+    Map<String, String> env = new LinkedHashMap<>();
+    putScript(env, "run", "guest/microvm-run", head);
+    putScript(
+        env, "shutdown", "guest/microvm-shutdown", "MICROVM_NAME=" + Commands.shellQuote(name));
+    Map<String, String> raw =
+        Map.of(
+            "toplevel",
+            "toplevel",
+            "guestKernel",
+            "guestKernel",
+            "guestInitrd",
+            "guestInitrd",
+            "supportsNotifySocket",
+            "true");
+    return set(
+        name,
+        version,
+        derivation("microvm-" + name + "-" + storeName(version), build, env, raw),
+        message);
   }
 
-  /** A microvm-run that reports its start and runs until it is stopped. */
-  private static String runScript(String name, String version) {
-    return String.join(
-        "\n",
-        "#!/bin/sh",
-        "echo " + Commands.shellQuote("microvm-run " + name + " " + version + " started"),
-        "echo " + Commands.shellQuote(version) + " > running-version",
-        // Under Type=notify (MicroVM.nix's useNotifySockets): ready. The sender lingers a second
-        // so that systemd still finds its unit (systemd-notify exits too soon for that).
-        "[ -z \"${NOTIFY_SOCKET:-}\" ] || perl -MSocket -e '"
-            + "socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; (my $p = $ENV{NOTIFY_SOCKET}) =~ s/^@/\\0/;"
-            + " send($s, \"READY=1\", 0, pack_sockaddr_un($p)) or die; sleep 1' &",
-        "/bin/sleep infinity &",
-        "child=$!",
-        // Stopped (SIGTERM), it ends as a guest that shut down cleanly: exit 0, as qemu does
-        // after a power-down (systemd counts any other status as a failure).
-        "trap 'kill $child 2>/dev/null; exit 0' TERM INT",
-        "wait $child",
-        "");
-  }
+  /** What every runner's share/microvm holds: system (a link to the toplevel) and hypervisor. */
+  private static final String SHARE_MICROVM =
+      String.join(
+          "\n",
+          "/bin/chmod 755 \"$out/bin/microvm-run\" \"$out/bin/microvm-shutdown\"",
+          "/bin/ln -s \"$toplevel\" \"$out/share/microvm/system\"",
+          "printf 'qemu' > \"$out/share/microvm/hypervisor\"");
 
-  private static String declaredRunner(
-      String name, String version, String buildPrelude, String run) {
-    String shutdown = "#!/bin/sh\necho " + Commands.shellQuote("microvm-shutdown " + name) + "\n";
+  /**
+   * A light process runner (testenv/runner/microvm-run): no guest; it prints that it started,
+   * writes running-version and runs until stopped, or until {@code crashAfter} seconds when given.
+   */
+  private static String lightRunner(
+      String name, String version, String buildPrelude, String crashAfter) {
+    String head =
+        String.join(
+            "\n",
+            "MICROVM_NAME=" + Commands.shellQuote(name),
+            "RUNNER_VERSION=" + Commands.shellQuote(version),
+            "RUNNER_CRASH_AFTER=" + Commands.shellQuote(crashAfter));
     String build =
         buildPrelude
             + String.join(
                 "\n",
-                "/bin/mkdir -p \"$out/bin\" \"$out/share/microvm/system\"",
-                "printf '%s' \"$runScript\" > \"$out/bin/microvm-run\"",
-                "printf '%s' \"$shutdownScript\" > \"$out/bin/microvm-shutdown\"",
-                "/bin/chmod 755 \"$out/bin/microvm-run\" \"$out/bin/microvm-shutdown\"",
-                "printf '%s\\n' \"$version\" > \"$out/share/microvm/system/nixos-version\"",
+                "/bin/mkdir -p \"$out/bin\" \"$out/share/microvm\"",
+                "printf '%s\\n%s\\n%s' \"$runShebang\" \"$runHead\" \"$runBody\" \\",
+                "  > \"$out/bin/microvm-run\"",
+                "printf '%s\\n%s\\n%s' \"$shutdownShebang\" \"$shutdownHead\" \"$shutdownBody\" \\",
+                "  > \"$out/bin/microvm-shutdown\"",
+                SHARE_MICROVM,
                 "");
+    Map<String, String> env = new LinkedHashMap<>();
+    putScript(env, "run", "runner/microvm-run", head);
+    putScript(
+        env, "shutdown", "runner/microvm-shutdown", "MICROVM_NAME=" + Commands.shellQuote(name));
     return derivation(
-        name,
-        version,
+        "microvm-" + name + "-" + storeName(version),
         build,
-        Map.of("runScript", run, "shutdownScript", shutdown, "version", version));
+        env,
+        Map.of("toplevel", "toplevel", "supportsNotifySocket", "true"));
   }
 
+  /**
+   * Puts a script from testenv/RESOURCE into the derivation's environment as PREFIXShebang (its
+   * first line), PREFIXHead (the assignments that go right after it) and PREFIXBody (the rest).
+   */
+  private static void putScript(
+      Map<String, String> env, String prefix, String resource, String head) {
+    String script = resource(resource);
+    int firstLineEnd = script.indexOf('\n');
+    env.put(prefix + "Shebang", script.substring(0, firstLineEnd));
+    env.put(prefix + "Head", head);
+    env.put(prefix + "Body", script.substring(firstLineEnd + 1));
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = TestFlake.class.getResourceAsStream("/testenv/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("no testenv/" + name + " among the test resources");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Puts the guest kit's kernel and initramfs into the flake's folder, once. */
+  private void addGuestFiles() {
+    if (guestFiles) {
+      return;
+    }
+    GuestKit kit = GuestKit.get();
+    try {
+      Path guestDir = Files.createDirectories(dir.resolve("guest"));
+      for (var file : Map.of("vmlinuz", kit.kernel(), "initrd", kit.initrd()).entrySet()) {
+        Path target = guestDir.resolve(file.getKey());
+        Files.deleteIfExists(target);
+        try {
+          Files.createLink(target, file.getValue());
+        } catch (IOException | UnsupportedOperationException e) {
+          Files.copy(file.getValue(), target);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (git) {
+      git("add", "guest/vmlinuz", "guest/initrd").orThrow("git add guest files");
+    }
+    guestFiles = true;
+  }
+
+  private static String storeName(String version) {
+    return version.replaceAll("[^A-Za-z0-9+._?=-]", "_");
+  }
+
+  /**
+   * {@code derivation { ... }} built by /bin/sh with {@code builderScript}; {@code env} are string
+   * attributes, {@code rawEnv} attributes given as Nix expressions (e.g. {@code toplevel}).
+   */
   private static String derivation(
-      String name, String version, String builderScript, Map<String, String> env) {
+      String storeName, String builderScript, Map<String, String> env, Map<String, String> rawEnv) {
     StringBuilder nix = new StringBuilder("derivation {\n");
-    nix.append("          name = ")
-        .append(nixString("microvm-" + name + "-" + version.replaceAll("[^A-Za-z0-9+._?=-]", "_")))
-        .append(";\n");
+    nix.append("          name = ").append(nixString(storeName)).append(";\n");
     nix.append("          system = \"x86_64-linux\";\n");
     nix.append("          builder = \"/bin/sh\";\n");
     nix.append("          args = [ \"-c\" ").append(nixString(builderScript)).append(" ];\n");
@@ -252,6 +479,9 @@ public final class TestFlake {
                 .append(" = ")
                 .append(nixString(value))
                 .append(";\n"));
+    rawEnv.forEach(
+        (key, value) ->
+            nix.append("          ").append(key).append(" = ").append(value).append(";\n"));
     return nix.append("        }").toString();
   }
 
@@ -270,13 +500,24 @@ public final class TestFlake {
   private void write(String commitMessage) {
     StringBuilder nix = new StringBuilder();
     nix.append("{\n  description = \"microvm-operator test flake\";\n");
-    nix.append("  outputs = { self }: {\n    nixosConfigurations = {\n");
+    nix.append("  outputs = { self }:\n    let\n");
+    if (guestFiles) {
+      // Own store paths for the kernel and initramfs: the runners do not change with the flake.
+      nix.append("      guestKernel = builtins.path")
+          .append(" { path = ./guest/vmlinuz; name = \"microvm-guest-vmlinuz\"; };\n");
+      nix.append("      guestInitrd = builtins.path")
+          .append(" { path = ./guest/initrd; name = \"microvm-guest-initrd\"; };\n");
+    }
+    nix.append("    in {\n    nixosConfigurations = {\n");
     configurations.forEach(
-        (name, runner) ->
+        (name, configuration) ->
             nix.append("      ")
                 .append(name)
-                .append(" = {\n        config.microvm.declaredRunner = ")
-                .append(runner)
+                .append(" = let\n        toplevel = ")
+                .append(configuration.toplevel())
+                .append(";\n      in {\n        config.system.build.toplevel = toplevel;\n")
+                .append("        config.microvm.declaredRunner = ")
+                .append(configuration.runner())
                 .append(";\n      };\n"));
     nix.append("    };\n  };\n}\n");
     try {

@@ -72,6 +72,7 @@ public final class TestHost implements AutoCloseable {
       installScript("systemctl");
       installScript("nix-store");
       installScript("pause-point");
+      installScript("microvm-list");
       installScript("host-init");
       for (String unit : UNITS) {
         copyResource("units/" + unit, dir.resolve("units").resolve(unit));
@@ -766,6 +767,16 @@ public final class TestHost implements AutoCloseable {
    */
   public AutoCloseable useNotifySockets() {
     return dropIn("notify.conf", "[Service]\nType=notify\nNotifyAccess=all\n");
+  }
+
+  /**
+   * Until closed, {@code microvm@} units give a start {@code timeout} instead of MicroVM.nix's
+   * {@code TimeoutSec=150} ({@code microvm.host.startupTimeout}): a notify guest that does not
+   * become ready fails sooner.
+   */
+  public AutoCloseable startTimeout(Duration timeout) {
+    return dropIn(
+        "start-timeout.conf", "[Service]\nTimeoutStartSec=" + timeout.toSeconds() + "s\n");
   }
 
   private AutoCloseable dropIn(String fileName, String text) {
