@@ -12,8 +12,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A real guest on a test host as the operator's tests would use it: built over SSH, started,
- * restarted onto a new version and stopped through the host's systemctl (the stand-in, which runs
- * units as Type=simple: no NOTIFY_SOCKET, so the runner only copies the console to the VM's log).
+ * restarted onto a new version and stopped through the host's real systemd (MicroVM.nix's unit,
+ * Type=simple: no NOTIFY_SOCKET, so the runner only copies the console to the unit's journal).
  */
 class GuestOnTestHostIT {
 
@@ -31,6 +31,8 @@ class GuestOnTestHostIT {
   @Test
   void aGuestBootsRestartsOntoItsNewVersionAndStops() throws Exception {
     TestFlake flake = TestFlake.create(hosts.root().resolve("flake")).guest("g", "v1");
+    // The VM folder as `microvm -c` makes it: microvm-set-booted@ runs as microvm:kvm.
+    host.ssh("install -d -o root -g kvm -m 0775 /var/lib/microvms/g").orThrow("VM folder");
     String build =
         "nix build -o /var/lib/microvms/g/current " + Commands.shellQuote(flake.installable("g"));
     host.ssh(build, Duration.ofMinutes(3)).orThrow("build v1");
@@ -70,7 +72,8 @@ class GuestOnTestHostIT {
 
   private long mainPid() {
     String show = host.ssh("systemctl show -p MainPID microvm@g").orThrow("show").stdout();
-    return Long.parseLong(show.trim().substring("MainPID=".length()));
+    long insideHost = Long.parseLong(show.trim().substring("MainPID=".length()));
+    return host.outerPid(insideHost).orElseThrow(() -> new AssertionError("no runner: " + show));
   }
 
   private void awaitOutput(String line) throws InterruptedException, IOException {
