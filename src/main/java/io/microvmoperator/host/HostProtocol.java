@@ -435,8 +435,9 @@ public final class HostProtocol {
               result=$(readlink "$job/result" 2>/dev/null || true)
               [ -e "$job/status" ] && [ "$result" != "$new" ] && [ "$result" != "$keep" ] && rm -rf "$job"
             done
-            unit_state=$(systemctl show -p ActiveState,NRestarts "$unit" 2>/dev/null || true)
+            unit_state=$(systemctl show -p ActiveState,NRestarts,SubState "$unit" 2>/dev/null || true)
             active=${unit_state#*ActiveState=}; active=${active%%[!a-z-]*}
+            sub=${unit_state#*SubState=}; sub=${sub%%[!a-z-]*}
             restarts=0
             case "$unit_state" in *NRestarts=[1-9]*) restarts=1 ;; esac
             booted=$(readlink "$d/booted" 2>/dev/null || true)
@@ -445,6 +446,8 @@ public final class HostProtocol {
             if [ "$want" = stopped ]; then
               stop_unit
             elif [ "$active" != active ]; then
+              # Waiting to run its ended runner again: a start would join that restart and count it
+              if [ "$sub" = auto-restart ]; then systemctl stop "$unit"; fi
               zero_restarts
               echo started
               systemctl start "$unit" || echo start-failed

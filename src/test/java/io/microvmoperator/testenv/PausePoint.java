@@ -12,9 +12,9 @@ public enum PausePoint {
   AFTER_ADD_ROOT("nix-store-add-root"),
   /**
    * Before {@code systemctl show} does anything. The converge reads the unit's state with it after
-   * writing flake ({@code -p ActiveState,NRestarts}); probes call it too, with more properties.
-   * Subject: the units named, then the properties asked, e.g. {@code microvm@web.service
-   * ActiveState NRestarts}.
+   * writing flake ({@code -p ActiveState,NRestarts,SubState}); probes call it too, with more
+   * properties. Subject: the units named, then the properties asked, e.g. {@code
+   * microvm@web.service ActiveState NRestarts}.
    */
   BEFORE_UNIT_STATE("systemctl-show-before"),
   /** Before {@code systemctl restart UNIT} does or logs anything. */
