@@ -14,7 +14,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -119,6 +123,25 @@ class SystemdHostSafetyIT {
       assertStopped(second);
       assertCanariesAlive("after SIGKILL to a host's launcher");
       second.start().ssh("true").orThrow("ssh after booting again");
+
+      // SIGKILL to the launcher while it sets the host up (mounts, masks, pivot_root) or while
+      // systemd boots: at several moments of a boot.
+      for (long delayMillis : List.of(0L, 30L, 80L, 150L, 300L)) {
+        String name = "boot" + delayMillis;
+        TestHost booting = TestHost.create(name, second.address(), runRoot.resolve(name));
+        CompletableFuture<TestHost> boot = CompletableFuture.supplyAsync(booting::start);
+        ProcessHandle bootLauncher = awaitLauncher(runRoot.resolve(name));
+        Thread.sleep(delayMillis);
+        bootLauncher.destroyForcibly();
+        try {
+          boot.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException expected) {
+          // the boot failed, as it should; or it had finished before the kill:
+        }
+        booting.crash();
+        assertThat(booting.pid1()).isEmpty();
+        assertCanariesAlive("after SIGKILL to a launcher " + delayMillis + " ms into a boot");
+      }
     }
     assertCanariesAlive("after the hosts were closed");
     assertThat(Files.readString(Path.of("/proc/self/mountinfo")))
@@ -195,6 +218,29 @@ class SystemdHostSafetyIT {
 
   private static ExecResult runLoud(List<String> argv) {
     return Commands.run(argv, Map.of(), Duration.ofSeconds(20));
+  }
+
+  /** The host-init launcher of the host in {@code hostDir}, a child of this JVM. */
+  private static ProcessHandle awaitLauncher(Path hostDir) {
+    Instant deadline = Instant.now().plusSeconds(10);
+    while (Instant.now().isBefore(deadline)) {
+      Optional<ProcessHandle> launcher =
+          ProcessHandle.current()
+              .children()
+              .filter(
+                  p ->
+                      p.info()
+                          .arguments()
+                          .map(List::of)
+                          .orElse(List.of())
+                          .contains(hostDir.toString()))
+              .findFirst();
+      if (launcher.isPresent()) {
+        return launcher.get();
+      }
+      Thread.onSpinWait();
+    }
+    throw new AssertionError("no launcher for " + hostDir);
   }
 
   private static List<String> prefixed(List<String> prefix, List<String> argv) {
