@@ -76,4 +76,34 @@ class RealGuestLifecycleIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> env.get(NS, "web") == null);
     assertThat(host.realPath("/var/lib/microvms/web")).doesNotExist();
   }
+
+  /**
+   * A guest that takes 70 s to power off (longer than the 60 s an older operator gave a stop or a
+   * removal, which then retried, found the unit "deactivating", did not match it and removed the
+   * folder of a VM still stopping): its deletion waits for the graceful stop and then removes it.
+   */
+  @Test
+  void aDeletionWaitsForAGuestThatTakesLongToPowerOff() {
+    TestFlake flake =
+        TestFlake.create(env.hosts().root().resolve("slow-flake"))
+            .guestStopsSlowly("slow", "v1", Duration.ofSeconds(70));
+    env.apply(microVM(NS, "slow", "guest-host", flake.pathRef(), "slow"));
+    env.awaitRunner(NS, "slow", "-microvm-slow-v1", BOOTED);
+    env.awaitCondition(NS, "slow", "Running", "True");
+
+    env.client().resources(MicroVM.class).inNamespace(NS).withName("slow").delete();
+    await().atMost(Duration.ofSeconds(180)).until(() -> env.get(NS, "slow") == null);
+
+    assertThat(host.realPath("/var/lib/microvms/slow")).doesNotExist();
+    String console = host.vmOutput("slow");
+    assertThat(console)
+        .as("the guest stopped as it wanted to, not killed")
+        .contains("power button pressed, stopping for 70s")
+        .contains("powering off");
+    assertThat(env.eventsOf(NS, "slow"))
+        .noneMatch(e -> "DeletionWaitsForHost".equals(e.getReason()));
+    assertThat(host.ssh("journalctl -u microvm@slow.service --no-pager").stdout())
+        .doesNotContain("timed out")
+        .doesNotContain("Killing process");
+  }
 }

@@ -195,6 +195,16 @@ public final class TestFlake {
     return setGuest(name, version, "crash", seconds, "guest crashing " + name + " " + version);
   }
 
+  /**
+   * A guest that becomes ready and powers off only {@code stopTakes} (whole seconds) after its
+   * power button is pressed: {@code microvm-shutdown} and so {@code systemctl stop} take that long.
+   */
+  public TestFlake guestStopsSlowly(String name, String version, Duration stopTakes) {
+    long seconds = Math.max(1, stopTakes.toSeconds());
+    return setGuest(
+        name, version, "slow-stop", seconds, "guest slow to stop " + name + " " + version);
+  }
+
   public TestFlake remove(String name) {
     configurations.remove(name);
     write("remove " + name);
