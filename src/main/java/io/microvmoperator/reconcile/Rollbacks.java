@@ -54,32 +54,8 @@ final class Rollbacks {
       Optional<VmObservation> observed,
       StorePath desired,
       Instant now) {
-    if (spec.rollback() == MicroVMSpec.RollbackPolicy.Never
-        || Boolean.FALSE.equals(spec.running())
-        || observed.isEmpty()) {
-      return Optional.empty();
-    }
-    VmObservation vm = observed.get();
-    boolean ranDesired = vm.booted().isEmpty() || vm.booted().equals(desired.value());
-    Optional<String> cause = notKeptRunning(vm);
-    if (cause.isEmpty() || !vm.current().equals(desired.value()) || !ranDesired) {
-      return Optional.empty();
-    }
-    List<Deploy> history = Optional.ofNullable(prior.history()).orElse(List.of());
-    if (history.isEmpty() || !isSucceededDeployOf(history.get(0), desired)) {
-      return Optional.empty();
-    }
-    Instant deployed = Instant.parse(history.get(0).finishedAt());
-    if (now.isAfter(deployed.plus(WINDOW))) {
-      return Optional.empty();
-    }
-    return history.stream()
-        .skip(1)
-        .filter(d -> "Succeeded".equals(d.result()) && !d.storePath().equals(desired.value()))
-        .map(d -> StorePath.parseOrNull(d.storePath()))
-        .filter(path -> path != null)
-        .findFirst()
-        .map(runner -> new Rollback(runner, cause.get()));
+    Optional<String> cause = failedSinceDeploy(spec, prior, observed, desired, now);
+    return cause.flatMap(c -> runnerBefore(prior, desired).map(runner -> new Rollback(runner, c)));
   }
 
   /**
@@ -93,20 +69,47 @@ final class Rollbacks {
       Optional<VmObservation> observed,
       StorePath desired,
       Instant now) {
+    return failedSinceDeploy(spec, prior, observed, desired, now)
+        .filter(cause -> runnerBefore(prior, desired).isEmpty());
+  }
+
+  /**
+   * Why {@code desired}, deployed last and within {@link #WINDOW}, did not keep running since it
+   * was started; empty while it runs, or when rollback does not apply (policy Never, a VM stopped
+   * on purpose, current or booted another runner).
+   */
+  private static Optional<String> failedSinceDeploy(
+      MicroVMSpec spec,
+      MicroVMStatus prior,
+      Optional<VmObservation> observed,
+      StorePath desired,
+      Instant now) {
     if (spec.rollback() == MicroVMSpec.RollbackPolicy.Never
         || Boolean.FALSE.equals(spec.running())
-        || observed.isEmpty()
-        || !observed.get().current().equals(desired.value())) {
+        || observed.isEmpty()) {
       return Optional.empty();
     }
+    VmObservation vm = observed.get();
+    boolean ranDesired = vm.booted().isEmpty() || vm.booted().equals(desired.value());
     List<Deploy> history = Optional.ofNullable(prior.history()).orElse(List.of());
-    if (history.isEmpty()
+    if (!vm.current().equals(desired.value())
+        || !ranDesired
+        || history.isEmpty()
         || !isSucceededDeployOf(history.get(0), desired)
-        || now.isAfter(Instant.parse(history.get(0).finishedAt()).plus(WINDOW))
-        || due(spec, prior, observed, desired, now).isPresent()) {
+        || now.isAfter(Instant.parse(history.get(0).finishedAt()).plus(WINDOW))) {
       return Optional.empty();
     }
-    return notKeptRunning(observed.get());
+    return notKeptRunning(vm);
+  }
+
+  /** The last runner deployed before {@code desired} that succeeded, if any. */
+  private static Optional<StorePath> runnerBefore(MicroVMStatus prior, StorePath desired) {
+    return Optional.ofNullable(prior.history()).orElse(List.of()).stream()
+        .skip(1)
+        .filter(d -> "Succeeded".equals(d.result()) && !d.storePath().equals(desired.value()))
+        .map(d -> StorePath.parseOrNull(d.storePath()))
+        .filter(path -> path != null)
+        .findFirst();
   }
 
   /** Why the VM's runner did not keep running since it was started, or empty while it did. */
