@@ -66,14 +66,7 @@ class HostTrustAndFaultsIT {
 
     env.registerHost("faults-rekeyed", host, env.host(0).hostKeyLine(), List.of(NS));
     MicroVM vm =
-        env.awaitMicroVM(
-            NS,
-            "rekeyed",
-            Duration.ofSeconds(60),
-            v ->
-                env.condition(v, "Stalled")
-                    .map(c -> c.getReason().equals("HostKeyMismatch"))
-                    .orElse(false));
+        env.awaitReason(NS, "rekeyed", "Stalled", "HostKeyMismatch", Duration.ofSeconds(60));
     assertThat(env.condition(vm, "HostReachable").orElseThrow())
         .satisfies(
             c -> {
@@ -95,14 +88,7 @@ class HostTrustAndFaultsIT {
 
     env.apply(microVM(NS, "no-secret", "faults-no-secret", flake.pathRef(), "svc"));
     MicroVM vm =
-        env.awaitMicroVM(
-            NS,
-            "no-secret",
-            Duration.ofSeconds(60),
-            v ->
-                env.condition(v, "Stalled")
-                    .map(c -> c.getReason().equals("SecretNotFound"))
-                    .orElse(false));
+        env.awaitReason(NS, "no-secret", "Stalled", "SecretNotFound", Duration.ofSeconds(60));
 
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains(OperatorHarness.OPERATOR_NAMESPACE + "/faults-no-secret-ssh");
@@ -143,14 +129,7 @@ class HostTrustAndFaultsIT {
 
     env.apply(microVM(NS, "refused", "faults-refused-key", flake.pathRef(), "svc"));
     MicroVM vm =
-        env.awaitMicroVM(
-            NS,
-            "refused",
-            Duration.ofSeconds(60),
-            v ->
-                env.condition(v, "Stalled")
-                    .map(c -> c.getReason().equals("AuthenticationFailed"))
-                    .orElse(false));
+        env.awaitReason(NS, "refused", "Stalled", "AuthenticationFailed", Duration.ofSeconds(60));
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("refused the operator's key SHA256:")
         .contains("authorized_keys");
@@ -184,14 +163,7 @@ class HostTrustAndFaultsIT {
               return vm;
             });
     MicroVM vm =
-        env.awaitMicroVM(
-            NS,
-            "revoked",
-            Duration.ofSeconds(60),
-            v ->
-                env.condition(v, "Stalled")
-                    .map(c -> c.getReason().equals("AuthenticationFailed"))
-                    .orElse(false));
+        env.awaitReason(NS, "revoked", "Stalled", "AuthenticationFailed", Duration.ofSeconds(60));
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("refused the operator's key SHA256:");
     assertThat(env.eventsOf(NS, "revoked").stream().map(e -> e.getReason()))
@@ -231,14 +203,7 @@ class HostTrustAndFaultsIT {
               return vm;
             });
     MicroVM vm =
-        env.awaitMicroVM(
-            NS,
-            "secret-gone",
-            Duration.ofSeconds(60),
-            v ->
-                env.condition(v, "Stalled")
-                    .map(c -> c.getReason().equals("SecretNotFound"))
-                    .orElse(false));
+        env.awaitReason(NS, "secret-gone", "Stalled", "SecretNotFound", Duration.ofSeconds(60));
     assertThat(env.condition(vm, "HostReachable").orElseThrow().getReason())
         .isEqualTo("SecretNotFound");
     assertThat(env.eventsOf(NS, "secret-gone").stream().map(e -> e.getReason()))

@@ -177,15 +177,7 @@ class MicroVMLifecycleIT {
     host.resetLogs();
     env.apply(microVM(NS, "web", HOST, flake.pathRef(), "failing"));
 
-    MicroVM vm =
-        env.awaitMicroVM(
-            NS,
-            "web",
-            Duration.ofSeconds(90),
-            v ->
-                env.condition(v, "Stalled")
-                    .map(c -> c.getReason().equals("BuildFailed"))
-                    .orElse(false));
+    MicroVM vm = env.awaitReason(NS, "web", "Stalled", "BuildFailed", Duration.ofSeconds(90));
 
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("deliberate build failure for the test");

@@ -233,14 +233,7 @@ class PoliciesAndDriftIT {
 
     env.apply(microVM(NS, "slot-b", HOST, flake.pathRef(), "slot-b"));
     MicroVM waiting =
-        env.awaitMicroVM(
-            NS,
-            "slot-b",
-            Duration.ofSeconds(30),
-            vm ->
-                env.condition(vm, "Reconciling")
-                    .map(c -> c.getReason().equals("WaitingForBuildSlot"))
-                    .orElse(false));
+        env.awaitReason(NS, "slot-b", "Reconciling", "WaitingForBuildSlot", Duration.ofSeconds(30));
     assertThat(env.condition(waiting, "Reconciling").orElseThrow().getMessage())
         .contains("maxConcurrentBuilds");
 

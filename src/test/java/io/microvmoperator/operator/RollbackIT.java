@@ -210,15 +210,7 @@ class RollbackIT {
           .atMost(Duration.ofSeconds(30))
           .until(() -> host.vmOutput("first").split("v1 crashed", -1).length > 3);
       assertThat(host.starts("first")).as("only the first start is the operator's").isEqualTo(1);
-      MicroVM stuck =
-          env.awaitMicroVM(
-              NS,
-              "first",
-              CONVERGED,
-              vm ->
-                  env.condition(vm, "Stalled")
-                      .map(c -> c.getReason().equals("NotKeptRunning"))
-                      .orElse(false));
+      MicroVM stuck = env.awaitReason(NS, "first", "Stalled", "NotKeptRunning", CONVERGED);
       assertThat(env.condition(stuck, "Stalled").orElseThrow().getMessage())
           .contains("no earlier runner to go back to");
       assertThat(env.condition(stuck, "Running").orElseThrow().getMessage())

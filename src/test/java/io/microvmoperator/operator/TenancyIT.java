@@ -77,15 +77,7 @@ class TenancyIT {
 
     env.client().resources(MicroVM.class).inNamespace(A).withName("keep").delete();
 
-    MicroVM refused =
-        env.awaitMicroVM(
-            B,
-            "keeper",
-            CONVERGED,
-            vm ->
-                env.condition(vm, "Stalled")
-                    .map(c -> c.getReason().equals("FolderNotEmpty"))
-                    .orElse(false));
+    MicroVM refused = env.awaitReason(B, "keeper", "Stalled", "FolderNotEmpty", CONVERGED);
     assertThat(env.condition(refused, "Stalled").orElseThrow().getMessage())
         .contains(A + "/keep")
         .contains("nothing was changed");

@@ -355,6 +355,16 @@ public final class OperatorHarness
                 && vm.getStatus().observedGeneration().equals(vm.getMetadata().getGeneration()));
   }
 
+  /** Waits up to {@code timeout} until the MicroVM's condition {@code type} has {@code reason}. */
+  public MicroVM awaitReason(
+      String namespace, String name, String type, String reason, Duration timeout) {
+    return awaitMicroVM(
+        namespace,
+        name,
+        timeout,
+        vm -> condition(vm, type).map(c -> c.getReason().equals(reason)).orElse(false));
+  }
+
   /**
    * Waits until the MicroVM is Ready for its latest spec and its host has {@code current} and
    * {@code booted} at the runner whose store path ends with {@code runnerSuffix}.
