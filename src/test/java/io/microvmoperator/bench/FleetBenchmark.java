@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.host.SshConnection;
+import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.KubeControlPlane;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -42,6 +44,10 @@ public final class FleetBenchmark {
   private final Path root;
   private final List<CpuMeter> meters = new ArrayList<>();
   private TestFlake flake;
+
+  /** Where the flakerefs point: the flake, or its clone in the operator's hosts' run folder. */
+  private Path flakeDir;
+
   private String firstRevision;
   private String secondRevision;
 
@@ -72,6 +78,7 @@ public final class FleetBenchmark {
     for (int i = 1; i <= settings.vms(); i++) {
       flake.runner(vmName(i), "1");
     }
+    flakeDir = flake.dir();
     firstRevision = flake.revision("main");
     flake.runner(vmName(1), "2");
     secondRevision = flake.revision("main");
@@ -89,6 +96,14 @@ public final class FleetBenchmark {
         TestHosts hosts = startHosts("127.0.3.11")) {
       Path kubeconfig = root.resolve("kubeconfig");
       Files.writeString(kubeconfig, k8s.kubeconfigYaml());
+      // The hosts build the flake themselves and see only their own run folder of /tmp (their
+      // /tmp is private): a clone there has the same revisions.
+      flakeDir = hosts.root().resolve("flake");
+      Commands.run(
+              List.of("git", "clone", "-q", flake.dir().toString(), flakeDir.toString()),
+              Map.of(),
+              Duration.ofMinutes(2))
+          .orThrow("git clone of the flake");
       results.roundTripMillis = roundTripMillis(hosts.get(0));
       OperatorHarness.ensureNamespace(client, OperatorHarness.OPERATOR_NAMESPACE);
       OperatorHarness.ensureNamespace(client, NAMESPACE);
@@ -173,7 +188,7 @@ public final class FleetBenchmark {
   }
 
   String flakeRef(String revision) {
-    return "git+file://" + flake.dir() + "?ref=main&rev=" + revision;
+    return "git+file://" + flakeDir + "?ref=main&rev=" + revision;
   }
 
   String firstRevision() {
