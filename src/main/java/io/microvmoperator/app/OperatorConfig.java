@@ -1,6 +1,6 @@
 package io.microvmoperator.app;
 
-import io.microvmoperator.reconcile.Durations;
+import io.microvmoperator.reconcile.kube.Durations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
 /**
- * One reconciler per kind. A MicroVM reconcile reads top to bottom: observe (the host's cached
- * probe), validate the spec, act (the only code that changes a host), report (status through one
- * builder). Typed outcomes decide what happens next.
+ * The reconcilers, by concern: {@code microvm} (the MicroVM reconcile as steps), {@code host} (the
+ * MicroVMHost reconciler and the probes), {@code validation}, {@code runner} (the desired runner),
+ * {@code update} (plan and rollback policies), {@code status}, {@code failure} (one classification
+ * of failures) and {@code kube} (Kubernetes plumbing).
  */
 package io.microvmoperator.reconcile;

@@ -1,0 +1,184 @@
+package io.microvmoperator.reconcile.host;
+
+import static io.microvmoperator.reconcile.status.ConditionTypes.HOST_KEY_VERIFIED;
+import static io.microvmoperator.reconcile.status.ConditionTypes.REACHABLE;
+import static io.microvmoperator.reconcile.status.ConditionTypes.READY;
+import static io.microvmoperator.reconcile.status.Conditions.FALSE;
+import static io.microvmoperator.reconcile.status.Conditions.TRUE;
+import static io.microvmoperator.reconcile.status.Conditions.UNKNOWN;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.api.MicroVMHostSpec;
+import io.microvmoperator.api.MicroVMHostStatus;
+import io.microvmoperator.api.MicroVMHostStatus.HostedVM;
+import io.microvmoperator.host.AuthenticationRefusedException;
+import io.microvmoperator.host.HostConnections;
+import io.microvmoperator.host.HostKeyRejectedException;
+import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.reconcile.kube.Durations;
+import io.microvmoperator.reconcile.kube.VmNames;
+import io.microvmoperator.reconcile.status.Conditions;
+import io.microvmoperator.reconcile.validation.SpecValidator;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Probes each host once per {@code probeInterval} (the drift check for every VM on it) and reports
+ * reachability, the host key, the Nix version and every VM found there, like {@code microvm -l}.
+ */
+@ControllerConfiguration(name = "microvmhost")
+public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<MicroVMHost> {
+
+  private final HostProbes probes;
+  private final HostConnections connections;
+  private final Clock clock;
+
+  public MicroVMHostReconciler(HostProbes probes, HostConnections connections, Clock clock) {
+    this.probes = probes;
+    this.connections = connections;
+    this.clock = clock;
+  }
+
+  @Override
+  public UpdateControl<MicroVMHost> reconcile(MicroVMHost host, Context<MicroVMHost> context) {
+    MicroVMHostStatus prior =
+        Optional.ofNullable(host.getStatus())
+            .orElse(new MicroVMHostStatus(null, null, null, null, null, null, null));
+    long generation = Optional.ofNullable(host.getMetadata().getGeneration()).orElse(0L);
+    Conditions conditions = new Conditions(prior.conditions(), generation, clock.instant());
+    Duration interval = Durations.parse(host.getSpec().probeInterval(), Duration.ofMinutes(1));
+
+    if (Boolean.TRUE.equals(host.getSpec().suspend())) {
+      conditions.set(
+          READY, FALSE, "Suspended", "spec.suspend is true: not probed, not deployed to");
+      return finish(host, withConditions(prior, conditions, generation), null);
+    }
+    ProbeResult result = probes.probe(host);
+    MicroVMHostStatus status;
+    if (result.reachable()) {
+      conditions.set(REACHABLE, TRUE, "Probed", "the host answered its probe over SSH");
+      conditions.set(
+          HOST_KEY_VERIFIED,
+          TRUE,
+          "PinnedKeyPresented",
+          "the host presented " + result.probe().hostKey().fingerprint());
+      conditions.set(READY, TRUE, "Reachable", "the host is reachable and verified");
+      status =
+          new MicroVMHostStatus(
+              conditions.list(),
+              generation,
+              result.probe().hostKey().fingerprint(),
+              trustedHostKey(host, prior, result),
+              result.probe().nixVersion(),
+              hostedVMs(host, result),
+              prior.lastProbeTime());
+    } else {
+      String reason = result.problemReason();
+      boolean keyProblem = reason.equals(HostKeyRejectedException.REASON);
+      boolean loginRefused = reason.equals(AuthenticationRefusedException.REASON);
+      conditions.set(
+          REACHABLE,
+          keyProblem || loginRefused ? TRUE : reason.equals("HostUnreachable") ? FALSE : UNKNOWN,
+          reason,
+          result.problemMessage());
+      conditions.set(
+          HOST_KEY_VERIFIED,
+          keyProblem ? FALSE : loginRefused ? TRUE : UNKNOWN,
+          reason,
+          result.problemMessage());
+      conditions.set(READY, FALSE, result.problemReason(), result.problemMessage());
+      status = withConditions(prior, conditions, generation);
+    }
+    return finish(host, status, interval);
+  }
+
+  /**
+   * With TrustOnFirstUse and no pinned keys: the key seen on first contact, kept from then on (the
+   * operator pins it for every later connection).
+   */
+  private static String trustedHostKey(
+      MicroVMHost host, MicroVMHostStatus prior, ProbeResult result) {
+    if (prior.trustedHostKey() != null) {
+      return prior.trustedHostKey();
+    }
+    boolean unpinned = host.getSpec().hostKeys() == null || host.getSpec().hostKeys().isEmpty();
+    return unpinned
+            && host.getSpec().hostKeyPolicy() == MicroVMHostSpec.HostKeyPolicy.TrustOnFirstUse
+        ? result.probe().hostKey().line()
+        : null;
+  }
+
+  private List<HostedVM> hostedVMs(MicroVMHost host, ProbeResult result) {
+    List<MicroVM> claims = probes.microVMsOn(host.getMetadata().getName());
+    return result.probe().vms().values().stream()
+        .sorted(Comparator.comparing(VmObservation::name))
+        .map(
+            vm ->
+                new HostedVM(
+                    vm.name(),
+                    vm.current().isEmpty() ? null : vm.current(),
+                    vm.booted().isEmpty() ? null : vm.booted(),
+                    vm.active(),
+                    vm.declaredByHost() ? true : null,
+                    claims.stream()
+                        .filter(claim -> VmNames.vmName(claim).equals(vm.name()))
+                        .min(SpecValidator.OLDEST_FIRST)
+                        .map(VmNames::key)
+                        .orElse(null)))
+        .toList();
+  }
+
+  private static MicroVMHostStatus withConditions(
+      MicroVMHostStatus prior, Conditions conditions, long generation) {
+    return new MicroVMHostStatus(
+        conditions.list(),
+        generation,
+        prior.hostKeyFingerprint(),
+        prior.trustedHostKey(),
+        prior.nixVersion(),
+        prior.microvms(),
+        prior.lastProbeTime());
+  }
+
+  private UpdateControl<MicroVMHost> finish(
+      MicroVMHost host, MicroVMHostStatus status, Duration next) {
+    UpdateControl<MicroVMHost> control;
+    if (Objects.equals(status, host.getStatus())) {
+      control = UpdateControl.noUpdate();
+    } else {
+      MicroVMHost fresh = new MicroVMHost();
+      fresh.setMetadata(new ObjectMetaBuilder().withName(host.getMetadata().getName()).build());
+      fresh.setStatus(
+          new MicroVMHostStatus(
+              status.conditions(),
+              status.observedGeneration(),
+              status.hostKeyFingerprint(),
+              status.trustedHostKey(),
+              status.nixVersion(),
+              status.microvms(),
+              clock.instant().truncatedTo(ChronoUnit.SECONDS).toString()));
+      control = UpdateControl.patchStatus(fresh);
+    }
+    return next == null ? control : control.rescheduleAfter(next);
+  }
+
+  @Override
+  public DeleteControl cleanup(MicroVMHost host, Context<MicroVMHost> context) {
+    probes.forget(host.getMetadata().getName());
+    connections.remove(host.getMetadata().getName());
+    return DeleteControl.defaultDelete();
+  }
+}

@@ -1,0 +1,48 @@
+package io.microvmoperator.reconcile.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.microvmoperator.reconcile.kube.Durations;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConditionsTest {
+
+  private static final Instant T1 = Instant.parse("2026-11-25T10:00:00Z");
+  private static final Instant T2 = Instant.parse("2026-11-25T11:00:00Z");
+
+  @Test
+  void keepsTheTransitionTimeUnlessTheStatusChanges() {
+    var first = new Conditions(List.of(), 1, T1).set("Ready", "False", "Building", "a").list();
+
+    var sameStatus = new Conditions(first, 2, T2).set("Ready", "False", "Deploying", "b");
+    assertThat(sameStatus.find("Ready").orElseThrow().getLastTransitionTime())
+        .isEqualTo(T1.toString());
+    assertThat(sameStatus.find("Ready").orElseThrow().getObservedGeneration()).isEqualTo(2);
+    assertThat(sameStatus.find("Ready").orElseThrow().getReason()).isEqualTo("Deploying");
+
+    var flipped = new Conditions(first, 2, T2).set("Ready", "True", "Running", "c");
+    assertThat(flipped.find("Ready").orElseThrow().getLastTransitionTime())
+        .isEqualTo(T2.toString());
+  }
+
+  @Test
+  void removesAndReportsTruth() {
+    var conditions =
+        new Conditions(List.of(), 1, T1)
+            .set("Stalled", "True", "X", "y")
+            .set("Ready", "False", "X", "y");
+    assertThat(conditions.isTrue("Stalled")).isTrue();
+    conditions.remove("Stalled");
+    assertThat(conditions.find("Stalled")).isEmpty();
+    assertThat(conditions.list()).extracting("type").containsExactly("Ready");
+  }
+
+  @Test
+  void parsesDurationsLikeTheApi() {
+    assertThat(Durations.parse("1h30m", null)).hasMinutes(90);
+    assertThat(Durations.parse("250ms", null)).hasMillis(250);
+    assertThat(Durations.parse("5x", java.time.Duration.ZERO)).isZero();
+  }
+}
