@@ -19,7 +19,7 @@ import io.microvmoperator.reconcile.host.HostProbes;
 import io.microvmoperator.reconcile.host.MicroVMHostReconciler;
 import io.microvmoperator.reconcile.kube.EventRecorder;
 import io.microvmoperator.reconcile.kube.OperatorSecrets;
-import io.microvmoperator.reconcile.microvm.MicroVMReconciler;
+import io.microvmoperator.reconcile.microvm.MicroVMReconcilers;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -86,7 +86,7 @@ public final class MicroVMOperator implements AutoCloseable {
               }
             });
     operator.register(
-        new MicroVMReconciler(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)),
+        MicroVMReconcilers.create(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()));
     operator.register(
         new MicroVMHostReconciler(probes, connections, clock),

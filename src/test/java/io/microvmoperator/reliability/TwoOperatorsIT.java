@@ -134,7 +134,7 @@ class TwoOperatorsIT {
                 () -> {
                   ready.countDown();
                   ready.await();
-                  return protocol.awaitBuild(vm, request, Duration.ofSeconds(60));
+                  return protocol.startBuild(vm, request, Duration.ofSeconds(60));
                 }));
       }
       List<BuildJob> results = new ArrayList<>();

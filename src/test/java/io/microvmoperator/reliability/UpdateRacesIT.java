@@ -9,9 +9,10 @@ import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.host.BuildJob;
 import io.microvmoperator.host.BuildRequest;
+import io.microvmoperator.host.ConvergeRequest;
 import io.microvmoperator.host.HostProtocol;
-import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.Ownership;
+import io.microvmoperator.host.RunnerGoneException;
 import io.microvmoperator.host.SshConnection;
 import io.microvmoperator.nix.AbsolutePath;
 import io.microvmoperator.nix.FlakeRef;
@@ -218,7 +219,8 @@ class UpdateRacesIT {
     try (SshConnection ssh = host.connect()) {
       HostProtocol protocol = new HostProtocol(ssh, new AbsolutePath("/var/lib/microvms"));
       VmName name = new VmName(vm);
-      protocol.converge(name, r1, flake.pathRef(), false, true, false, null, OWNER);
+      protocol.converge(
+          new ConvergeRequest(name, r1, flake.pathRef(), false, true, false, null, OWNER));
       try (HostLoop readers =
           HostLoop.start(
               host,
@@ -235,7 +237,8 @@ class UpdateRacesIT {
         for (int i = 0; i < SWAPS; i++) {
           if (protocol
               .converge(
-                  name, i % 2 == 0 ? r2 : r1, flake.pathRef(), false, true, false, null, OWNER)
+                  new ConvergeRequest(
+                      name, i % 2 == 0 ? r2 : r1, flake.pathRef(), false, true, false, null, OWNER))
               .swapped()) {
             swaps++;
           }
@@ -325,7 +328,7 @@ class UpdateRacesIT {
       BuildRequest request =
           BuildRequest.ofFlake(
               new FlakeRef(flake.pathRef()), new NixName(vm), List.of(), List.of());
-      BuildJob built = protocol.awaitBuild(name, request, Duration.ofSeconds(60));
+      BuildJob built = protocol.startBuild(name, request, Duration.ofSeconds(60));
       assertThat(built.state()).isEqualTo(BuildJob.State.SUCCEEDED);
       StorePath runner = new StorePath(built.outPath());
       host.exec("nix-store", "--delete", "--ignore-liveness", runner.value())
@@ -333,13 +336,16 @@ class UpdateRacesIT {
 
       assertThatThrownBy(
               () ->
-                  protocol.converge(name, runner, flake.pathRef(), true, true, false, null, OWNER))
-          .isInstanceOf(NixCommandException.class)
+                  protocol.converge(
+                      new ConvergeRequest(
+                          name, runner, flake.pathRef(), true, true, false, null, OWNER)))
+          .isInstanceOf(RunnerGoneException.class)
           .hasMessageContaining(HostProtocol.RUNNER_GONE);
-      BuildJob again = protocol.awaitBuild(name, request, Duration.ofSeconds(60));
+      BuildJob again = protocol.startBuild(name, request, Duration.ofSeconds(60));
       assertThat(again.startedNow()).as("built again").isTrue();
       assertThat(again.outPath()).isEqualTo(runner.value());
-      protocol.converge(name, runner, flake.pathRef(), true, true, false, null, OWNER);
+      protocol.converge(
+          new ConvergeRequest(name, runner, flake.pathRef(), true, true, false, null, OWNER));
       assertThat(RunnerLinks.problems(host, vm)).isEmpty();
     }
   }

@@ -3,7 +3,9 @@ package io.microvmoperator.reconcile.host;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMHostSpec;
+import io.microvmoperator.host.HostConfigException;
 import io.microvmoperator.host.HostConnections;
+import io.microvmoperator.host.HostOperations;
 import io.microvmoperator.host.HostProtocol;
 import io.microvmoperator.host.PresentedKey;
 import io.microvmoperator.host.SshConnection;
@@ -27,22 +29,8 @@ import java.util.function.Supplier;
  */
 public final class HostAccess {
 
-  /** A host that cannot be used as configured: a person must fix its spec or its Secret. */
-  public static final class HostConfigException extends IOException {
-    private final String reason;
-
-    HostConfigException(String reason, String message) {
-      super(message);
-      this.reason = reason;
-    }
-
-    public String reason() {
-      return reason;
-    }
-  }
-
   /** An open protocol and the fingerprint of the host key the host presented. */
-  public record Session(HostProtocol protocol, PresentedKey hostKey) {}
+  public record Session(HostOperations protocol, PresentedKey hostKey) {}
 
   private final OperatorSecrets secrets;
   private final HostConnections connections;

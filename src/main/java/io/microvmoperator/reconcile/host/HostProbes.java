@@ -23,7 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the MicroVM controller's event source it triggers a reconcile of exactly the MicroVMs whose
  * observation changed, so a quiet fleet costs one command per host per probe and nothing else.
  */
-public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> {
+public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM>
+    implements HostObservations {
 
   public static final String BY_HOST = "byHost";
 
@@ -44,6 +45,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
   }
 
   /** The MicroVMs that name {@code host}, from the informer's cache. */
+  @Override
   public List<MicroVM> microVMsOn(String host) {
     return microVMs == null ? List.of() : microVMs.byIndex(BY_HOST, host);
   }
@@ -56,6 +58,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
    * The host's last probe, or a probe now when there is none; a burst of reconciles of a host that
    * was not probed yet (an operator start, many new MicroVMs) shares one probe.
    */
+  @Override
   public ProbeResult latestOrProbe(MicroVMHost host) {
     String name = host.getMetadata().getName();
     ProbeResult last = latest.get(name);
@@ -80,6 +83,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
   }
 
   /** Probes {@code host} now, records the result and triggers the MicroVMs it changed. */
+  @Override
   public ProbeResult probe(MicroVMHost host) {
     String name = host.getMetadata().getName();
     ProbeResult result;
@@ -97,6 +101,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
     return result;
   }
 
+  @Override
   public void record(String host, ProbeResult result) {
     ProbeResult previous = latest.put(host, result);
     if (Objects.equals(previous, result) || !isRunning()) {
@@ -113,6 +118,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM> 
    * Records one VM as a converge just saw it, without triggering anything: the next probe then
    * finds no change for it, and no second command is needed to look at the host after a deploy.
    */
+  @Override
   public void recordVm(String host, VmObservation vm) {
     latest.computeIfPresent(
         host, (name, last) -> last.reachable() ? ProbeResult.seen(last.probe().withVm(vm)) : last);

@@ -1,8 +1,8 @@
 package io.microvmoperator.reconcile.host;
 
 import io.microvmoperator.host.HostProbe;
-import io.microvmoperator.host.HostUnreachableException;
-import io.microvmoperator.host.LoginRefusedException;
+import io.microvmoperator.reconcile.failure.Failure;
+import io.microvmoperator.reconcile.failure.Problem;
 import java.io.IOException;
 
 /**
@@ -22,24 +22,20 @@ public record ProbeResult(HostProbe probe, String problemReason, String problemM
     return new ProbeResult(null, reason, message);
   }
 
-  /**
-   * Why using {@code host} failed with {@code e}: the one classification of host errors, the same
-   * whether a probe or a MicroVM's reconcile met it. A host configuration problem (its spec or
-   * Secret) and a refused login need a person (terminal); anything else is the host or the network
-   * not answering, tried again.
-   */
+  /** Why using {@code host} failed with {@code e}, as {@link Failure#ofHost} classifies it. */
   public static ProbeResult failure(String host, IOException e) {
-    if (e instanceof HostAccess.HostConfigException config) {
-      return failed(config.reason(), config.getMessage());
+    Failure failure = Failure.ofHost(host, e);
+    return failed(failure.reason(), failure.message());
+  }
+
+  /** The failure this result records, or null when the host was seen. */
+  public Failure asFailure() {
+    if (problemReason == null) {
+      return null;
     }
-    if (e instanceof LoginRefusedException refused) {
-      return failed(refused.reason(), refused.getMessage());
-    }
-    if (e instanceof HostUnreachableException) {
-      return failed("HostUnreachable", e.getMessage());
-    }
-    String message = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
-    return failed("HostUnreachable", "using " + host + " failed: " + message);
+    return isTerminal()
+        ? new Failure.Stalled(new Problem(problemReason, problemMessage))
+        : new Failure.Transient(problemReason, problemMessage);
   }
 
   public boolean reachable() {
@@ -48,6 +44,6 @@ public record ProbeResult(HostProbe probe, String problemReason, String problemM
 
   /** Whether only a change of the host's spec, key or Secret can fix the problem. */
   public boolean isTerminal() {
-    return problemReason != null && !problemReason.equals("HostUnreachable");
+    return problemReason != null && !problemReason.equals(Failure.HOST_UNREACHABLE);
   }
 }

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * Records Kubernetes Events about a resource. A repeated reason and message for the same object
  * increments the existing Event's count instead of creating another one.
  */
-public final class EventRecorder {
+public final class EventRecorder implements Events {
 
   private static final Logger log = LoggerFactory.getLogger(EventRecorder.class);
   private static final String COMPONENT = "microvm-operator";
@@ -33,10 +33,12 @@ public final class EventRecorder {
     this.fallbackNamespace = fallbackNamespace;
   }
 
+  @Override
   public void normal(HasMetadata about, String reason, String message) {
     record(about, "Normal", reason, message);
   }
 
+  @Override
   public void warning(HasMetadata about, String reason, String message) {
     record(about, "Warning", reason, message);
   }

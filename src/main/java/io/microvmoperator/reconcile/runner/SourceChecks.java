@@ -27,7 +27,7 @@ public final class SourceChecks {
 
   /** Asks the source; a command on the host or a request to Hydra. */
   public interface Check<T> {
-    T ask() throws IOException, DesiredRunner.SourceUnavailable;
+    T ask() throws IOException, SourceUnavailable;
   }
 
   /** Longer than any interval a MicroVM may follow a source at. */
@@ -64,7 +64,7 @@ public final class SourceChecks {
    */
   @SuppressWarnings("unchecked")
   public <T> T answer(String vm, String source, Duration interval, boolean fresh, Check<T> check)
-      throws IOException, DesiredRunner.SourceUnavailable {
+      throws IOException, SourceUnavailable {
     synchronized (guards.computeIfAbsent(source, s -> new Object())) {
       Answer known = answers.get(source);
       if (!fresh && known != null && known.at().plus(interval).isAfter(clock.instant())) {

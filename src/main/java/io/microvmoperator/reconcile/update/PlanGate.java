@@ -5,12 +5,15 @@ import io.microvmoperator.api.MicroVMSpec.UpdateStrategy;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Deploy;
 import io.microvmoperator.api.MicroVMStatus.Plan;
-import io.microvmoperator.host.HostProtocol;
+import io.microvmoperator.host.HostOperations;
 import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.nix.StorePath;
+import io.microvmoperator.reconcile.context.MicroVMContext;
+import io.microvmoperator.reconcile.context.Rollout;
+import io.microvmoperator.reconcile.context.StepResult;
 import io.microvmoperator.reconcile.kube.Annotations;
-import io.microvmoperator.reconcile.kube.EventRecorder;
+import io.microvmoperator.reconcile.kube.Events;
 import io.microvmoperator.reconcile.status.MicroVMStatusBuilder;
 import java.io.IOException;
 import java.time.Clock;
@@ -24,24 +27,38 @@ import java.util.Optional;
  * the user names it in the {@link Annotations#APPROVED_RUNNER} annotation. Until then status.plan
  * and an Event show what would change ({@code nix store diff-closures}).
  */
-public final class PlanGate {
+public final class PlanGate implements UpdatePolicy {
 
   static final int MAX_DIFF_LINES = 40;
   static final int MAX_DIFF_CHARS = 4000;
 
-  private final EventRecorder events;
+  private final Events events;
   private final Clock clock;
 
-  public PlanGate(EventRecorder events, Clock clock) {
+  public PlanGate(Events events, Clock clock) {
     this.events = events;
     this.clock = clock;
+  }
+
+  /**
+   * Holds a rollout whose {@code current} would move to a runner not approved yet; a rollout that
+   * holds a failed runner back (going back to one that ran before) needs no approval.
+   */
+  @Override
+  public Verdict review(MicroVMContext ctx, Rollout rollout) throws IOException {
+    Optional<VmObservation> observed = ctx.findings().observed();
+    if (rollout.holdingBack() || !mustWait(ctx.vm(), observed, rollout.current())) {
+      return new Verdict.Go(rollout);
+    }
+    awaitApproval(ctx, observed, rollout.current());
+    return new Verdict.Hold(StepResult.requeueAfter(ctx.interval()));
   }
 
   /**
    * Whether moving {@code current} to {@code desired} waits for approval. Going back to the runner
    * deployed last (drift corrected) needs none.
    */
-  public boolean mustWait(MicroVM vm, Optional<VmObservation> observed, StorePath desired) {
+  boolean mustWait(MicroVM vm, Optional<VmObservation> observed, StorePath desired) {
     if (vm.getSpec().updateStrategy() != UpdateStrategy.Plan) {
       return false;
     }
@@ -60,13 +77,10 @@ public final class PlanGate {
         .orElse(true);
   }
 
-  public void awaitApproval(
-      MicroVM vm,
-      MicroVMStatusBuilder status,
-      HostProtocol protocol,
-      Optional<VmObservation> observed,
-      StorePath desired)
-      throws IOException {
+  private void awaitApproval(
+      MicroVMContext ctx, Optional<VmObservation> observed, StorePath desired) throws IOException {
+    MicroVM vm = ctx.vm();
+    MicroVMStatusBuilder status = ctx.status();
     String current = observed.map(VmObservation::current).filter(c -> !c.isEmpty()).orElse(null);
     Plan prior = status.prior().plan();
     Plan plan;
@@ -79,7 +93,7 @@ public final class PlanGate {
           new Plan(
               desired.value(),
               current,
-              closureDiff(protocol, current, desired),
+              closureDiff(ctx.session().operations(), current, desired),
               clock.instant().truncatedTo(ChronoUnit.SECONDS).toString());
     }
     String approve =
@@ -100,7 +114,7 @@ public final class PlanGate {
     }
   }
 
-  private static String closureDiff(HostProtocol protocol, String current, StorePath desired)
+  private static String closureDiff(HostOperations protocol, String current, StorePath desired)
       throws IOException {
     StorePath from = StorePath.parseOrNull(current);
     if (from == null) {

@@ -16,7 +16,6 @@ import io.microvmoperator.nix.VmName;
 import io.microvmoperator.reconcile.failure.Problem;
 import io.microvmoperator.reconcile.kube.Durations;
 import io.microvmoperator.reconcile.kube.VmNames;
-import io.microvmoperator.reconcile.runner.RunnerOrigin;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;

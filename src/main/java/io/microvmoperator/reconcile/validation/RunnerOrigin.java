@@ -1,4 +1,4 @@
-package io.microvmoperator.reconcile.runner;
+package io.microvmoperator.reconcile.validation;
 
 import io.microvmoperator.hydra.HydraJob;
 import io.microvmoperator.nix.FlakeRef;

@@ -1,0 +1,72 @@
+package io.microvmoperator.reconcile.microvm.steps;
+
+import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.nix.StorePath;
+import io.microvmoperator.reconcile.context.MicroVMContext;
+import io.microvmoperator.reconcile.context.Retries;
+import io.microvmoperator.reconcile.context.StepResult;
+import io.microvmoperator.reconcile.failure.Problem;
+import io.microvmoperator.reconcile.update.Rollbacks;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The last step: whether the VM keeps running its runner. A first deploy that does not keep running
+ * (nothing to roll back to) stalls; a unit that waits to run its runner again, or is still
+ * starting, is looked at again soon; otherwise the VM is done until the next drift check.
+ */
+public final class VerifyRunning implements MicroVMStep {
+
+  private final Clock clock;
+
+  public VerifyRunning(Clock clock) {
+    this.clock = clock;
+  }
+
+  @Override
+  public StepResult run(MicroVMContext ctx) {
+    VmObservation vm = ctx.findings().observed().orElseThrow();
+    StorePath desired = ctx.findings().rollout().current();
+    Optional<String> stuck =
+        ctx.findings().rollout().holdingBack()
+            ? Optional.empty()
+            : Rollbacks.stuckWithoutRollback(
+                ctx.spec(), ctx.prior(), ctx.findings().observed(), desired, clock.instant());
+    if (stuck.isPresent()) {
+      // Not a retry loop of the operator's: systemd runs the runner again (Restart=always) and
+      // the next probe that sees it running, or a new runner, reconciles the VM again.
+      ctx.status().notRunning("NotKeptRunning", stuck.get());
+      return StepResult.stalled(
+          new Problem(
+              "NotKeptRunning",
+              desired.shortName()
+                  + " did not keep running since its deploy and there is no earlier runner to go"
+                  + " back to; systemd keeps running it again (Restart=always): fix the flake and"
+                  + " push, or set spec.running to false"));
+    }
+    if (ctx.wantRunning() && vm.waitingToRunAgain()) {
+      ctx.status()
+          .notRunning(
+              "WaitingToRestart",
+              "the runner of microvm@"
+                  + ctx.vmName()
+                  + " ended; systemd runs it again (Restart=always; NRestarts="
+                  + vm.restarts()
+                  + ")");
+      return StepResult.requeueAfter(soon(ctx));
+    }
+    if (ctx.wantRunning() && !vm.active()) {
+      ctx.status()
+          .notRunning(
+              "Starting", "microvm@" + ctx.vmName() + " is " + vm.activeState() + " after start");
+      return StepResult.requeueAfter(soon(ctx));
+    }
+    return StepResult.done(ctx.interval());
+  }
+
+  /** After a failed start, soon: Rollbacks judges the unit while systemd waits to run it again. */
+  private static Duration soon(MicroVMContext ctx) {
+    return ctx.findings().startFailed() ? Retries.BUILD_POLL : Retries.DEPLOY;
+  }
+}
