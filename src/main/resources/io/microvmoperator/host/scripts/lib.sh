@@ -3,14 +3,17 @@
 # the script's variables (quoted by Shell.quote); the scripts run under the login user's POSIX sh.
 # shellcheck disable=SC2154 # the variables are assigned by HostScripts before this library
 
-# MicroVM.nix's GC roots for VM folders: NAME (current), booted-NAME, old-NAME.
-gc_roots=/nix/var/nix/gcroots/microvm
+# MicroVM.nix's GC roots for VM folders: NAME (current), booted-NAME, old-NAME; and the folder of
+# the host's systemd units. HostScripts never sets either; the scripts' own tests point them into a
+# temporary folder.
+gc_roots=${gc_roots:-/nix/var/nix/gcroots/microvm}
+units_dir=${units_dir:-/etc/systemd/system}
 
 # declared_by_host DIR NAME: whether the host's own configuration declares the VM: MicroVM.nix's
 # install-microvm-NAME.service exists, or a toplevel link that this operator did not write (it
 # writes one for prebuilt runners, and marks it in .operator/toplevel).
 declared_by_host() {
-  [ -e "/etc/systemd/system/install-microvm-$2.service" ] && return 0
+  [ -e "$units_dir/install-microvm-$2.service" ] && return 0
   { [ -e "$1/toplevel" ] || [ -L "$1/toplevel" ]; } && [ ! -e "$1/.operator/toplevel" ]
 }
 
