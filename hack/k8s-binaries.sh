@@ -12,6 +12,8 @@ KUBE_API_TEST_DIR="${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}"
 CACHE="${MICROVM_OPERATOR_CACHE:-$HOME/.cache/microvm-operator}"
 bin_dir="$KUBE_API_TEST_DIR/k8s/${K8S_VERSION}-linux-amd64"
 build_dir="$CACHE/k8s-build/v${K8S_VERSION}"
+# Before build() changes the working directory: $0 may be relative.
+script_dir="$(cd "$(dirname "$0")" && pwd)"
 
 log() { echo "k8s-binaries: $*" >&2; }
 
@@ -20,7 +22,7 @@ install_etcd() {
   local etcd wrapper
   etcd="$(command -v etcd || true)"
   [ -n "$etcd" ] || { log "etcd not found: install Debian's etcd-server"; exit 1; }
-  wrapper="$(cd "$(dirname "$0")" && pwd)/etcd-loopback.sh"
+  wrapper="$script_dir/etcd-loopback.sh"
   rm -f "$bin_dir/etcd.tmp"
   sed "s|\${ETCD_BINARY:-/usr/bin/etcd}|$etcd|" "$wrapper" > "$bin_dir/etcd.tmp"
   chmod 755 "$bin_dir/etcd.tmp"
