@@ -39,6 +39,14 @@ public record VmObservation(
     return "activating".equals(activeState) && "auto-restart".equals(subState);
   }
 
+  /**
+   * systemd stops the unit ({@code deactivating}): someone's {@code systemctl stop} (a person,
+   * {@code microvm -R}, a host shutdown) is in progress. A start now would cancel that stop job.
+   */
+  public boolean stopping() {
+    return "deactivating".equals(activeState);
+  }
+
   /** The unit runs its runner, starts it, or will run it again: only a stop ends that. */
   public boolean runsOrWillRun() {
     return active() || "activating".equals(activeState) || "reloading".equals(activeState);

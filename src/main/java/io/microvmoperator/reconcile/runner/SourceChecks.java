@@ -58,13 +58,21 @@ public final class SourceChecks {
   }
 
   /**
-   * The answer for {@code source}: a shared one younger than {@code interval} unless {@code fresh},
-   * else asked now (and shared). Either way it counts as {@code vm}'s check, at the time the answer
-   * was got.
+   * {@code vm} asks about {@code source}; a shared answer younger than {@code interval} does unless
+   * {@code fresh}.
+   */
+  public record Question(String vm, String source, Duration interval, boolean fresh) {}
+
+  /**
+   * The answer to {@code question}: a shared one young enough, else asked now by {@code check} (and
+   * shared). Either way it counts as the VM's check, at the time the answer was got.
    */
   @SuppressWarnings("unchecked")
-  public <T> T answer(String vm, String source, Duration interval, boolean fresh, Check<T> check)
-      throws IOException, SourceUnavailable {
+  public <T> T answer(Question question, Check<T> check) throws IOException, SourceUnavailable {
+    String vm = question.vm();
+    String source = question.source();
+    Duration interval = question.interval();
+    boolean fresh = question.fresh();
     synchronized (guards.computeIfAbsent(source, s -> new Object())) {
       Answer known = answers.get(source);
       if (!fresh && known != null && known.at().plus(interval).isAfter(clock.instant())) {

@@ -76,10 +76,8 @@ public final class SourceResolver {
     }
     FlakeRef locked =
         checks.answer(
-            vm,
-            "flake\n" + ctx.hostName() + "\n" + flake.value(),
-            ctx.interval(),
-            due,
+            new SourceChecks.Question(
+                vm, "flake\n" + ctx.hostName() + "\n" + flake.value(), ctx.interval(), due),
             () -> {
               try {
                 return ctx.session().operations().lockFlake(flake);
@@ -111,7 +109,9 @@ public final class SourceResolver {
       return new HydraBuild(last.hydraBuild(), new StorePath(prior.desiredStorePath()));
     }
     HydraBuild build =
-        checks.answer(vm, "hydra\n" + origin.job(), origin.interval(), due, () -> ask(origin));
+        checks.answer(
+            new SourceChecks.Question(vm, "hydra\n" + origin.job(), origin.interval(), due),
+            () -> ask(origin));
     ctx.status().resolved(null, !known || build.id() != last.hydraBuild());
     return build;
   }

@@ -30,7 +30,8 @@ public final class RollbackPolicy implements UpdatePolicy {
     }
     ctx.status().clearRollback();
     Optional<Rollbacks.Rollback> due =
-        Rollbacks.due(ctx.spec(), ctx.prior(), ctx.findings().observed(), wanted, clock.instant());
+        Rollbacks.of(ctx.spec(), ctx.prior(), ctx.findings().observed())
+            .due(wanted, clock.instant());
     if (due.isEmpty()) {
       return new Verdict.Go(rollout);
     }

@@ -40,7 +40,24 @@ public final class Rollbacks {
    */
   private static final Set<String> STARTS_THAT_FAILED = Set.of("timeout", "protocol");
 
-  private Rollbacks() {}
+  private final MicroVMSpec spec;
+  private final MicroVMStatus prior;
+  private final Optional<VmObservation> observed;
+
+  private Rollbacks(MicroVMSpec spec, MicroVMStatus prior, Optional<VmObservation> observed) {
+    this.spec = spec;
+    this.prior = prior;
+    this.observed = observed;
+  }
+
+  /**
+   * Judges the VM of {@code spec} whose last status is {@code prior}, as a probe {@code observed}
+   * it.
+   */
+  public static Rollbacks of(
+      MicroVMSpec spec, MicroVMStatus prior, Optional<VmObservation> observed) {
+    return new Rollbacks(spec, prior, observed);
+  }
 
   /** Whether {@code desired} is the runner this VM was rolled back from, still held back. */
   public static boolean holdsBack(MicroVMStatus prior, StorePath desired) {
@@ -48,14 +65,9 @@ public final class Rollbacks {
   }
 
   /** The runner to go back to, when the newly deployed {@code desired} does not keep running. */
-  public static Optional<Rollback> due(
-      MicroVMSpec spec,
-      MicroVMStatus prior,
-      Optional<VmObservation> observed,
-      StorePath desired,
-      Instant now) {
-    Optional<String> cause = failedSinceDeploy(spec, prior, observed, desired, now);
-    return cause.flatMap(c -> runnerBefore(prior, desired).map(runner -> new Rollback(runner, c)));
+  public Optional<Rollback> due(StorePath desired, Instant now) {
+    Optional<String> cause = failedSinceDeploy(desired, now);
+    return cause.flatMap(c -> runnerBefore(desired).map(runner -> new Rollback(runner, c)));
   }
 
   /**
@@ -63,14 +75,8 @@ public final class Rollbacks {
    * there is no earlier runner to go back to (its first deploy): the MicroVM is stalled rather than
    * left "waiting" for ever while systemd runs the runner again and again.
    */
-  public static Optional<String> stuckWithoutRollback(
-      MicroVMSpec spec,
-      MicroVMStatus prior,
-      Optional<VmObservation> observed,
-      StorePath desired,
-      Instant now) {
-    return failedSinceDeploy(spec, prior, observed, desired, now)
-        .filter(cause -> runnerBefore(prior, desired).isEmpty());
+  public Optional<String> stuckWithoutRollback(StorePath desired, Instant now) {
+    return failedSinceDeploy(desired, now).filter(cause -> runnerBefore(desired).isEmpty());
   }
 
   /**
@@ -78,12 +84,7 @@ public final class Rollbacks {
    * was started; empty while it runs, or when rollback does not apply (policy Never, a VM stopped
    * on purpose, current or booted another runner).
    */
-  private static Optional<String> failedSinceDeploy(
-      MicroVMSpec spec,
-      MicroVMStatus prior,
-      Optional<VmObservation> observed,
-      StorePath desired,
-      Instant now) {
+  private Optional<String> failedSinceDeploy(StorePath desired, Instant now) {
     if (spec.rollback() == MicroVMSpec.RollbackPolicy.Never
         || Boolean.FALSE.equals(spec.running())
         || observed.isEmpty()) {
@@ -103,7 +104,7 @@ public final class Rollbacks {
   }
 
   /** The last runner deployed before {@code desired} that succeeded, if any. */
-  private static Optional<StorePath> runnerBefore(MicroVMStatus prior, StorePath desired) {
+  private Optional<StorePath> runnerBefore(StorePath desired) {
     return Optional.ofNullable(prior.history()).orElse(List.of()).stream()
         .skip(1)
         .filter(d -> "Succeeded".equals(d.result()) && !d.storePath().equals(desired.value()))

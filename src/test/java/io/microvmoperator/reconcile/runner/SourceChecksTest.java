@@ -47,7 +47,7 @@ class SourceChecksTest {
     assertThat(checks.due("a", now.minusSeconds(60).toString(), INTERVAL)).isFalse();
     assertThat(checks.due("a", now.minus(INTERVAL).toString(), INTERVAL)).isTrue();
 
-    checks.answer("a", "flake", INTERVAL, false, this::ask);
+    checks.answer(new SourceChecks.Question("a", "flake", INTERVAL, false), this::ask);
     now = now.plusSeconds(299);
     assertThat(checks.due("a", "2026-01-01T00:00:00Z", INTERVAL))
         .as("this operator's own check counts, not the older recorded change")
@@ -58,23 +58,29 @@ class SourceChecksTest {
 
   @Test
   void anAnswerNobodyAskedForInADayIsForgotten() throws Exception {
-    checks.answer("a", "old-branch", INTERVAL, false, this::ask);
+    checks.answer(new SourceChecks.Question("a", "old-branch", INTERVAL, false), this::ask);
     now = now.plus(SourceChecks.FORGET_AFTER);
-    checks.answer("b", "new-branch", INTERVAL, false, this::ask);
+    checks.answer(new SourceChecks.Question("b", "new-branch", INTERVAL, false), this::ask);
     assertThat(checks.rememberedSources()).isEqualTo(2);
 
     now = now.plusSeconds(1);
-    checks.answer("b", "new-branch", INTERVAL, true, this::ask);
+    checks.answer(new SourceChecks.Question("b", "new-branch", INTERVAL, true), this::ask);
     assertThat(checks.rememberedSources()).as("old-branch is forgotten").isEqualTo(1);
-    checks.answer("a", "old-branch", INTERVAL, false, this::ask);
+    checks.answer(new SourceChecks.Question("a", "old-branch", INTERVAL, false), this::ask);
     assertThat(asked).as("a forgotten source is asked again").hasValue(4);
   }
 
   @Test
   void vmsFollowingOneSourceShareAnAnswerYoungerThanTheirInterval() throws Exception {
-    assertThat((String) checks.answer("a", "flake", INTERVAL, false, this::ask)).isEqualTo("rev1");
+    assertThat(
+            (String)
+                checks.answer(new SourceChecks.Question("a", "flake", INTERVAL, false), this::ask))
+        .isEqualTo("rev1");
     now = now.plusSeconds(100);
-    assertThat((String) checks.answer("b", "flake", INTERVAL, false, this::ask)).isEqualTo("rev1");
+    assertThat(
+            (String)
+                checks.answer(new SourceChecks.Question("b", "flake", INTERVAL, false), this::ask))
+        .isEqualTo("rev1");
     assertThat(asked).hasValue(1);
     assertThat(checks.due("b", null, INTERVAL))
         .as("b's check counts from when the answer was got")
@@ -82,10 +88,18 @@ class SourceChecksTest {
     now = now.plusSeconds(200);
     assertThat(checks.due("b", null, INTERVAL)).isTrue();
 
-    assertThat((String) checks.answer("b", "flake", INTERVAL, false, this::ask)).isEqualTo("rev2");
-    assertThat((String) checks.answer("c", "other flake", INTERVAL, false, this::ask))
+    assertThat(
+            (String)
+                checks.answer(new SourceChecks.Question("b", "flake", INTERVAL, false), this::ask))
+        .isEqualTo("rev2");
+    assertThat(
+            (String)
+                checks.answer(
+                    new SourceChecks.Question("c", "other flake", INTERVAL, false), this::ask))
         .isEqualTo("rev3");
-    assertThat((String) checks.answer("a", "flake", INTERVAL, true, this::ask))
+    assertThat(
+            (String)
+                checks.answer(new SourceChecks.Question("a", "flake", INTERVAL, true), this::ask))
         .as("a requested reconcile asks again")
         .isEqualTo("rev4");
     assertThat(asked).hasValue(4);
@@ -101,10 +115,7 @@ class SourceChecksTest {
           threads.submit(
               () ->
                   checks.answer(
-                      "a",
-                      "flake",
-                      INTERVAL,
-                      false,
+                      new SourceChecks.Question("a", "flake", INTERVAL, false),
                       () -> {
                         asking.countDown();
                         try {
@@ -116,7 +127,10 @@ class SourceChecksTest {
                       }));
       assertThat(asking.await(10, TimeUnit.SECONDS)).isTrue();
       Future<Object> second =
-          threads.submit(() -> checks.answer("b", "flake", INTERVAL, false, this::ask));
+          threads.submit(
+              () ->
+                  checks.answer(
+                      new SourceChecks.Question("b", "flake", INTERVAL, false), this::ask));
       answer.countDown();
       assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("rev1");
       assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("rev1");

@@ -28,9 +28,9 @@ class RollbacksTest {
 
   @Test
   void aNewRunnerThatStoppedSoonAfterItsDeployGoesBackToThePreviousOne() {
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, V2), V2, SOON))
+    assertThat(Rollbacks.of(SPEC, v1ThenV2(), stopped(V2, V2)).due(V2, SOON))
         .contains(new Rollbacks.Rollback(V1, "microvm@web is failed (failed)"));
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, ""), V2, SOON).map(r -> r.runner()))
+    assertThat(Rollbacks.of(SPEC, v1ThenV2(), stopped(V2, "")).due(V2, SOON).map(r -> r.runner()))
         .as("booted removed on stop")
         .contains(V1);
   }
@@ -38,15 +38,16 @@ class RollbacksTest {
   @Test
   void aCrashLoopUnderRestartAlwaysIsSeenByHowOftenTheRunnerEnded() {
     assertThat(
-            Rollbacks.due(
-                SPEC, v1ThenV2(), observed(V2, V2, "activating", "auto-restart", 1), V2, SOON))
+            Rollbacks.of(SPEC, v1ThenV2(), observed(V2, V2, "activating", "auto-restart", 1))
+                .due(V2, SOON))
         .contains(
             new Rollbacks.Rollback(
                 V1,
                 "its runner ended 2 times since it was started; microvm@web is activating"
                     + " (auto-restart) with NRestarts=1"));
     assertThat(
-            Rollbacks.due(SPEC, v1ThenV2(), observed(V2, V2, "active", "running", 2), V2, SOON)
+            Rollbacks.of(SPEC, v1ThenV2(), observed(V2, V2, "active", "running", 2))
+                .due(V2, SOON)
                 .map(r -> r.runner()))
         .as("active between two crashes")
         .contains(V1);
@@ -66,33 +67,30 @@ class RollbacksTest {
 
   @Test
   void noRollbackWhenTheVmRunsOrWasNotStartedOnTheNewRunner() {
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), observed(V2, V2, "active", "running", 0), V2, SOON))
+    assertThat(
+            Rollbacks.of(SPEC, v1ThenV2(), observed(V2, V2, "active", "running", 0)).due(V2, SOON))
         .isEmpty();
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V2, V1), V2, SOON))
+    assertThat(Rollbacks.of(SPEC, v1ThenV2(), stopped(V2, V1)).due(V2, SOON))
         .as("restartPolicy Manual: it still ran v1")
         .isEmpty();
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), stopped(V1, V1), V2, SOON))
+    assertThat(Rollbacks.of(SPEC, v1ThenV2(), stopped(V1, V1)).due(V2, SOON))
         .as("current is not the new runner")
         .isEmpty();
-    assertThat(Rollbacks.due(SPEC, v1ThenV2(), Optional.empty(), V2, SOON)).isEmpty();
+    assertThat(Rollbacks.of(SPEC, v1ThenV2(), Optional.empty()).due(V2, SOON)).isEmpty();
   }
 
   @Test
   void noRollbackLateOrWithoutAnythingToGoBackToOrWhenTurnedOff() {
     assertThat(
-            Rollbacks.due(
-                SPEC,
-                v1ThenV2(),
-                stopped(V2, V2),
-                V2,
-                DEPLOYED.plus(Rollbacks.WINDOW).plusSeconds(1)))
+            Rollbacks.of(SPEC, v1ThenV2(), stopped(V2, V2))
+                .due(V2, DEPLOYED.plus(Rollbacks.WINDOW).plusSeconds(1)))
         .isEmpty();
     MicroVMStatus firstDeploy = new MicroVMStatusBuilder(vm(null), DEPLOYED).deployed(V2).build();
-    assertThat(Rollbacks.due(SPEC, firstDeploy, stopped(V2, V2), V2, SOON)).isEmpty();
+    assertThat(Rollbacks.of(SPEC, firstDeploy, stopped(V2, V2)).due(V2, SOON)).isEmpty();
     MicroVMSpec never = MicroVMSpecBuilder.from(SPEC).rollback(RollbackPolicy.Never).build();
-    assertThat(Rollbacks.due(never, v1ThenV2(), stopped(V2, V2), V2, SOON)).isEmpty();
+    assertThat(Rollbacks.of(never, v1ThenV2(), stopped(V2, V2)).due(V2, SOON)).isEmpty();
     MicroVMSpec stoppedOnPurpose = MicroVMSpecBuilder.from(SPEC).running(false).build();
-    assertThat(Rollbacks.due(stoppedOnPurpose, v1ThenV2(), stopped(V2, V2), V2, SOON)).isEmpty();
+    assertThat(Rollbacks.of(stoppedOnPurpose, v1ThenV2(), stopped(V2, V2)).due(V2, SOON)).isEmpty();
   }
 
   @Test
@@ -107,7 +105,8 @@ class RollbacksTest {
     assertThat(Rollbacks.holdsBack(rolledBack, V2)).isTrue();
     assertThat(Rollbacks.holdsBack(rolledBack, V1)).isFalse();
     assertThat(
-            Rollbacks.due(SPEC, rolledBack, stopped(V2, V2), V2, SOON.plus(Duration.ofSeconds(5))))
+            Rollbacks.of(SPEC, rolledBack, stopped(V2, V2))
+                .due(V2, SOON.plus(Duration.ofSeconds(5))))
         .as("a RolledBack deploy is not rolled back twice")
         .isEmpty();
   }
@@ -117,24 +116,23 @@ class RollbacksTest {
     MicroVMStatus onlyV2 = new MicroVMStatusBuilder(vm(null), DEPLOYED).deployed(V2).build();
     Optional<VmObservation> looping = observed(V2, V2, "activating", "auto-restart", 1);
 
-    assertThat(Rollbacks.due(SPEC, onlyV2, looping, V2, SOON)).isEmpty();
-    assertThat(Rollbacks.stuckWithoutRollback(SPEC, onlyV2, looping, V2, SOON))
+    assertThat(Rollbacks.of(SPEC, onlyV2, looping).due(V2, SOON)).isEmpty();
+    assertThat(Rollbacks.of(SPEC, onlyV2, looping).stuckWithoutRollback(V2, SOON))
         .hasValueSatisfying(cause -> assertThat(cause).contains("ended 2 times"));
-    assertThat(Rollbacks.stuckWithoutRollback(SPEC, v1ThenV2(), looping, V2, SOON))
+    assertThat(Rollbacks.of(SPEC, v1ThenV2(), looping).stuckWithoutRollback(V2, SOON))
         .as("a rollback is due instead")
         .isEmpty();
     assertThat(
-            Rollbacks.stuckWithoutRollback(
-                SPEC, onlyV2, observed(V2, V2, "active", "running", 0), V2, SOON))
+            Rollbacks.of(SPEC, onlyV2, observed(V2, V2, "active", "running", 0))
+                .stuckWithoutRollback(V2, SOON))
         .as("it runs")
         .isEmpty();
     assertThat(
-            Rollbacks.stuckWithoutRollback(
-                MicroVMSpecBuilder.from(SPEC).rollback(RollbackPolicy.Never).build(),
-                onlyV2,
-                looping,
-                V2,
-                SOON))
+            Rollbacks.of(
+                    MicroVMSpecBuilder.from(SPEC).rollback(RollbackPolicy.Never).build(),
+                    onlyV2,
+                    looping)
+                .stuckWithoutRollback(V2, SOON))
         .isEmpty();
   }
 
@@ -156,7 +154,9 @@ class RollbacksTest {
     assertThat(Rollbacks.notKeptRunning(timedOut))
         .hasValueSatisfying(cause -> assertThat(cause).contains("Result=timeout"));
     assertThat(
-            Rollbacks.due(SPEC, v1ThenV2(), Optional.of(timedOut), V2, SOON).map(r -> r.runner()))
+            Rollbacks.of(SPEC, v1ThenV2(), Optional.of(timedOut))
+                .due(V2, SOON)
+                .map(r -> r.runner()))
         .contains(V1);
   }
 

@@ -34,7 +34,10 @@ final class Drift {
     boolean wantRunning = ctx.wantRunning();
     // A unit waiting to run its ended runner again is left to systemd (Restart=always): starting
     // it would zero the restart count that tells a crash loop (Rollbacks).
-    if (wantRunning && !vm.active() && !vm.waitingToRunAgain()) {
+    // A unit being stopped is started again once it has stopped (the probe sees it change), not
+    // now: a start would cancel the stop job of whoever runs systemctl stop, and fail their
+    // command.
+    if (wantRunning && !vm.active() && !vm.waitingToRunAgain() && !vm.stopping()) {
       return Optional.of("microvm@" + vm.name() + " is " + vm.activeState());
     }
     if (!wantRunning && vm.runsOrWillRun()) {

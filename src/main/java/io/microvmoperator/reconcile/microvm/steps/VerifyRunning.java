@@ -31,8 +31,8 @@ public final class VerifyRunning implements MicroVMStep {
     Optional<String> stuck =
         ctx.findings().rollout().holdingBack()
             ? Optional.empty()
-            : Rollbacks.stuckWithoutRollback(
-                ctx.spec(), ctx.prior(), ctx.findings().observed(), desired, clock.instant());
+            : Rollbacks.of(ctx.spec(), ctx.prior(), ctx.findings().observed())
+                .stuckWithoutRollback(desired, clock.instant());
     if (stuck.isPresent()) {
       // Not a retry loop of the operator's: systemd runs the runner again (Restart=always) and
       // the next probe that sees it running, or a new runner, reconciles the VM again.
@@ -55,6 +55,13 @@ public final class VerifyRunning implements MicroVMStep {
                   + vm.restarts()
                   + ")");
       return StepResult.requeueAfter(soon(ctx));
+    }
+    if (ctx.wantRunning() && vm.stopping()) {
+      ctx.status()
+          .notRunning(
+              "Stopping",
+              "microvm@" + ctx.vmName() + " is being stopped; it is started again once stopped");
+      return StepResult.requeueAfter(Retries.DEPLOY);
     }
     if (ctx.wantRunning() && !vm.active()) {
       ctx.status()

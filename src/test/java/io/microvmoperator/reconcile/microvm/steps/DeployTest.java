@@ -44,6 +44,18 @@ class DeployTest {
   }
 
   @Test
+  void aUnitBeingStoppedIsNotStartedWhileItStops() throws Exception {
+    MicroVMContext ctx = ctx(Rollout.of(V1), seen(V1, FLAKE, "deactivating", "stop-sigterm"));
+
+    assertThat(ctx.findings().drift()).isEmpty();
+    assertThat(step.run(ctx)).isInstanceOf(StepResult.Proceed.class);
+    assertThat(host.calls).as("a start would cancel the stop job").isEmpty();
+
+    ctx = ctx(Rollout.of(V1), seen(V1, FLAKE, "inactive", "dead"));
+    assertThat(ctx.findings().drift()).hasValue("microvm@web is inactive");
+  }
+
+  @Test
   void driftIsConvergedInOneCommandAndTheResultRecorded() throws Exception {
     VmObservation after = seen(V2, FLAKE, "active", "running");
     host.convergeResult =

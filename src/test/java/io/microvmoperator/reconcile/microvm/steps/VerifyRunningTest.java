@@ -43,6 +43,14 @@ class VerifyRunningTest {
   }
 
   @Test
+  void aUnitBeingStoppedIsLookedAtAgainOnceStopped() {
+    MicroVMContext ctx = ctx(null, unit("deactivating", "stop-sigterm", 0));
+    assertThat(step.run(ctx)).isEqualTo(StepResult.requeueAfter(Retries.DEPLOY));
+    assertThat(ctx.status().build().conditions())
+        .anySatisfy(c -> assertThat(c.getReason()).isEqualTo("Stopping"));
+  }
+
+  @Test
   void aFirstDeployThatDoesNotKeepRunningStalls() {
     MicroVMStatus onlyV2 = new MicroVMStatusBuilder(vm(spec(), null), NOW).deployed(V2).build();
     StepResult result = step.run(ctx(onlyV2, unit("activating", "auto-restart", 1)));
