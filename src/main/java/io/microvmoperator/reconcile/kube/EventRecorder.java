@@ -3,6 +3,8 @@ package io.microvmoperator.reconcile.kube;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.charset.StandardCharsets;
@@ -57,35 +59,38 @@ public final class EventRecorder implements Events {
         events.resource(existing).update();
         return;
       }
-      events
-          .resource(
-              new EventBuilder()
-                  .withNewMetadata()
-                  .withName(name)
-                  .withNamespace(namespace)
-                  .endMetadata()
-                  .withNewInvolvedObject()
-                  .withApiVersion(about.getApiVersion())
-                  .withKind(about.getKind())
-                  .withName(about.getMetadata().getName())
-                  .withNamespace(about.getMetadata().getNamespace())
-                  .withUid(about.getMetadata().getUid())
-                  .endInvolvedObject()
-                  .withType(type)
-                  .withReason(reason)
-                  .withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
-                  .withCount(1)
-                  .withFirstTimestamp(now)
-                  .withLastTimestamp(now)
-                  .withNewSource()
-                  .withComponent(COMPONENT)
-                  .endSource()
-                  .withReportingComponent(COMPONENT)
-                  .build())
-          .create();
+      ObjectMeta meta = new ObjectMetaBuilder().withName(name).withNamespace(namespace).build();
+      events.resource(newEvent(about, meta, new Said(type, reason, message), now)).create();
     } catch (KubernetesClientException e) {
       log.warn("cannot record event {} for {}: {}", reason, name, e.getMessage());
     }
+  }
+
+  /** What an Event says: its type, reason and message. */
+  private record Said(String type, String reason, String message) {}
+
+  private static Event newEvent(HasMetadata about, ObjectMeta meta, Said said, String now) {
+    String message = said.message();
+    return new EventBuilder()
+        .withMetadata(meta)
+        .withNewInvolvedObject()
+        .withApiVersion(about.getApiVersion())
+        .withKind(about.getKind())
+        .withName(about.getMetadata().getName())
+        .withNamespace(about.getMetadata().getNamespace())
+        .withUid(about.getMetadata().getUid())
+        .endInvolvedObject()
+        .withType(said.type())
+        .withReason(said.reason())
+        .withMessage(message.length() > 1000 ? message.substring(0, 1000) : message)
+        .withCount(1)
+        .withFirstTimestamp(now)
+        .withLastTimestamp(now)
+        .withNewSource()
+        .withComponent(COMPONENT)
+        .endSource()
+        .withReportingComponent(COMPONENT)
+        .build();
   }
 
   private static String hash(String... parts) {

@@ -345,39 +345,46 @@ public final class MicroVMStatusBuilder {
     hostReachable();
     conditions.set(
         UP_TO_DATE, TRUE, "CurrentIsDesired", "current points at " + desired.shortName());
-    boolean restartPending =
-        wantRunning && vm.active() && !vm.booted().isEmpty() && !vm.booted().equals(vm.current());
-    if (restartPending) {
-      conditions.set(
-          RESTART_REQUIRED,
-          TRUE,
-          "RunnerChanged",
-          "the VM runs "
-              + shortName(vm.booted())
-              + " but current is "
-              + desired.shortName()
-              + "; restartPolicy is Manual: set the microvm-operator.io/restart-requested-at"
-              + " annotation to restart it");
-    } else {
-      conditions.set(RESTART_REQUIRED, FALSE, "BootedIsCurrent", "the VM runs its current runner");
-    }
+    restartRequired(vm, desired, wantRunning);
     if (wantRunning) {
-      String restarted =
-          vm.restarts() == 0
-              ? ""
-              : "; its runner ended and systemd ran it again "
-                  + (vm.restarts() == 1 ? "once" : vm.restarts() + " times")
-                  + " since the operator started it";
-      conditions.set(
-          RUNNING, TRUE, "UnitActive", "microvm@" + vm.name() + " is active" + restarted);
-      conditions.set(READY, TRUE, "Running", "the VM runs " + shortName(vm.booted()));
-      phase = Phase.Running;
+      running(vm);
     } else {
       conditions.set(RUNNING, FALSE, "StoppedOnRequest", "spec.running is false");
       conditions.set(READY, TRUE, "Stopped", "the VM is deployed and stopped, as asked");
       phase = Phase.Stopped;
     }
     return this;
+  }
+
+  private void restartRequired(VmObservation vm, StorePath desired, boolean wantRunning) {
+    boolean restartPending =
+        wantRunning && vm.active() && !vm.booted().isEmpty() && !vm.booted().equals(vm.current());
+    if (!restartPending) {
+      conditions.set(RESTART_REQUIRED, FALSE, "BootedIsCurrent", "the VM runs its current runner");
+      return;
+    }
+    conditions.set(
+        RESTART_REQUIRED,
+        TRUE,
+        "RunnerChanged",
+        "the VM runs "
+            + shortName(vm.booted())
+            + " but current is "
+            + desired.shortName()
+            + "; restartPolicy is Manual: set the microvm-operator.io/restart-requested-at"
+            + " annotation to restart it");
+  }
+
+  private void running(VmObservation vm) {
+    String restarted =
+        vm.restarts() == 0
+            ? ""
+            : "; its runner ended and systemd ran it again "
+                + (vm.restarts() == 1 ? "once" : vm.restarts() + " times")
+                + " since the operator started it";
+    conditions.set(RUNNING, TRUE, "UnitActive", "microvm@" + vm.name() + " is active" + restarted);
+    conditions.set(READY, TRUE, "Running", "the VM runs " + shortName(vm.booted()));
+    phase = Phase.Running;
   }
 
   private static String shortName(String path) {

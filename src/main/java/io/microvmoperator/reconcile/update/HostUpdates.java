@@ -38,13 +38,8 @@ public final class HostUpdates {
    * the operator's last deploy (drift is corrected as usual).
    */
   public static Optional<StorePath> heldForRestart(
-      MicroVMSpec spec,
-      MicroVMStatus prior,
-      Optional<VmObservation> observed,
-      StorePath wanted,
-      boolean mayHold) {
-    if (!mayHold
-        || spec.restartPolicy() != MicroVMSpec.RestartPolicy.Manual
+      MicroVMSpec spec, MicroVMStatus prior, Optional<VmObservation> observed, StorePath wanted) {
+    if (spec.restartPolicy() != MicroVMSpec.RestartPolicy.Manual
         || observed.isEmpty()
         || !observed.get().runsOrWillRun()) {
       return Optional.empty();

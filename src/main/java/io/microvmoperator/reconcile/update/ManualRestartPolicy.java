@@ -13,9 +13,12 @@ public final class ManualRestartPolicy implements UpdatePolicy {
   @Override
   public Verdict review(MicroVMContext ctx, Rollout rollout) {
     boolean mayHold = ctx.wantRunning() && !ctx.requests().newRestart() && !rollout.holdingBack();
+    if (!mayHold) {
+      return new Verdict.Go(rollout);
+    }
     return new Verdict.Go(
         HostUpdates.heldForRestart(
-                ctx.spec(), ctx.prior(), ctx.findings().observed(), rollout.runner(), mayHold)
+                ctx.spec(), ctx.prior(), ctx.findings().observed(), rollout.runner())
             .map(rollout::keeping)
             .orElse(rollout));
   }

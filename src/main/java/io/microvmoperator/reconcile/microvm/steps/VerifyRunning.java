@@ -26,13 +26,8 @@ public final class VerifyRunning implements MicroVMStep {
 
   @Override
   public StepResult run(MicroVMContext ctx) {
-    VmObservation vm = ctx.findings().observed().orElseThrow();
     StorePath desired = ctx.findings().rollout().current();
-    Optional<String> stuck =
-        ctx.findings().rollout().holdingBack()
-            ? Optional.empty()
-            : Rollbacks.of(ctx.spec(), ctx.prior(), ctx.findings().observed())
-                .stuckWithoutRollback(desired, clock.instant());
+    Optional<String> stuck = stuck(ctx, desired);
     if (stuck.isPresent()) {
       // Not a retry loop of the operator's: systemd runs the runner again (Restart=always) and
       // the next probe that sees it running, or a new runner, reconciles the VM again.
@@ -45,31 +40,42 @@ public final class VerifyRunning implements MicroVMStep {
                   + " back to; systemd keeps running it again (Restart=always): fix the flake and"
                   + " push, or set spec.running to false"));
     }
-    if (ctx.wantRunning() && vm.waitingToRunAgain()) {
-      ctx.status()
-          .notRunning(
-              "WaitingToRestart",
-              "the runner of microvm@"
-                  + ctx.vmName()
-                  + " ended; systemd runs it again (Restart=always; NRestarts="
-                  + vm.restarts()
-                  + ")");
-      return StepResult.requeueAfter(soon(ctx));
+    VmObservation vm = ctx.findings().observed().orElseThrow();
+    if (!ctx.wantRunning() || vm.active()) {
+      return StepResult.done(ctx.interval());
     }
-    if (ctx.wantRunning() && vm.stopping()) {
-      ctx.status()
-          .notRunning(
-              "Stopping",
-              "microvm@" + ctx.vmName() + " is being stopped; it is started again once stopped");
-      return StepResult.requeueAfter(Retries.DEPLOY);
+    ctx.status().notRunning(notRunningReason(vm), notRunningMessage(ctx, vm));
+    return StepResult.requeueAfter(vm.stopping() ? Retries.DEPLOY : soon(ctx));
+  }
+
+  private Optional<String> stuck(MicroVMContext ctx, StorePath desired) {
+    if (ctx.findings().rollout().holdingBack()) {
+      return Optional.empty();
     }
-    if (ctx.wantRunning() && !vm.active()) {
-      ctx.status()
-          .notRunning(
-              "Starting", "microvm@" + ctx.vmName() + " is " + vm.activeState() + " after start");
-      return StepResult.requeueAfter(soon(ctx));
+    return Rollbacks.of(ctx.spec(), ctx.prior(), ctx.findings().observed())
+        .stuckWithoutRollback(desired, clock.instant());
+  }
+
+  private static String notRunningReason(VmObservation vm) {
+    if (vm.waitingToRunAgain()) {
+      return "WaitingToRestart";
     }
-    return StepResult.done(ctx.interval());
+    return vm.stopping() ? "Stopping" : "Starting";
+  }
+
+  private static String notRunningMessage(MicroVMContext ctx, VmObservation vm) {
+    String unit = "microvm@" + ctx.vmName();
+    if (vm.waitingToRunAgain()) {
+      return "the runner of "
+          + unit
+          + " ended; systemd runs it again (Restart=always; NRestarts="
+          + vm.restarts()
+          + ")";
+    }
+    if (vm.stopping()) {
+      return unit + " is being stopped; it is started again once stopped";
+    }
+    return unit + " is " + vm.activeState() + " after start";
   }
 
   /** After a failed start, soon: Rollbacks judges the unit while systemd waits to run it again. */
