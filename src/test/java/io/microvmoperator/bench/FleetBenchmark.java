@@ -238,7 +238,7 @@ public final class FleetBenchmark {
         connection.run("true");
         millis.add((System.nanoTime() - start) / 1e6);
       }
-      host.resetLogs();
+      host.logs().resetLogs();
       return millis.stream().sorted().toList().get(millis.size() / 2);
     }
   }

@@ -13,13 +13,13 @@ record HostCounters(
     long commands, long probes, long connections, long nixEvaluations, long restarts) {
 
   static HostCounters of(TestHost host) {
-    List<String> commands = host.auditLog();
+    List<String> commands = host.logs().auditLog();
     return new HostCounters(
         commands.size(),
         commands.stream().filter(HostCounters::isProbe).count(),
-        host.acceptedConnections(),
+        host.logs().acceptedConnections(),
         commands.stream().filter(HostCounters::evaluatesOrBuilds).count(),
-        host.systemctlLog().stream().filter(HostCounters::startsAVm).count());
+        host.logs().systemctlLog().stream().filter(HostCounters::startsAVm).count());
   }
 
   static HostCounters sum(List<TestHost> hosts) {

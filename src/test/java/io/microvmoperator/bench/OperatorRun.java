@@ -201,7 +201,7 @@ final class OperatorRun {
                     && !seen.getStatus().currentStorePath().equals(oldRunner)
                     && Objects.equals(
                         seen.getStatus().currentStorePath(), seen.getStatus().bootedStorePath()));
-    List<String> commandsBefore = host.auditLog();
+    List<String> commandsBefore = host.logs().auditLog();
     HostCounters before = HostCounters.of(host);
     MicroVM changed =
         FleetBenchmark.microVM(
@@ -215,7 +215,7 @@ final class OperatorRun {
     Sleep.millis(500);
     HostCounters after = HostCounters.of(host);
     results.update = after.minus(before);
-    List<String> commands = host.auditLog();
+    List<String> commands = host.logs().auditLog();
     results.updateCommands =
         commands.subList(commandsBefore.size(), commands.size()).stream()
             .filter(c -> !HostCounters.isProbe(c))

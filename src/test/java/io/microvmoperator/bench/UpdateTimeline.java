@@ -30,7 +30,7 @@ record UpdateTimeline(
   static UpdateTimeline read(TestHost host, String vm, Instant appliedAt, Instant readySeenAt)
       throws IOException {
     List<AuditEntry> commands =
-        host.auditEntries().stream()
+        host.logs().auditEntries().stream()
             .filter(e -> e.time().isAfter(appliedAt.minusMillis(1)))
             .filter(e -> e.command().contains("/" + vm + "/") || e.command().contains("@" + vm))
             .toList();
@@ -44,7 +44,7 @@ record UpdateTimeline(
     // The converge's last step reads the unit back (systemctl show): its first show after the
     // restart (an earlier show reads the unit's state before it).
     List<SystemctlCall> calls =
-        host.systemctlLog().stream()
+        host.logs().systemctlLog().stream()
             .filter(c -> c.unit().equals("microvm@" + vm) && c.time().isAfter(converge))
             .toList();
     Instant restart =

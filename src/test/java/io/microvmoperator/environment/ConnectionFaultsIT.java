@@ -110,7 +110,9 @@ class ConnectionFaultsIT {
       await()
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
-              () -> assertThat(host.runningCommands()).noneMatch(c -> c.contains("sleep 362")));
+              () ->
+                  assertThat(host.logs().runningCommands())
+                      .noneMatch(c -> c.contains("sleep 362")));
       long gone = System.nanoTime();
 
       assertThat(parallel(ssh, SshSettings.defaults().maxChannels(), "echo free"))
@@ -136,10 +138,11 @@ class ConnectionFaultsIT {
             });
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> host.runningCommands().stream().anyMatch(c -> c.contains("sleep 3631")));
+        .until(
+            () -> host.logs().runningCommands().stream().anyMatch(c -> c.contains("sleep 3631")));
 
     long cut = System.nanoTime();
-    host.cutConnections();
+    host.faults().cutConnections();
 
     assertThatThrownBy(() -> running.get(20, TimeUnit.SECONDS))
         .hasCauseInstanceOf(java.io.UncheckedIOException.class);
@@ -147,7 +150,8 @@ class ConnectionFaultsIT {
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
-            () -> assertThat(host.runningCommands()).noneMatch(c -> c.contains("sleep 3631")));
+            () ->
+                assertThat(host.logs().runningCommands()).noneMatch(c -> c.contains("sleep 3631")));
     assertThat(ssh.isOpen()).isFalse();
     ssh.close();
     System.out.printf(
@@ -174,8 +178,9 @@ class ConnectionFaultsIT {
             });
     await()
         .atMost(Duration.ofSeconds(10))
-        .until(() -> frozen.runningCommands().stream().anyMatch(c -> c.contains("sleep 3641")));
-    List<ProcessHandle> connection = frozen.connectionProcesses();
+        .until(
+            () -> frozen.logs().runningCommands().stream().anyMatch(c -> c.contains("sleep 3641")));
+    List<ProcessHandle> connection = frozen.faults().connectionProcesses();
     long froze = System.nanoTime();
     signal("STOP", connection);
     try {
@@ -199,7 +204,9 @@ class ConnectionFaultsIT {
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
-            () -> assertThat(frozen.runningCommands()).noneMatch(c -> c.contains("sleep 3641")));
+            () ->
+                assertThat(frozen.logs().runningCommands())
+                    .noneMatch(c -> c.contains("sleep 3641")));
   }
 
   private static void signal(String signal, List<ProcessHandle> processes) {
@@ -238,14 +245,14 @@ class ConnectionFaultsIT {
   void aServerThatAllowsOneSessionGetsOneChannelAtATimeAndNoFailureStorm() throws Exception {
     TestHost narrow = hosts.get(1);
     narrow.setMaxSessions(1).restart();
-    int logBefore = narrow.sshdLog().length();
+    int logBefore = narrow.logs().sshdLog().length();
     int commands = 40;
     try (SshConnection ssh = narrow.connect()) {
       List<CommandResult> results = parallel(ssh, commands, "sleep 0.05; echo done");
 
       assertThat(results).hasSize(commands).allMatch(r -> r.stdout().equals("done\n"));
       assertThat(ssh.channelLimit()).isEqualTo(1);
-      long refusedByServer = narrow.refusedSessionsSince(logBefore);
+      long refusedByServer = narrow.logs().refusedSessionsSince(logBefore);
       assertThat(refusedByServer).isEqualTo(ssh.refusedChannels());
       assertThat(ssh.refusedChannels())
           .as("refusals: the channel limit drops to the server's at once, no retry storm")
@@ -315,8 +322,9 @@ class ConnectionFaultsIT {
           });
     }
     int cycles =
-        flapping.flap(
-            Duration.ofSeconds(FLAP_SECONDS), Duration.ofSeconds(3), Duration.ofSeconds(3));
+        flapping
+            .faults()
+            .flap(Duration.ofSeconds(FLAP_SECONDS), Duration.ofSeconds(3), Duration.ofSeconds(3));
     await()
         .atMost(Duration.ofSeconds(30))
         .until(

@@ -56,12 +56,12 @@ class SshHostIT {
 
   @Test
   void refusesAHostThatPresentsAnotherKeyAndRunsNothingOnIt() {
-    hostA.resetLogs();
+    hostA.logs().resetLogs();
 
     assertThatThrownBy(() -> connect(hostA, hostB.hostKeyLine()))
         .isInstanceOf(HostKeyRejectedException.class)
         .hasMessageContaining("not one of the pinned keys");
-    assertThat(hostA.auditLog()).isEmpty();
+    assertThat(hostA.logs().auditLog()).isEmpty();
   }
 
   @Test

@@ -140,9 +140,9 @@ class SupervisedCommandTest {
     for (String script :
         List.of("true", "d='/x'\nflock -w 60 9", "echo 'it'\\''s' \"$(id)\"\n", "''")) {
       String command = SupervisedCommand.of(script, "input".getBytes(), Duration.ofMinutes(1));
-      assertThat(io.microvmoperator.testenv.TestHost.supervisedScript(command)).isEqualTo(script);
+      assertThat(io.microvmoperator.testenv.HostLogs.supervisedScript(command)).isEqualTo(script);
     }
-    assertThat(io.microvmoperator.testenv.TestHost.supervisedScript("echo plain"))
+    assertThat(io.microvmoperator.testenv.HostLogs.supervisedScript("echo plain"))
         .isEqualTo("echo plain");
   }
 

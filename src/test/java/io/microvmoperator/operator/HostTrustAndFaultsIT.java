@@ -40,7 +40,7 @@ class HostTrustAndFaultsIT {
   @Test
   void aHostWithAnotherKeyGetsNoCommandAndTheVMStalls() {
     TestHost host = env.host(0);
-    host.resetLogs();
+    host.logs().resetLogs();
     env.registerHost("faults-wrong-key", host, env.host(1).hostKeyLine(), List.of(NS));
 
     env.apply(microVM(NS, "wrong-key", "faults-wrong-key", flake.pathRef(), "svc"));
@@ -49,7 +49,7 @@ class HostTrustAndFaultsIT {
     assertThat(env.condition(vm, "Stalled").orElseThrow().getReason()).isEqualTo("HostKeyMismatch");
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("not one of the pinned keys");
-    assertThat(host.auditLog()).isEmpty();
+    assertThat(host.logs().auditLog()).isEmpty();
   }
 
   /**
@@ -60,8 +60,8 @@ class HostTrustAndFaultsIT {
   void aVmOnAHostThatNowPresentsAnotherKeyIsNotShownReachable() {
     TestHost host = env.host(1);
     env.registerHost("faults-rekeyed", host, List.of(NS));
-    env.apply(microVM(NS, "rekeyed", "faults-rekeyed", flake.pathRef(), "svc"));
-    MicroVM ready = env.awaitCondition(NS, "rekeyed", "Ready", "True");
+    MicroVM ready =
+        env.applyAndAwaitReady(microVM(NS, "rekeyed", "faults-rekeyed", flake.pathRef(), "svc"));
     assertThat(env.condition(ready, "HostReachable").orElseThrow().getStatus()).isEqualTo("True");
 
     env.registerHost("faults-rekeyed", host, env.host(0).hostKeyLine(), List.of(NS));
@@ -125,7 +125,7 @@ class HostTrustAndFaultsIT {
     assertThat(refused.getStatus().conditions())
         .anyMatch(c -> c.getType().equals("Reachable") && c.getStatus().equals("True"))
         .anyMatch(c -> c.getType().equals("HostKeyVerified") && c.getStatus().equals("True"));
-    host.resetLogs();
+    host.logs().resetLogs();
 
     env.apply(microVM(NS, "refused", "faults-refused-key", flake.pathRef(), "svc"));
     MicroVM vm =
@@ -133,11 +133,11 @@ class HostTrustAndFaultsIT {
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("refused the operator's key SHA256:")
         .contains("authorized_keys");
-    assertThat(host.auditLog()).as("commands run on the host").isEmpty();
+    assertThat(host.logs().auditLog()).as("commands run on the host").isEmpty();
 
     host.authorizeKeys(List.of(host.clientPublicKeyLine(), other.clientPublicKeyLine()));
     env.awaitCondition(NS, "refused", "Ready", "True");
-    assertThat(host.starts("refused")).isEqualTo(1);
+    assertThat(host.logs().starts("refused")).isEqualTo(1);
   }
 
   /**
@@ -148,11 +148,10 @@ class HostTrustAndFaultsIT {
   void aLoginRefusedInTheMiddleOfAReconcileIsNamedNotCalledUnreachable() {
     TestHost host = env.host(4);
     env.registerHost("faults-revoked", host, List.of(NS));
-    env.apply(microVM(NS, "revoked", "faults-revoked", flake.pathRef(), "svc"));
-    env.awaitCondition(NS, "revoked", "Ready", "True");
+    env.applyAndAwaitReady(microVM(NS, "revoked", "faults-revoked", flake.pathRef(), "svc"));
 
     host.authorizeKeys(List.of(env.host(3).clientPublicKeyLine()));
-    host.cutConnections();
+    host.faults().cutConnections();
     env.client()
         .resources(MicroVM.class)
         .inNamespace(NS)
@@ -172,7 +171,7 @@ class HostTrustAndFaultsIT {
 
     host.authorizeKeys(List.of(host.clientPublicKeyLine()));
     env.awaitCondition(NS, "revoked", "Ready", "True");
-    assertThat(host.starts("revoked")).isEqualTo(1);
+    assertThat(host.logs().starts("revoked")).isEqualTo(1);
   }
 
   /**
@@ -184,15 +183,15 @@ class HostTrustAndFaultsIT {
   void aSecretGoneInTheMiddleOfAReconcileIsNamedNotCalledUnreachable() {
     TestHost host = env.host(3);
     env.registerHost("faults-secret-gone", host, List.of(NS));
-    env.apply(microVM(NS, "secret-gone", "faults-secret-gone", flake.pathRef(), "svc"));
-    env.awaitCondition(NS, "secret-gone", "Ready", "True");
+    env.applyAndAwaitReady(
+        microVM(NS, "secret-gone", "faults-secret-gone", flake.pathRef(), "svc"));
 
     env.client()
         .secrets()
         .inNamespace(OperatorHarness.OPERATOR_NAMESPACE)
         .withName("faults-secret-gone-ssh")
         .delete();
-    host.cutConnections();
+    host.faults().cutConnections();
     env.client()
         .resources(MicroVM.class)
         .inNamespace(NS)
@@ -229,8 +228,7 @@ class HostTrustAndFaultsIT {
 
     MicroVMHost trusted = awaitHost("faults-tofu", h -> h.getStatus().trustedHostKey() != null);
     assertThat(trusted.getStatus().trustedHostKey()).isEqualTo(host.hostKeyLine());
-    env.apply(microVM(NS, "tofu", "faults-tofu", flake.pathRef(), "svc"));
-    env.awaitCondition(NS, "tofu", "Ready", "True");
+    env.applyAndAwaitReady(microVM(NS, "tofu", "faults-tofu", flake.pathRef(), "svc"));
 
     // The host now presents a key other than the one trusted first: nothing runs on it.
     MicroVMHost forged = new MicroVMHost();
@@ -271,26 +269,24 @@ class HostTrustAndFaultsIT {
   void aHostThatGoesDownIsReportedAndRecoveredWithoutAnotherRestart() {
     TestHost host = env.host(1);
     env.registerHost("faults-flaky", host, List.of(NS));
-    env.apply(microVM(NS, "flaky", "faults-flaky", flake.pathRef(), "svc"));
-    env.awaitCondition(NS, "flaky", "Ready", "True");
+    env.applyAndAwaitReady(microVM(NS, "flaky", "faults-flaky", flake.pathRef(), "svc"));
 
-    host.goDown();
+    host.faults().goDown();
     MicroVM down = env.awaitCondition(NS, "flaky", "HostReachable", "False");
     assertThat(env.condition(down, "Ready").orElseThrow().getStatus()).isEqualTo("False");
 
     host.start();
     env.awaitCondition(NS, "flaky", "Ready", "True");
-    assertThat(host.starts("flaky")).isEqualTo(1);
+    assertThat(host.logs().starts("flaky")).isEqualTo(1);
   }
 
   @Test
   void aDeletionWaitsForAnUnreachableHostUntilTheUserChoosesOrphan() {
     TestHost host = env.host(2);
     env.registerHost("faults-gone", host, List.of(NS));
-    env.apply(microVM(NS, "stranded", "faults-gone", flake.pathRef(), "svc"));
-    env.awaitCondition(NS, "stranded", "Ready", "True");
+    env.applyAndAwaitReady(microVM(NS, "stranded", "faults-gone", flake.pathRef(), "svc"));
 
-    host.goDown();
+    host.faults().goDown();
     env.client().resources(MicroVM.class).inNamespace(NS).withName("stranded").delete();
     MicroVM waiting =
         env.awaitMicroVM(

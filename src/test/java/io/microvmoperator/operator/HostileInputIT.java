@@ -136,7 +136,7 @@ class HostileInputIT {
           .isEqualTo(refs.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     assertThat(canary).doesNotExist();
-    assertThat(host.auditLog()).anyMatch(c -> c.contains(folders.get(0)));
+    assertThat(host.logs().auditLog()).anyMatch(c -> c.contains(folders.get(0)));
   }
 
   @Test
@@ -151,7 +151,7 @@ class HostileInputIT {
 
     assertThat(longest).hasSize(64);
     assertThat(host.readlink("/var/lib/microvms/" + longest + "/current")).isPresent();
-    assertThat(host.starts(longest)).isEqualTo(1);
+    assertThat(host.logs().starts(longest)).isEqualTo(1);
   }
 
   private static boolean acceptedByApiServer(HasMetadata resource) {

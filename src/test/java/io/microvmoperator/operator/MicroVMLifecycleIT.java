@@ -68,7 +68,7 @@ class MicroVMLifecycleIT {
     assertThat(host.shell("stat -c '%U:%G %a' /var/lib/microvms/web").stdout().strip())
         .as("as microvm -c leaves it: MicroVM.nix's units (microvm:kvm) write booted there")
         .isEqualTo("root:kvm 775");
-    assertThat(host.starts("web")).isEqualTo(1);
+    assertThat(host.logs().starts("web")).isEqualTo(1);
     assertThat(host.shell("microvm-list").stdout())
         .as("MicroVM.nix's microvm -l (its stand-in) lists the VM as current")
         .contains("web: current(nixos-system-web-v1)");
@@ -103,7 +103,7 @@ class MicroVMLifecycleIT {
   @Test
   @Order(2)
   void reapplyingTheSameSpecRestartsAndBuildsNothing() {
-    host.resetLogs();
+    host.logs().resetLogs();
     env.apply(microVM(NS, "web", HOST, flake.pathRef(), "web"));
     env.annotate(NS, "web", "microvm-operator.io/reconcile-requested-at", "reapply-1");
 
@@ -113,14 +113,14 @@ class MicroVMLifecycleIT {
         Duration.ofSeconds(60),
         vm -> "reapply-1".equals(vm.getStatus().lastHandledReconcileAt()));
 
-    assertThat(host.starts("web")).isZero();
-    assertThat(host.auditLog()).noneMatch(cmd -> cmd.contains("nix build"));
+    assertThat(host.logs().starts("web")).isZero();
+    assertThat(host.logs().auditLog()).noneMatch(cmd -> cmd.contains("nix build"));
   }
 
   @Test
   @Order(3)
   void aNewRevisionIsBuiltOnceAndRestartedOnce() {
-    host.resetLogs();
+    host.logs().resetLogs();
     flake.runner("web", "v2");
     env.annotate(NS, "web", "microvm-operator.io/reconcile-requested-at", "new-revision");
 
@@ -136,8 +136,8 @@ class MicroVMLifecycleIT {
                         .map(c -> c.getStatus().equals("True"))
                         .orElse(false));
 
-    assertThat(host.starts("web")).isEqualTo(1);
-    assertThat(host.auditLog().stream().filter(cmd -> cmd.contains("nix build")).count())
+    assertThat(host.logs().starts("web")).isEqualTo(1);
+    assertThat(host.logs().auditLog().stream().filter(cmd -> cmd.contains("nix build")).count())
         .isEqualTo(1);
     assertThat(host.readlink("/var/lib/microvms/web/booted"))
         .contains(vm.getStatus().currentStorePath());
@@ -156,7 +156,7 @@ class MicroVMLifecycleIT {
   @Order(4)
   void anEvaluationErrorStallsAndLeavesTheRunningVMAlone() {
     String before = host.readlink("/var/lib/microvms/web/current").orElseThrow();
-    host.resetLogs();
+    host.logs().resetLogs();
     env.apply(microVM(NS, "web", HOST, flake.pathRef(), "broken"));
 
     MicroVM vm = env.awaitCondition(NS, "web", "Stalled", "True");
@@ -167,14 +167,14 @@ class MicroVMLifecycleIT {
         .contains("deliberate evaluation error for the test");
     assertThat(env.condition(vm, "Ready").orElseThrow().getStatus()).isEqualTo("False");
     assertThat(host.readlink("/var/lib/microvms/web/current")).contains(before);
-    assertThat(host.starts("web")).isZero();
+    assertThat(host.logs().starts("web")).isZero();
   }
 
   @Test
   @Order(5)
   void aBuildFailureStallsWithNixsErrorAndLeavesTheRunningVMAlone() {
     String before = host.readlink("/var/lib/microvms/web/booted").orElseThrow();
-    host.resetLogs();
+    host.logs().resetLogs();
     env.apply(microVM(NS, "web", HOST, flake.pathRef(), "failing"));
 
     MicroVM vm = env.awaitReason(NS, "web", "Stalled", "BuildFailed", Duration.ofSeconds(90));
@@ -184,7 +184,7 @@ class MicroVMLifecycleIT {
     assertThat(env.condition(vm, "UpToDate").orElseThrow().getStatus()).isEqualTo("False");
     assertThat(host.readlink("/var/lib/microvms/web/booted")).contains(before);
     assertThat(host.readlink("/var/lib/microvms/web/current")).contains(before);
-    assertThat(host.starts("web")).isZero();
+    assertThat(host.logs().starts("web")).isZero();
   }
 
   @Test

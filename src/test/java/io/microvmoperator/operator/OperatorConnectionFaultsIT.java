@@ -74,21 +74,21 @@ class OperatorConnectionFaultsIT {
     TestHost host = env.host(0);
     TestFlake flake = TestFlake.create(env.hosts().root().resolve("cut")).runner("cut", "v1");
     env.registerHost("connfaults-cut", host, List.of(NS));
-    env.apply(microVM(NS, "cut", "connfaults-cut", flake.pathRef(), "cut"));
-    MicroVM v1 = env.awaitCondition(NS, "cut", "Ready", "True");
+    MicroVM v1 =
+        env.applyAndAwaitReady(microVM(NS, "cut", "connfaults-cut", flake.pathRef(), "cut"));
     String first = v1.getStatus().currentStorePath();
 
     // Catch the deploy of v2 after it swapped current and wrote flake, just before the restart.
-    host.pauseAt(PausePoint.BEFORE_RESTART, "microvm@cut");
+    host.faults().pauseAt(PausePoint.BEFORE_RESTART, "microvm@cut");
     try {
       flake.runner("cut", "v2");
       env.annotate(NS, "cut", "microvm-operator.io/reconcile-requested-at", "v2");
-      long deploy = host.awaitPaused(PausePoint.BEFORE_RESTART, Duration.ofSeconds(90));
+      long deploy = host.faults().awaitPaused(PausePoint.BEFORE_RESTART, Duration.ofSeconds(90));
       assertThat(host.readlink("/var/lib/microvms/cut/current").orElseThrow()).endsWith("-cut-v2");
       assertThat(host.readlink("/var/lib/microvms/cut/booted")).contains(first);
       assertThat(host.readlink("/var/lib/microvms/cut/old")).contains(first);
 
-      host.cutConnections();
+      host.faults().cutConnections();
 
       await()
           .atMost(Duration.ofSeconds(10))
@@ -98,7 +98,7 @@ class OperatorConnectionFaultsIT {
           .as("not restarted yet")
           .contains(first);
     } finally {
-      host.release(PausePoint.BEFORE_RESTART);
+      host.faults().release(PausePoint.BEFORE_RESTART);
     }
 
     MicroVM done =
@@ -117,15 +117,15 @@ class OperatorConnectionFaultsIT {
         .contains(done.getStatus().currentStorePath());
     assertThat(host.readlink("/var/lib/microvms/cut/booted"))
         .contains(done.getStatus().currentStorePath());
-    assertThat(host.starts("cut")).as("one start, then one restart to v2").isEqualTo(2);
+    assertThat(host.logs().starts("cut")).as("one start, then one restart to v2").isEqualTo(2);
   }
 
   @Test
   void aServerThatAllowsOneSessionGetsItsVMsDeployedWithoutAFailureStorm() {
     TestHost narrow = env.host(1);
     narrow.setMaxSessions(1).restart();
-    int logMark = narrow.sshdLog().length();
-    narrow.resetLogs();
+    int logMark = narrow.logs().sshdLog().length();
+    narrow.logs().resetLogs();
     TestFlake flake = TestFlake.create(env.hosts().root().resolve("narrow"));
     for (int i = 0; i < 4; i++) {
       flake.runner("narrow" + i, "v1");
@@ -138,8 +138,8 @@ class OperatorConnectionFaultsIT {
       env.awaitCondition(NS, "narrow" + i, "Ready", "True");
     }
 
-    long commands = narrow.auditLog().size();
-    long refused = narrow.refusedSessionsSince(logMark);
+    long commands = narrow.logs().auditLog().size();
+    long refused = narrow.logs().refusedSessionsSince(logMark);
     // Four channels at once would have most opens refused, again and again; the operator drops
     // to one channel after the first refusals and pauses before reusing a freed one.
     assertThat(refused)
@@ -156,20 +156,20 @@ class OperatorConnectionFaultsIT {
     TestHost flapping = env.host(2);
     TestFlake flake = TestFlake.create(env.hosts().root().resolve("flap")).runner("flap", "v1");
     env.registerHost("connfaults-flap", flapping, List.of(NS));
-    env.apply(microVM(NS, "flap", "connfaults-flap", flake.pathRef(), "flap"));
-    env.awaitCondition(NS, "flap", "Ready", "True");
+    env.applyAndAwaitReady(microVM(NS, "flap", "connfaults-flap", flake.pathRef(), "flap"));
     long loginsBefore = logins("connfaults-flap", "succeeded");
     long failedBefore = logins("connfaults-flap", "failed");
 
     int cycles =
-        flapping.flap(
-            Duration.ofSeconds(FLAP_SECONDS), Duration.ofSeconds(3), Duration.ofSeconds(3));
+        flapping
+            .faults()
+            .flap(Duration.ofSeconds(FLAP_SECONDS), Duration.ofSeconds(3), Duration.ofSeconds(3));
     env.awaitCondition(NS, "flap", "Ready", "True");
     awaitHostReady("connfaults-flap", "True");
 
     long logins = logins("connfaults-flap", "succeeded") - loginsBefore;
     long failed = logins("connfaults-flap", "failed") - failedBefore;
-    assertThat(flapping.starts("flap")).as("flapping restarts no VM").isEqualTo(1);
+    assertThat(flapping.logs().starts("flap")).as("flapping restarts no VM").isEqualTo(1);
     System.out.printf(
         "[figures] operator, flapping host: %d s, %d cycles of 3 s down + 3 s up; logins %d,"
             + " failed login attempts %d (probes every 5 s); all hosts: %s%n",

@@ -65,7 +65,7 @@ class PoliciesAndDriftIT {
         .contains("microvm-manual-v2")
         .contains("restart-requested-at");
     assertThat(env.condition(pending, "Ready").orElseThrow().getStatus()).isEqualTo("True");
-    assertThat(host.starts("manual")).isEqualTo(1);
+    assertThat(host.logs().starts("manual")).isEqualTo(1);
     assertThat(host.shell("nix-collect-garbage > /dev/null 2>&1").exitCode()).isZero();
     assertThat(host.hasStorePath(v2)).as("the held runner stays rooted").isTrue();
 
@@ -76,7 +76,7 @@ class PoliciesAndDriftIT {
     assertThat(host.readlink("/var/lib/microvms/manual/old").orElseThrow())
         .endsWith("-microvm-manual-v1");
     assertThat(restarted.getStatus().lastHandledRestartAt()).isEqualTo("now");
-    assertThat(host.starts("manual")).isEqualTo(2);
+    assertThat(host.logs().starts("manual")).isEqualTo(2);
   }
 
   /**
@@ -94,7 +94,7 @@ class PoliciesAndDriftIT {
         env.awaitRunner(NS, "hand", "-microvm-hand-v1", Duration.ofSeconds(60))
             .getStatus()
             .currentStorePath();
-    host.resetLogs();
+    host.logs().resetLogs();
 
     flake.runner("hand", "v2");
     ExecResult update =
@@ -116,7 +116,7 @@ class PoliciesAndDriftIT {
     assertThat(host.readlink("/var/lib/microvms/hand/current").orElseThrow())
         .isEqualTo(adopted.getStatus().currentStorePath())
         .isNotEqualTo(v1);
-    assertThat(host.starts("hand")).as("only the hand update's restart").isEqualTo(1);
+    assertThat(host.logs().starts("hand")).as("only the hand update's restart").isEqualTo(1);
     assertThat(env.eventsOf(NS, "hand"))
         .noneMatch(e -> "DriftCorrected".equals(e.getReason()))
         .noneMatch(e -> "Restarted".equals(e.getReason()));
@@ -133,7 +133,7 @@ class PoliciesAndDriftIT {
         env.awaitRunner(NS, "notarunner", "-microvm-notarunner-v1", Duration.ofSeconds(60))
             .getStatus()
             .currentStorePath();
-    host.resetLogs();
+    host.logs().resetLogs();
 
     flake.notARunner("notarunner", "v2");
     env.annotate(NS, "notarunner", "microvm-operator.io/reconcile-requested-at", "v2");
@@ -143,7 +143,7 @@ class PoliciesAndDriftIT {
         .contains("bin/microvm-run")
         .contains("nothing was changed");
     assertThat(host.readlink("/var/lib/microvms/notarunner/current")).contains(v1);
-    assertThat(host.starts("notarunner")).isZero();
+    assertThat(host.logs().starts("notarunner")).isZero();
     assertThat(host.ssh("systemctl is-active microvm@notarunner.service").stdout().strip())
         .isEqualTo("active");
     assertThat(env.eventsOf(NS, "notarunner")).anyMatch(e -> "NotARunner".equals(e.getReason()));
@@ -152,8 +152,7 @@ class PoliciesAndDriftIT {
   @Test
   void driftMadeByHandIsCorrected() {
     TestFlake flake = flake("drift").runner("drift", "v1").runner("other", "x");
-    env.apply(microVM(NS, "drift", HOST, flake.pathRef(), "drift"));
-    MicroVM ready = env.awaitCondition(NS, "drift", "Ready", "True");
+    MicroVM ready = env.applyAndAwaitReady(microVM(NS, "drift", HOST, flake.pathRef(), "drift"));
     String runner = ready.getStatus().currentStorePath();
 
     assertThat(
@@ -180,8 +179,8 @@ class PoliciesAndDriftIT {
   @Test
   void aSuspendedMicroVMIsLeftAlone() {
     TestFlake flake = flake("suspended").runner("suspended", "v1");
-    env.apply(microVM(NS, "suspended", HOST, flake.pathRef(), "suspended"));
-    MicroVM ready = env.awaitCondition(NS, "suspended", "Ready", "True");
+    MicroVM ready =
+        env.applyAndAwaitReady(microVM(NS, "suspended", HOST, flake.pathRef(), "suspended"));
 
     MicroVM suspended = microVM(NS, "suspended", HOST, flake.pathRef(), "suspended");
     suspended.setSpec(MicroVMSpecBuilder.from(suspended.getSpec()).suspend(true).build());
@@ -189,17 +188,17 @@ class PoliciesAndDriftIT {
     env.awaitMicroVM(
         NS, "suspended", Duration.ofSeconds(30), vm -> vm.getStatus().phase() == Phase.Suspended);
 
-    host.resetLogs();
+    host.logs().resetLogs();
     flake.runner("suspended", "v2");
     env.annotate(NS, "suspended", "microvm-operator.io/reconcile-requested-at", "ignored");
     host.ssh("systemctl stop microvm@suspended");
     await().pollDelay(Duration.ofSeconds(12)).atMost(Duration.ofSeconds(15)).until(() -> true);
 
-    assertThat(host.auditLog())
+    assertThat(host.logs().auditLog())
         .noneMatch(cmd -> cmd.contains("nix build") || cmd.contains("nix flake"));
     assertThat(host.readlink("/var/lib/microvms/suspended/current"))
         .contains(ready.getStatus().currentStorePath());
-    assertThat(host.starts("suspended")).isZero();
+    assertThat(host.logs().starts("suspended")).isZero();
   }
 
   @Test
@@ -245,7 +244,7 @@ class PoliciesAndDriftIT {
   @Test
   void anOperatorStoppedDuringASlowBuildBuildsOnceAndRestartsOnce() {
     TestFlake flake = flake("slow").slowBuild("slow", "s1", 8);
-    host.resetLogs();
+    host.logs().resetLogs();
     env.apply(microVM(NS, "slow", HOST, flake.pathRef(), "slow"));
     env.awaitMicroVM(
         NS,
@@ -259,9 +258,9 @@ class PoliciesAndDriftIT {
 
     MicroVM vm = env.awaitCondition(NS, "slow", "Ready", "True");
     assertThat(vm.getStatus().currentStorePath()).endsWith("-microvm-slow-s1");
-    assertThat(host.auditLog().stream().filter(cmd -> cmd.contains("nix build")).count())
+    assertThat(host.logs().auditLog().stream().filter(cmd -> cmd.contains("nix build")).count())
         .isEqualTo(1);
-    assertThat(host.starts("slow")).isEqualTo(1);
+    assertThat(host.logs().starts("slow")).isEqualTo(1);
   }
 
   private static MicroVM withPolicies(

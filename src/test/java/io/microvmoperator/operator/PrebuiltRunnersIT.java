@@ -80,7 +80,7 @@ class PrebuiltRunnersIT {
     MicroVM vm = env.awaitCondition(NS, "pre", "Ready", "True");
 
     assertThat(cacheHost.readlink("/var/lib/microvms/pre/current")).contains(path);
-    assertThat(cacheHost.starts("pre")).isEqualTo(1);
+    assertThat(cacheHost.logs().starts("pre")).isEqualTo(1);
     assertThat(cacheHost.realPath("/var/lib/microvms/pre/flake")).doesNotExist();
     assertNothingEvaluated(cacheHost);
     assertThat(cache.requestCount()).isPositive();
@@ -107,7 +107,7 @@ class PrebuiltRunnersIT {
         "untrusted",
         MicroVMSpecBuilder.storePath(CACHE_HOST, first, cache.url(), cache.publicKey()).build());
     env.awaitCondition(NS, "untrusted", "Ready", "True");
-    cacheHost.resetLogs();
+    cacheHost.logs().resetLogs();
 
     String second = publish("untrusted", "2.0");
     MicroVMSpec untrusted =
@@ -123,7 +123,7 @@ class PrebuiltRunnersIT {
         .contains("not signed by any of the keys");
     assertThat(cacheHost.readlink("/var/lib/microvms/untrusted/current")).contains(first);
     assertThat(cacheHost.hasStorePath(second)).isFalse();
-    assertThat(cacheHost.starts("untrusted")).isZero();
+    assertThat(cacheHost.logs().starts("untrusted")).isZero();
     assertThat(refused.getStatus().history().get(0).result()).isEqualTo("Failed");
 
     apply(
@@ -132,7 +132,7 @@ class PrebuiltRunnersIT {
     env.awaitMicroVM(
         NS, "untrusted", WAIT, vm -> second.equals(vm.getStatus().currentStorePath()) && ready(vm));
     assertThat(cacheHost.readlink("/var/lib/microvms/untrusted/current")).contains(second);
-    assertThat(cacheHost.starts("untrusted")).isEqualTo(1);
+    assertThat(cacheHost.logs().starts("untrusted")).isEqualTo(1);
   }
 
   @Test
@@ -147,7 +147,7 @@ class PrebuiltRunnersIT {
     assertThat(first.getStatus().source().hydraBuild()).isEqualTo(1L);
     assertThat(first.getStatus().source().hydraJob()).endsWith("/job/infra/main/hy");
 
-    hydraHost.resetLogs();
+    hydraHost.logs().resetLogs();
     String build2 = publish("hy", "2.0");
     hydra.publish("infra", "main", "hy", 2, build2);
     MicroVM second =
@@ -159,23 +159,23 @@ class PrebuiltRunnersIT {
     assertThat(second.getStatus().source().hydraBuild()).isEqualTo(2L);
     assertThat(second.getStatus().history().get(0).source().hydraBuild()).isEqualTo(2L);
     Sleep.of(Duration.ofSeconds(5));
-    assertThat(hydraHost.starts("hy")).isEqualTo(1);
+    assertThat(hydraHost.logs().starts("hy")).isEqualTo(1);
     assertNothingEvaluated(hydraHost);
 
-    hydraHost.resetLogs();
+    hydraHost.logs().resetLogs();
     hydra.goDown();
     assertStalledWith("HydraUnavailable");
     hydra.comeBack();
     hydra.serveMalformed();
     assertStalledWith("HydraResponseInvalid");
     assertThat(hydraHost.readlink("/var/lib/microvms/hy/current")).contains(build2);
-    assertThat(hydraHost.starts("hy")).isZero();
-    assertThat(hydraHost.auditLog()).noneMatch(cmd -> cmd.contains("nix build"));
-    assertThat(hydraHost.auditLog()).noneMatch(cmd -> cmd.contains("--add-root"));
+    assertThat(hydraHost.logs().starts("hy")).isZero();
+    assertThat(hydraHost.logs().auditLog()).noneMatch(cmd -> cmd.contains("nix build"));
+    assertThat(hydraHost.logs().auditLog()).noneMatch(cmd -> cmd.contains("--add-root"));
 
     hydra.serveNormally();
     env.awaitMicroVM(NS, "hy", WAIT, PrebuiltRunnersIT::ready);
-    assertThat(hydraHost.starts("hy")).isZero();
+    assertThat(hydraHost.logs().starts("hy")).isZero();
   }
 
   @Test
@@ -192,7 +192,7 @@ class PrebuiltRunnersIT {
     MicroVM first = env.awaitCondition(NS, "br", "Ready", "True");
     assertThat(first.getStatus().source().flake()).contains(git.revision("flake-update"));
 
-    flakeHost.resetLogs();
+    flakeHost.logs().resetLogs();
     git.runner("br", "2.0");
     MicroVM second =
         env.awaitMicroVM(
@@ -207,7 +207,7 @@ class PrebuiltRunnersIT {
     assertThat(second.getStatus().resolvedFlake()).contains(git.revision("flake-update"));
     Sleep.of(Duration.ofSeconds(5));
     assertThat(builds(flakeHost)).isEqualTo(1);
-    assertThat(flakeHost.starts("br")).isEqualTo(1);
+    assertThat(flakeHost.logs().starts("br")).isEqualTo(1);
 
     // A second VM follows the same branch on the same host: checks are shared, and a check that
     // finds nothing new writes no status.
@@ -221,16 +221,18 @@ class PrebuiltRunnersIT {
     Sleep.of(Duration.ofSeconds(3));
     String version = env.get(NS, "br").getMetadata().getResourceVersion();
     String twinVersion = env.get(NS, "br-twin").getMetadata().getResourceVersion();
-    flakeHost.resetLogs();
+    flakeHost.logs().resetLogs();
     Sleep.of(Duration.ofSeconds(7));
     long checks =
-        flakeHost.auditLog().stream().filter(cmd -> cmd.contains("nix flake metadata")).count();
+        flakeHost.logs().auditLog().stream()
+            .filter(cmd -> cmd.contains("nix flake metadata"))
+            .count();
     System.out.printf(
         "[figures] two VMs following one branch, interval 2 s: %d checks on the host in 7 s%n",
         checks);
     assertThat(checks).as("one check per interval for both VMs").isBetween(1L, 5L);
     assertThat(builds(flakeHost)).isZero();
-    assertThat(flakeHost.starts("br")).isZero();
+    assertThat(flakeHost.logs().starts("br")).isZero();
     assertThat(env.get(NS, "br").getMetadata().getResourceVersion())
         .as("no status write for checks that find nothing new")
         .isEqualTo(version);
@@ -254,7 +256,7 @@ class PrebuiltRunnersIT {
     String v1 = deployed.getStatus().currentStorePath();
     assertThat(deployed.getStatus().plan()).isNull();
 
-    flakeHost.resetLogs();
+    flakeHost.logs().resetLogs();
     flake.runner("pl", "2.0");
     env.annotate(NS, "pl", "microvm-operator.io/reconcile-requested-at", "new-version");
     MicroVM plan = awaitPlan("2.0");
@@ -269,7 +271,7 @@ class PrebuiltRunnersIT {
         .isNotEmpty();
     Sleep.of(Duration.ofSeconds(3));
     assertThat(flakeHost.readlink("/var/lib/microvms/pl/current")).contains(v1);
-    assertThat(flakeHost.starts("pl")).isZero();
+    assertThat(flakeHost.logs().starts("pl")).isZero();
 
     approve(plan);
     MicroVM updated =
@@ -281,7 +283,7 @@ class PrebuiltRunnersIT {
                 plan.getStatus().plan().storePath().equals(vm.getStatus().currentStorePath())
                     && ready(vm));
     assertThat(updated.getStatus().plan()).isNull();
-    assertThat(flakeHost.starts("pl")).isEqualTo(1);
+    assertThat(flakeHost.logs().starts("pl")).isEqualTo(1);
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -337,7 +339,7 @@ class PrebuiltRunnersIT {
   }
 
   private static void assertNothingEvaluated(TestHost host) {
-    assertThat(host.auditLog())
+    assertThat(host.logs().auditLog())
         .noneMatch(cmd -> cmd.contains("#nixosConfigurations"))
         .noneMatch(cmd -> cmd.contains("nix eval"))
         .noneMatch(cmd -> cmd.contains("nix flake"));
@@ -345,6 +347,6 @@ class PrebuiltRunnersIT {
 
   /** Builds of a flake's runner started on the host (each is one detached job). */
   private static long builds(TestHost host) {
-    return host.auditLog().stream().filter(cmd -> cmd.contains("setsid sh -c")).count();
+    return host.logs().auditLog().stream().filter(cmd -> cmd.contains("setsid sh -c")).count();
   }
 }

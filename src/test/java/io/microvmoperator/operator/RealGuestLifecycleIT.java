@@ -49,15 +49,15 @@ class RealGuestLifecycleIT {
     env.apply(microVM(NS, "web", "guest-host", flake.pathRef(), "web"));
     MicroVM running = env.awaitRunner(NS, "web", "-microvm-web-v1", BOOTED);
     env.awaitCondition(NS, "web", "Running", "True");
-    assertThat(host.vmOutput("web")).contains(TestFlake.guestReadyLine("web", "v1"));
-    assertThat(host.starts("web")).isEqualTo(1);
+    assertThat(host.logs().vmOutput("web")).contains(TestFlake.guestReadyLine("web", "v1"));
+    assertThat(host.logs().starts("web")).isEqualTo(1);
     assertThat(running.getStatus().bootedStorePath()).endsWith("-microvm-web-v1");
 
     flake.guest("web", "v2");
     env.annotate(NS, "web", "microvm-operator.io/reconcile-requested-at", "v2");
     env.awaitRunner(NS, "web", "-microvm-web-v2", BOOTED);
-    assertThat(host.vmOutput("web")).contains(TestFlake.guestReadyLine("web", "v2"));
-    assertThat(host.starts("web")).isEqualTo(2);
+    assertThat(host.logs().vmOutput("web")).contains(TestFlake.guestReadyLine("web", "v2"));
+    assertThat(host.logs().starts("web")).isEqualTo(2);
     assertThat(env.eventsOf(NS, "web")).noneMatch(e -> "StartFailed".equals(e.getReason()));
 
     MicroVM stop = microVM(NS, "web", "guest-host", flake.pathRef(), "web");
@@ -95,7 +95,7 @@ class RealGuestLifecycleIT {
     await().atMost(Duration.ofSeconds(180)).until(() -> env.get(NS, "slow") == null);
 
     assertThat(host.realPath("/var/lib/microvms/slow")).doesNotExist();
-    String console = host.vmOutput("slow");
+    String console = host.logs().vmOutput("slow");
     assertThat(console)
         .as("the guest stopped as it wanted to, not killed")
         .contains("power button pressed, stopping for 70s")

@@ -89,16 +89,16 @@ class RollbackIT {
     assertThat(host.readlink("/var/lib/microvms/app/current")).contains(v1);
     assertThat(host.readlink("/var/lib/microvms/app/booted")).contains(v1);
     assertThat(RunnerLinks.problems(host, "app")).isEmpty();
-    String output = host.vmOutput("app");
+    String output = host.logs().vmOutput("app");
     assertThat(output).contains("microvm-run app v2 crashed");
     assertThat(output.substring(output.lastIndexOf("microvm-run app v2 crashed")))
         .contains("microvm-run app v1 started");
-    assertThat(host.starts("app")).as("v1, v2, v1 again").isEqualTo(3);
+    assertThat(host.logs().starts("app")).as("v1, v2, v1 again").isEqualTo(3);
     assertThat(events("app")).contains("RolledBack");
 
     // Held back: probes come and go (every 5 s), v2 is not deployed again.
     Sleep.of(Duration.ofSeconds(12));
-    assertThat(host.starts("app")).isEqualTo(3);
+    assertThat(host.logs().starts("app")).isEqualTo(3);
     assertThat(host.readlink("/var/lib/microvms/app/current")).contains(v1);
     assertThat(env.get(NS, "app").getStatus().phase()).isEqualTo(Phase.RolledBack);
 
@@ -108,7 +108,7 @@ class RollbackIT {
     MicroVM fixed = env.awaitRunner(NS, "app", "-microvm-app-v3", CONVERGED);
     assertThat(fixed.getStatus().rollback()).isNull();
     assertThat(fixed.getStatus().phase()).isEqualTo(Phase.Running);
-    assertThat(host.starts("app")).isEqualTo(4);
+    assertThat(host.logs().starts("app")).isEqualTo(4);
   }
 
   @Test
@@ -134,7 +134,7 @@ class RollbackIT {
         .atMost(CONVERGED)
         .untilAsserted(
             () ->
-                assertThat(host.vmOutput("kept").split("microvm-run kept v2 started", -1))
+                assertThat(host.logs().vmOutput("kept").split("microvm-run kept v2 started", -1))
                     .as("v2 ran again after it stopped")
                     .hasSizeGreaterThanOrEqualTo(3));
 
@@ -174,10 +174,10 @@ class RollbackIT {
       assertThat(status.rollback().cause())
           .matches("its runner ended [2-9] times since it was started; microvm@loop is .*");
       assertThat(host.readlink("/var/lib/microvms/loop/current")).contains(v1);
-      assertThat(host.starts("loop"))
+      assertThat(host.logs().starts("loop"))
           .as("v1, v2, v1 again: systemd ran v2 again, the operator did not start it")
           .isEqualTo(3);
-      String output = host.vmOutput("loop");
+      String output = host.logs().vmOutput("loop");
       assertThat(output.split("microvm-run loop v2 crashed", -1)).hasSizeGreaterThanOrEqualTo(3);
       assertThat(output.substring(output.lastIndexOf("microvm-run loop v2 crashed")))
           .contains("microvm-run loop v1 started");
@@ -208,15 +208,19 @@ class RollbackIT {
       env.apply(microVM(NS, "first", "rollback-loop", flake.pathRef(), "first"));
       await()
           .atMost(Duration.ofSeconds(30))
-          .until(() -> host.vmOutput("first").split("v1 crashed", -1).length > 3);
-      assertThat(host.starts("first")).as("only the first start is the operator's").isEqualTo(1);
+          .until(() -> host.logs().vmOutput("first").split("v1 crashed", -1).length > 3);
+      assertThat(host.logs().starts("first"))
+          .as("only the first start is the operator's")
+          .isEqualTo(1);
       MicroVM stuck = env.awaitReason(NS, "first", "Stalled", "NotKeptRunning", CONVERGED);
       assertThat(env.condition(stuck, "Stalled").orElseThrow().getMessage())
           .contains("no earlier runner to go back to");
       assertThat(env.condition(stuck, "Running").orElseThrow().getMessage())
           .containsPattern("ended \\d+ times");
       assertThat(stuck.getStatus().rollback()).isNull();
-      assertThat(host.starts("first")).as("stalled, not retried by the operator").isEqualTo(1);
+      assertThat(host.logs().starts("first"))
+          .as("stalled, not retried by the operator")
+          .isEqualTo(1);
 
       // A fixed runner deployed onto the loop counts its own ends only: it is not rolled back.
       flake.runner("first", "v2");
@@ -251,7 +255,7 @@ class RollbackIT {
       env.apply(microVM(NS, "g", "rollback-guest", flake.pathRef(), "g"));
       String v1 =
           env.awaitRunner(NS, "g", "-microvm-g-v1", CONVERGED).getStatus().currentStorePath();
-      assertThat(host.vmOutput("g")).contains(TestFlake.guestReadyLine("g", "v1"));
+      assertThat(host.logs().vmOutput("g")).contains(TestFlake.guestReadyLine("g", "v1"));
 
       flake.guestNeverReady("g", "v2");
       env.annotate(NS, "g", REQUEST, "v2");

@@ -138,37 +138,41 @@ class SecretsIT {
     // Rotate: authorise the new key next to the old one, then put the new key in the Secret.
     SshKeyPair rotated = SshKeyPair.generate(hosts.root().resolve("rotated_ed25519"), "rotated");
     host.authorizeKeys(List.of(host.clientPublicKeyLine(), rotated.publicKeyLine()));
-    int logMark = host.sshdLog().length();
+    int logMark = host.logs().sshdLog().length();
     long changed = System.nanoTime();
     putKey(rotated.privateKey());
     String newFingerprint = fingerprint(rotated);
     await()
         .atMost(Duration.ofSeconds(60))
         .until(
-            () -> acceptedFingerprints(host.sshdLog().substring(logMark)).contains(newFingerprint));
+            () ->
+                acceptedFingerprints(host.logs().sshdLog().substring(logMark))
+                    .contains(newFingerprint));
     long usedAfter = System.nanoTime() - changed;
-    assertThat(acceptedFingerprints(host.sshdLog().substring(logMark)))
+    assertThat(acceptedFingerprints(host.logs().sshdLog().substring(logMark)))
         .as("after the change, every login uses the new key")
         .containsOnly(newFingerprint);
 
     // The old key goes; connections are cut; the operator logs in again with the new one.
     host.authorizeKeys(List.of(rotated.publicKeyLine()));
-    int cutMark = host.sshdLog().length();
-    host.cutConnections();
+    int cutMark = host.logs().sshdLog().length();
+    host.faults().cutConnections();
     await()
         .atMost(Duration.ofSeconds(60))
         .until(
-            () -> acceptedFingerprints(host.sshdLog().substring(cutMark)).contains(newFingerprint));
+            () ->
+                acceptedFingerprints(host.logs().sshdLog().substring(cutMark))
+                    .contains(newFingerprint));
     awaitHostReady(true);
     awaitVmReady();
     assertThat(operator.pid()).as("the same operator process").isEqualTo(pid);
     assertThat(operator.isAlive()).isTrue();
-    assertThat(host.starts("app")).as("rotation restarts no VM").isEqualTo(1);
+    assertThat(host.logs().starts("app")).as("rotation restarts no VM").isEqualTo(1);
 
     // A damaged key in the Secret: the host is reported, and nothing of the key is shown.
     String damaged = damage(rotated.privateKey());
     putKey(damaged);
-    host.cutConnections();
+    host.faults().cutConnections();
     MicroVMHost broken = awaitHostReady(false);
     Condition ready = readyCondition(broken).orElseThrow();
     assertThat(ready.getReason()).isEqualTo("InvalidPrivateKey");

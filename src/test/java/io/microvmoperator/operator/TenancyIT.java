@@ -66,14 +66,14 @@ class TenancyIT {
     assertThat(host.realPath("/var/lib/microvms/web/.operator/owner").toFile())
         .content()
         .startsWith(B + "/intruder ");
-    assertThat(host.vmOutput("web")).contains("microvm-run app b1 started");
+    assertThat(host.logs().vmOutput("web")).contains("microvm-run app b1 started");
   }
 
   @Test
   void aFolderAnotherNamespaceLeftBehindIsNeverTakenOver() {
     String runnerA = deploy(A, "keep", DeletionPolicy.Orphan);
     claim(B, "keeper", "keep");
-    host.resetLogs();
+    host.logs().resetLogs();
 
     env.client().resources(MicroVM.class).inNamespace(A).withName("keep").delete();
 
@@ -84,8 +84,8 @@ class TenancyIT {
     assertThat(host.readlink("/var/lib/microvms/keep/current")).contains(runnerA);
     assertThat(host.ssh("systemctl is-active microvm@keep.service").stdout().strip())
         .isEqualTo("active");
-    assertThat(host.starts("keep")).isZero();
-    assertThat(host.auditLog()).noneMatch(command -> command.contains("nix build"));
+    assertThat(host.logs().starts("keep")).isZero();
+    assertThat(host.logs().auditLog()).noneMatch(command -> command.contains("nix build"));
   }
 
   private static String deploy(String namespace, String name, DeletionPolicy policy) {

@@ -47,7 +47,7 @@ class UnprivilegedHostIT {
     String v1 =
         env.awaitRunner(NS, "web", "-microvm-web-v1", CONVERGED).getStatus().currentStorePath();
 
-    assertThat(host.sshdLog())
+    assertThat(host.logs().sshdLog())
         .contains("Accepted publickey for microvm")
         .doesNotContain("Accepted publickey for root");
     assertThat(vmProcessOwner(host)).isEqualTo("microvm");
@@ -68,14 +68,14 @@ class UnprivilegedHostIT {
     assertThat(updated.getStatus().bootedStorePath()).endsWith("-microvm-web-v2");
     assertThat(host.readlink("/var/lib/microvms/web/old")).contains(v1);
     assertThat(RunnerLinks.problems(host, "web")).isEmpty();
-    assertThat(host.starts("web")).isEqualTo(2);
-    assertThat(host.vmOutput("web")).contains("microvm-run web v2 started");
+    assertThat(host.logs().starts("web")).isEqualTo(2);
+    assertThat(host.logs().vmOutput("web")).contains("microvm-run web v2 started");
 
     env.client().resources(MicroVM.class).inNamespace(NS).withName("web").delete();
     await().atMost(CONVERGED).until(() -> env.get(NS, "web") == null);
     assertThat(host.readlink("/var/lib/microvms/web/current")).isEmpty();
     assertThat(host.readlink("/nix/var/nix/gcroots/microvm/web")).isEmpty();
-    assertThat(host.systemctlLog())
+    assertThat(host.logs().systemctlLog())
         .extracting(call -> call.verb())
         .contains("start", "restart", "stop");
   }

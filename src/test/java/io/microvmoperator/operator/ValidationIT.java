@@ -71,7 +71,7 @@ class ValidationIT {
           .as(sneaky)
           .hasMessageContaining("a local flake");
     }
-    host.resetLogs();
+    host.logs().resetLogs();
     env.apply(microVM(NS, "etc", HOST, "path:/etc", "app"));
 
     MicroVM vm = env.awaitCondition(NS, "etc", "Stalled", "True");
@@ -80,7 +80,7 @@ class ValidationIT {
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
         .contains("allowedLocalFlakePaths")
         .contains("nothing was run on the host");
-    assertThat(host.auditLog()).noneMatch(command -> command.contains("path:/etc"));
+    assertThat(host.logs().auditLog()).noneMatch(command -> command.contains("path:/etc"));
     assertThat(host.realPath("/var/lib/microvms/etc")).doesNotExist();
     assertThat(env.eventsOf(NS, "etc")).anyMatch(e -> "LocalFlakeNotAllowed".equals(e.getReason()));
   }
@@ -169,8 +169,7 @@ class ValidationIT {
 
   @Test
   void aSecondClaimOnTheSameVmNameStallsAndTheFirstKeepsIt() {
-    env.apply(microVM(NS, "first", HOST, flake.pathRef(), "app"));
-    env.awaitCondition(NS, "first", "Ready", "True");
+    env.applyAndAwaitReady(microVM(NS, "first", HOST, flake.pathRef(), "app"));
 
     MicroVM second = microVM(NS, "second", HOST, flake.pathRef(), "app");
     second.setSpec(withVmName(second.getSpec(), "first"));

@@ -72,7 +72,7 @@ class ApiServerOutageIT {
     MicroVM steady = env.awaitRunner(NS, "steady", "-microvm-steady-v1", CONVERGED);
     env.awaitRunner(NS, "changed", "-microvm-changed-v1", CONVERGED);
     env.awaitRunner(NS, "drifted", "-microvm-drifted-v1", CONVERGED);
-    host.resetLogs();
+    host.logs().resetLogs();
 
     for (Outage outage : List.of(new Outage("v2", 5), new Outage("v3", 20))) {
       apiServer.stop();
@@ -87,7 +87,7 @@ class ApiServerOutageIT {
             .atMost(Duration.ofSeconds(15))
             .until(
                 () ->
-                    host.starts("drifted") == 1
+                    host.logs().starts("drifted") == 1
                         && host.shell("systemctl is-active microvm@drifted")
                             .stdout()
                             .strip()
@@ -106,10 +106,12 @@ class ApiServerOutageIT {
           outage.seconds(), Duration.between(back, Instant.now()).toMillis() / 1000.0);
     }
 
-    assertThat(host.starts("steady")).as("restarts of the VM nobody changed").isZero();
-    assertThat(host.starts("changed")).as("one restart per change").isEqualTo(2);
+    assertThat(host.logs().starts("steady")).as("restarts of the VM nobody changed").isZero();
+    assertThat(host.logs().starts("changed")).as("one restart per change").isEqualTo(2);
     env.awaitCondition(NS, "drifted", "Ready", "True");
-    assertThat(host.starts("drifted")).as("started again once, during the outage").isEqualTo(1);
+    assertThat(host.logs().starts("drifted"))
+        .as("started again once, during the outage")
+        .isEqualTo(1);
     MicroVM after = env.get(NS, "steady");
     assertThat(env.condition(after, "Ready").orElseThrow().getStatus()).isEqualTo("True");
     assertThat(after.getStatus().history()).isEqualTo(steady.getStatus().history());

@@ -78,26 +78,26 @@ class OperatorRestartIT {
     for (int i = 0; i < VMS.size(); i++) {
       String vm = VMS.get(i);
       TestHost host = env.host(i);
-      host.resetLogs();
-      host.pauseAt(BOUNDARIES.get(vm), subject(vm, BOUNDARIES.get(vm), version));
+      host.logs().resetLogs();
+      host.faults().pauseAt(BOUNDARIES.get(vm), subject(vm, BOUNDARIES.get(vm), version));
       env.apply(microVM(NS, vm, hostName(i), flake.pathRef(), vm));
     }
     for (int i = 0; i < VMS.size(); i++) {
-      env.host(i).awaitPaused(BOUNDARIES.get(VMS.get(i)), Duration.ofSeconds(90));
+      env.host(i).faults().awaitPaused(BOUNDARIES.get(VMS.get(i)), Duration.ofSeconds(90));
       assertThat(RunnerLinks.problems(env.host(i), VMS.get(i)))
           .as("links of %s held at %s", VMS.get(i), BOUNDARIES.get(VMS.get(i)))
           .isEmpty();
     }
 
-    env.hosts().all().forEach(TestHost::goDown);
+    env.hosts().all().forEach(host -> host.faults().goDown());
     env.stopOperator();
     env.hosts().all().forEach(TestHost::start);
     for (int i = 0; i < VMS.size(); i++) {
       PausePoint point = BOUNDARIES.get(VMS.get(i));
       if (killHeldCommands) {
-        env.host(i).killPaused(point);
+        env.host(i).faults().killPaused(point);
       } else {
-        env.host(i).release(point);
+        env.host(i).faults().release(point);
       }
     }
     env.startOperator();
@@ -110,10 +110,10 @@ class OperatorRestartIT {
       assertThat(host.readlink("/var/lib/microvms/" + vm + "/old").orElseThrow())
           .as("old of %s", vm)
           .endsWith("-microvm-" + vm + "-" + previous(version));
-      assertThat(host.auditLog().stream().filter(command -> command.contains("nix build")))
+      assertThat(host.logs().auditLog().stream().filter(command -> command.contains("nix build")))
           .as("builds of %s", vm)
           .hasSize(1);
-      assertThat(host.starts(vm)).as("restarts of %s", vm).isBetween(1L, 2L);
+      assertThat(host.logs().starts(vm)).as("restarts of %s", vm).isBetween(1L, 2L);
       MicroVM done = env.get(NS, vm);
       assertThat(done.getStatus().history().get(0).storePath())
           .as("the deploy of %s is in its history", vm)
@@ -122,7 +122,7 @@ class OperatorRestartIT {
     if (!killHeldCommands) {
       // The command held after realising lost its session: the host ended it where it stood
       // (SupervisedCommand), so it did not swap by itself even when let go; the next operator did.
-      List<NixStoreCall> calls = env.host(VMS.indexOf("at-realise")).nixStoreLog();
+      List<NixStoreCall> calls = env.host(VMS.indexOf("at-realise")).logs().nixStoreLog();
       long held =
           calls.stream()
               .filter(c -> c.root().isEmpty() && c.args().get(1).endsWith("at-realise-" + version))

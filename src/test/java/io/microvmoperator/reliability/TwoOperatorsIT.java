@@ -75,20 +75,20 @@ class TwoOperatorsIT {
     vms.forEach(vm -> env.awaitRunner(NS, vm, "-microvm-" + vm + "-v1", CONVERGED));
 
     try (AutoCloseable second = env.startAnotherOperator()) {
-      host.resetLogs();
-      host.pauseAt(PausePoint.AFTER_REALISE, "-microvm-split-a-v2");
+      host.logs().resetLogs();
+      host.faults().pauseAt(PausePoint.AFTER_REALISE, "-microvm-split-a-v2");
       TestFlake v2 = flake("split-v2", "v2", vms);
       vms.forEach(vm -> env.apply(microVM(NS, vm, "split-host", v2.pathRef(), vm)));
-      host.awaitPaused(PausePoint.AFTER_REALISE, CONVERGED);
+      host.faults().awaitPaused(PausePoint.AFTER_REALISE, CONVERGED);
       await().atMost(CONVERGED).until(() -> converges(host, "split-a") >= 2);
-      host.release(PausePoint.AFTER_REALISE);
+      host.faults().release(PausePoint.AFTER_REALISE);
 
       vms.forEach(vm -> env.awaitRunner(NS, vm, "-microvm-" + vm + "-v2", CONVERGED));
       await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
     }
     for (String vm : vms) {
-      assertThat(host.starts(vm)).as("restarts of %s", vm).isEqualTo(1);
-      assertThat(host.nixStoreLog())
+      assertThat(host.logs().starts(vm)).as("restarts of %s", vm).isEqualTo(1);
+      assertThat(host.logs().nixStoreLog())
           .filteredOn(call -> call.root().equals("/var/lib/microvms/" + vm + "/current"))
           .as("swaps of %s", vm)
           .hasSize(1);
@@ -120,7 +120,7 @@ class TwoOperatorsIT {
     CountDownLatch ready = new CountDownLatch(callers);
     ExecutorService pool = Executors.newFixedThreadPool(callers);
     List<SshConnection> connections = new ArrayList<>();
-    try (AutoCloseable slowStart = host.slowDown("setsid", Duration.ofMillis(300))) {
+    try (AutoCloseable slowStart = host.faults().slowDown("setsid", Duration.ofMillis(300))) {
       for (int i = 0; i < callers / 4; i++) {
         connections.add(host.connect());
       }
@@ -201,7 +201,7 @@ class TwoOperatorsIT {
       Duration converged = Duration.between(killed, Instant.now());
 
       assertThat(follower.log()).contains(LEADING);
-      assertThat(host.starts("replicated")).isEqualTo(2);
+      assertThat(host.logs().starts("replicated")).isEqualTo(2);
       System.out.printf(
           "leader election: the second replica held the lease %.1f s after the leader was"
               + " killed; the change made at the kill was deployed after %.1f s%n",
@@ -221,7 +221,7 @@ class TwoOperatorsIT {
 
   /** How many converge commands for {@code vm} reached the host. */
   private static long converges(TestHost host, String vm) {
-    return host.auditLog().stream()
+    return host.logs().auditLog().stream()
         .filter(command -> command.contains("flock -w 60 9"))
         .filter(command -> command.contains("d='/var/lib/microvms/" + vm + "'"))
         .count();

@@ -173,26 +173,26 @@ class UpdateRacesIT {
     for (String vm : vms) {
       env.awaitRunner(NS, vm, "-microvm-" + vm + "-v1", CONVERGED);
     }
-    host.pauseAt(PausePoint.AFTER_REALISE, "-microvm-hand-swap-v2");
-    host.pauseAt(PausePoint.BEFORE_RESTART, "microvm@hand-restart");
+    host.faults().pauseAt(PausePoint.AFTER_REALISE, "-microvm-hand-swap-v2");
+    host.faults().pauseAt(PausePoint.BEFORE_RESTART, "microvm@hand-restart");
     TestFlake v2 = flake("hand-v2", "v2", vms);
     for (String vm : vms) {
       env.apply(microVM(NS, vm, hostName(1), v2.pathRef(), vm));
     }
-    host.awaitPaused(PausePoint.AFTER_REALISE, CONVERGED);
-    host.awaitPaused(PausePoint.BEFORE_RESTART, CONVERGED);
+    host.faults().awaitPaused(PausePoint.AFTER_REALISE, CONVERGED);
+    host.faults().awaitPaused(PausePoint.BEFORE_RESTART, CONVERGED);
     for (String vm : vms) {
       host.shell(
               "nix build -o /var/lib/microvms/" + vm + "/current '" + byHand.installable(vm) + "'")
           .orThrow("building into current by hand");
     }
-    host.release(PausePoint.AFTER_REALISE);
-    host.release(PausePoint.BEFORE_RESTART);
+    host.faults().release(PausePoint.AFTER_REALISE);
+    host.faults().release(PausePoint.BEFORE_RESTART);
 
     for (String vm : vms) {
       env.awaitRunner(NS, vm, "-microvm-" + vm + "-v2", CONVERGED);
       assertThat(RunnerLinks.problems(host, vm)).as(vm).isEmpty();
-      assertThat(host.vmOutput(vm)).contains("microvm-run " + vm + " v2 started");
+      assertThat(host.logs().vmOutput(vm)).contains("microvm-run " + vm + " v2 started");
     }
     assertThat(host.readlink("/var/lib/microvms/hand-swap/old").orElseThrow())
         .as("old is the runner the operator found when its converge began")
@@ -279,9 +279,9 @@ class UpdateRacesIT {
     env.apply(microVM(NS, vm, hostName(3), latest.pathRef(), vm));
 
     MicroVM done = env.awaitRunner(NS, vm, "-microvm-" + vm + "-latest", CONVERGED);
-    assertThat(host.starts(vm)).isEqualTo(1);
+    assertThat(host.logs().starts(vm)).isEqualTo(1);
     assertThat(done.getStatus().history()).hasSize(1);
-    assertThat(host.nixStoreLog())
+    assertThat(host.logs().nixStoreLog())
         .filteredOn(call -> call.root().endsWith("/" + vm + "/current"))
         .allMatch(call -> call.args().get(1).endsWith("-microvm-" + vm + "-latest"));
     assertThat(host.readlink("/var/lib/microvms/" + vm + "/flake")).isEmpty();

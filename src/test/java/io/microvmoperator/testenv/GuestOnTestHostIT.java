@@ -46,7 +46,7 @@ class GuestOnTestHostIT {
 
     long begin = System.nanoTime();
     host.ssh("systemctl start microvm@g").orThrow("start");
-    assertThat(host.vmOutput("g"))
+    assertThat(host.logs().vmOutput("g"))
         .as("a notify start returns once the guest is ready")
         .contains(TestFlake.guestReadyLine("g", "v1"));
     awaitOutput(TestFlake.guestReadyLine("g", "v1"));
@@ -87,10 +87,15 @@ class GuestOnTestHostIT {
 
   private void awaitOutput(String line) throws InterruptedException, IOException {
     long end = System.nanoTime() + DEADLINE.toNanos();
-    while (!host.vmOutput("g").contains(line)) {
+    while (!host.logs().vmOutput("g").contains(line)) {
       if (System.nanoTime() > end) {
         throw new AssertionError(
-            "no '" + line + "' within " + DEADLINE + "; the VM printed:\n" + host.vmOutput("g"));
+            "no '"
+                + line
+                + "' within "
+                + DEADLINE
+                + "; the VM printed:\n"
+                + host.logs().vmOutput("g"));
       }
       Thread.sleep(50);
     }

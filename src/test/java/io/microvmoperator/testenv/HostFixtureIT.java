@@ -77,8 +77,8 @@ class HostFixtureIT {
     assertThat(hostA.hasStorePath(storePath)).isTrue();
     assertThat(hostB.hasStorePath(storePath)).isFalse();
     assertThat(hostB.realPath(storePath)).doesNotExist();
-    assertThat(hostA.auditLog()).contains(command);
-    assertThat(hostB.auditLog()).doesNotContain(command);
+    assertThat(hostA.logs().auditLog()).contains(command);
+    assertThat(hostB.logs().auditLog()).doesNotContain(command);
 
     // nix copy over SSH goes through the audit wrapper (nix-store --serve --write, binary stdio).
     ExecResult copy =
@@ -94,13 +94,14 @@ class HostFixtureIT {
                 storePath));
     assertThat(copy.orThrow("nix copy --to ssh://").exitCode()).isZero();
     assertThat(hostB.hasStorePath(storePath)).isTrue();
-    assertThat(hostB.auditLog()).anyMatch(c -> c.contains("nix-store --serve --write"));
+    assertThat(hostB.logs().auditLog()).anyMatch(c -> c.contains("nix-store --serve --write"));
   }
 
   @Test
   void auditLogKeepsOneRecordPerCommand() {
     hostB.ssh("echo 'first\nsecond' >/dev/null; echo back\\slash").orThrow("ssh");
-    assertThat(hostB.auditLog()).contains("echo 'first\nsecond' >/dev/null; echo back\\slash");
+    assertThat(hostB.logs().auditLog())
+        .contains("echo 'first\nsecond' >/dev/null; echo back\\slash");
   }
 
   @Test
@@ -112,7 +113,7 @@ class HostFixtureIT {
             + Commands.shellQuote(own.installable("vm2"));
     hostA.ssh(build).orThrow("build v1");
     String v1 = hostA.readlink("/var/lib/microvms/vm2/current").orElseThrow();
-    hostA.resetLogs();
+    hostA.logs().resetLogs();
 
     assertThat(hostA.ssh("systemctl is-active microvm@vm2").exitCode()).isEqualTo(3);
     assertThat(hostA.ssh("systemctl start microvm@vm2").orThrow("start").exitCode()).isZero();
@@ -147,7 +148,9 @@ class HostFixtureIT {
     vmPids.add(secondPid);
     assertThat(secondPid).isNotEqualTo(firstPid);
     assertThat(alive(firstPid)).isFalse();
-    await().atMost(Duration.ofSeconds(5)).until(() -> hostA.vmOutput("vm2").contains("v2 started"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> hostA.logs().vmOutput("vm2").contains("v2 started"));
 
     // systemd prints the properties in its own order, not the order asked for.
     ExecResult show =
@@ -200,7 +203,7 @@ class HostFixtureIT {
     assertThat(unknownVerb.exitCode()).isEqualTo(1);
     assertThat(unknownVerb.stderr()).contains("Unknown command verb");
 
-    assertThat(hostA.systemctlLog())
+    assertThat(hostA.logs().systemctlLog())
         .extracting(call -> call.verb() + " " + call.unit())
         .containsSubsequence(
             "is-active microvm@vm2",
@@ -233,7 +236,7 @@ class HostFixtureIT {
       long firstPid = mainPid(hostA, "vm3");
       vmPids.add(firstPid);
       await().atMost(Duration.ofSeconds(15)).until(() -> restarts(hostA, "vm3") >= 2);
-      assertThat(hostA.vmOutput("vm3").split("microvm-run vm3 c1 crashed", -1))
+      assertThat(hostA.logs().vmOutput("vm3").split("microvm-run vm3 c1 crashed", -1))
           .hasSizeGreaterThanOrEqualTo(3);
       assertThat(alive(firstPid)).as("the first runner ended").isFalse();
       await()

@@ -323,6 +323,16 @@ public final class OperatorHarness
     return client.resource(vm).serverSideApply();
   }
 
+  /**
+   * The arrangement most scenarios start from: applies {@code vm} and waits until it is Ready for
+   * this spec (its host registered before).
+   */
+  public MicroVM applyAndAwaitReady(MicroVM vm) {
+    apply(vm);
+    return awaitCondition(
+        vm.getMetadata().getNamespace(), vm.getMetadata().getName(), "Ready", "True");
+  }
+
   public MicroVM get(String namespace, String name) {
     return client.resources(MicroVM.class).inNamespace(namespace).withName(name).get();
   }

@@ -58,6 +58,8 @@ public final class TestHost implements AutoCloseable {
   private volatile SystemdRoot root;
   private Path pidNamespace;
   private String loginUser = "root";
+  private final HostLogs logs;
+  private final HostFaults faults;
 
   private TestHost(String name, String address, Path dir) {
     this.name = name;
@@ -88,6 +90,8 @@ public final class TestHost implements AutoCloseable {
     this.hostKey = SshKeyPair.generate(dir.resolve("ssh/ssh_host_ed25519_key"), name + "-host");
     this.clientKey = SshKeyPair.generate(dir.resolve("ssh/client_ed25519"), "operator@" + name);
     write(dir.resolve("ssh/authorized_keys"), clientKey.publicKeyLine() + "\n");
+    this.logs = new HostLogs(this);
+    this.faults = new HostFaults(this, namespace);
   }
 
   /**
@@ -218,76 +222,6 @@ public final class TestHost implements AutoCloseable {
       return;
     }
     root.systemctl("stop", SSHD_UNIT).orThrow(name + ": systemctl stop " + SSHD_UNIT);
-  }
-
-  /**
-   * The host drops off the network: its sshd and every open SSH session end (clients see their
-   * connections cut), while the VMs keep running. {@link #start()} brings it back.
-   */
-  public synchronized void goDown() {
-    // The listener first, so that it forks no connection that the second step would miss.
-    stop();
-    connectionProcesses().forEach(ProcessHandle::destroyForcibly);
-  }
-
-  /**
-   * Takes the host down for {@code down} and up again for {@code up}, over and over for {@code
-   * total} (whole cycles); returns the number of cycles. Ends with the host up.
-   */
-  public int flap(Duration total, Duration down, Duration up) throws InterruptedException {
-    int cycles = 0;
-    long end = System.nanoTime() + total.toNanos();
-    while (System.nanoTime() < end) {
-      goDown();
-      Thread.sleep(down.toMillis());
-      start();
-      Thread.sleep(up.toMillis());
-      cycles++;
-    }
-    return cycles;
-  }
-
-  /**
-   * Cuts every SSH connection to the host (kills the per-connection sshd processes), as a network
-   * failure would; the host stays up and accepts new connections.
-   */
-  public synchronized void cutConnections() {
-    connectionProcesses().forEach(ProcessHandle::destroyForcibly);
-  }
-
-  /**
-   * The per-connection sshd processes (one or two per open SSH connection), also those whose
-   * listener is gone: every sshd on this host but the listening one.
-   */
-  public synchronized List<ProcessHandle> connectionProcesses() {
-    long listener = sshdPid().orElse(-1);
-    return ProcessHandle.allProcesses()
-        .filter(p -> p.pid() != listener)
-        .filter(p -> p.info().command().map(c -> c.endsWith("/sshd")).orElse(false))
-        .filter(p -> runsInside(p.pid()))
-        .toList();
-  }
-
-  /**
-   * The command lines of the processes running on the host (in its mount namespaces), sshd and
-   * zombies left out: what an administrator would see with {@code ps} there.
-   */
-  public List<String> runningCommands() {
-    return ProcessHandle.allProcesses()
-        .filter(process -> runsInside(process.pid()))
-        .filter(process -> !isZombie(process.pid()))
-        .map(process -> process.info().commandLine().orElse(""))
-        .filter(line -> !line.startsWith("/usr/sbin/sshd") && !line.startsWith("sshd:"))
-        .toList();
-  }
-
-  private static boolean isZombie(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
-    } catch (IOException e) {
-      return true;
-    }
   }
 
   public TestHost restart() {
@@ -458,96 +392,6 @@ public final class TestHost implements AutoCloseable {
         "-o", "LogLevel=ERROR");
   }
 
-  // ---- what happened on it --------------------------------------------------------------------
-
-  /**
-   * The commands run over SSH, oldest first (an interactive login shows as ""). The operator's
-   * commands arrive wrapped in its supervisor ({@code SupervisedCommand}); they are listed as the
-   * script the supervisor ran.
-   */
-  public List<String> auditLog() {
-    return auditEntries().stream().map(AuditEntry::command).toList();
-  }
-
-  /** The commands run over SSH with the time each started, oldest first. */
-  public List<AuditEntry> auditEntries() {
-    List<AuditEntry> entries = new ArrayList<>();
-    for (String line : readLines(dir.resolve("log/audit.log"))) {
-      int tab = line.indexOf('\t');
-      entries.add(
-          new AuditEntry(
-              Instant.parse(line.substring(0, tab)),
-              supervisedScript(unescape(line.substring(tab + 1)))));
-    }
-    return entries;
-  }
-
-  /**
-   * The script inside a supervised command ({@code t=SECONDS}, then {@code s='SCRIPT'}, then the
-   * supervisor), or the command itself when it is not one.
-   */
-  public static String supervisedScript(String command) {
-    int start = command.indexOf("\ns='");
-    if (!command.startsWith("t=") || start < 0) {
-      return command;
-    }
-    StringBuilder script = new StringBuilder();
-    for (int i = start + 4; i < command.length(); ) {
-      if (command.startsWith("'\\''", i)) {
-        script.append('\'');
-        i += 4;
-      } else if (command.charAt(i) == '\'') {
-        return script.toString();
-      } else {
-        script.append(command.charAt(i++));
-      }
-    }
-    return command;
-  }
-
-  /** The systemctl calls, one per unit named, oldest first. */
-  public List<SystemctlCall> systemctlLog() {
-    return readLines(dir.resolve("log/systemctl.log")).stream().map(SystemctlCall::parse).toList();
-  }
-
-  /**
-   * How many SSH connections the host accepted (authenticated) since it was created: sshd logs one
-   * "Accepted publickey" line per new connection at LogLevel VERBOSE, however many commands the
-   * connection then runs.
-   */
-  public long acceptedConnections() {
-    return readLines(dir.resolve("log/sshd.log")).stream()
-        .filter(line -> line.contains("Accepted publickey"))
-        .count();
-  }
-
-  /**
-   * How often microvm@VM was started or restarted with systemctl (its log since the last reset).
-   */
-  public long starts(String vmName) {
-    return systemctlLog().stream()
-        .filter(call -> call.unit().equals("microvm@" + vmName))
-        .filter(call -> call.verb().equals("start") || call.verb().equals("restart"))
-        .count();
-  }
-
-  /** What sshd logged (LogLevel VERBOSE: connections, accepted keys, refused sessions). */
-  public String sshdLog() {
-    try {
-      return Files.readString(dir.resolve("log/sshd.log"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /**
-   * Channels sshd refused since {@code logMark} (a length of {@link #sshdLog()}): its "no more
-   * sessions" lines, one per refused open when MaxSessions is reached.
-   */
-  public long refusedSessionsSince(int logMark) {
-    return sshdLog().substring(logMark).lines().filter(l -> l.contains("no more sessions")).count();
-  }
-
   /** An SSH connection to this host as root, with its own host key pinned and its client key. */
   public SshConnection connect() throws IOException {
     return SshConnection.open(
@@ -568,74 +412,16 @@ public final class TestHost implements AutoCloseable {
     return clientKey.publicKeyLine();
   }
 
-  /** The nix-store calls (the real ones, not this machine's), oldest first. */
-  public List<NixStoreCall> nixStoreLog() {
-    return readLines(dir.resolve("log/nix-store.log")).stream().map(NixStoreCall::parse).toList();
+  // ---- what happened on it, and faults ------------------------------------------------------
+
+  /** What happened on this host: the commands, systemctl and nix-store calls, sshd's log. */
+  public HostLogs logs() {
+    return logs;
   }
 
-  public void resetLogs() {
-    write(dir.resolve("log/audit.log"), "");
-    write(dir.resolve("log/systemctl.log"), "");
-    write(dir.resolve("log/nix-store.log"), "");
-  }
-
-  // ---- pause points ---------------------------------------------------------------------------
-
-  /**
-   * Holds the next command that reaches {@code point} for a subject containing {@code subject}
-   * there, until {@link #release} or {@link #killPaused}. One pause per point at a time.
-   */
-  public void pauseAt(PausePoint point, String subject) {
-    try {
-      Files.createDirectories(dir.resolve("run/pause"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    write(dir.resolve("run/pause").resolve(point.fileName()), subject);
-  }
-
-  /** Waits until a command is held at {@code point}; returns its process group. */
-  public long awaitPaused(PausePoint point, Duration timeout) {
-    Path paused = dir.resolve("run/paused").resolve(point.fileName());
-    Instant deadline = Instant.now().plus(timeout);
-    while (Instant.now().isBefore(deadline)) {
-      try {
-        String group = Files.exists(paused) ? Files.readString(paused).trim() : "";
-        if (!group.isEmpty()) {
-          return Long.parseLong(group);
-        }
-      } catch (IOException e) {
-        // renamed into place while we looked; look again
-      }
-      Sleep.millis(50);
-    }
-    throw new IllegalStateException(name + ": nothing reached " + point + " within " + timeout);
-  }
-
-  /** Lets the command held at {@code point} go on (and lets later ones pass). */
-  public void release(PausePoint point) {
-    delete(dir.resolve("run/pause").resolve(point.fileName()));
-  }
-
-  /**
-   * Ends the command held at {@code point} where it stands: its whole process group, the remote
-   * shell script with it, is killed, as when the host loses it. Later commands pass the point.
-   */
-  public void killPaused(PausePoint point) {
-    long group = awaitPaused(point, Duration.ofSeconds(1));
-    Commands.killGroup(group, "KILL");
-    release(point);
-    delete(dir.resolve("run/paused").resolve(point.fileName()));
-  }
-
-  /**
-   * What microvm-run of VM {@code vmName} printed (its stdout and stderr): the journal of {@code
-   * microvm@VM} inside the host, messages only.
-   */
-  public String vmOutput(String vmName) {
-    ExecResult journal =
-        exec("journalctl", "--no-pager", "-q", "-o", "cat", "-t", "microvm@" + vmName);
-    return journal.ok() ? journal.stdout() : "";
+  /** Faults to inject: going down, cut connections, commands held at a pause point. */
+  public HostFaults faults() {
+    return faults;
   }
 
   // ---- its files ------------------------------------------------------------------------------
@@ -798,28 +584,6 @@ public final class TestHost implements AutoCloseable {
     };
   }
 
-  /**
-   * Until closed, {@code command} (a program in /usr/bin) takes {@code delay} longer on this host:
-   * a wrapper first on PATH sleeps, then runs it in the same process. Widens a race window that a
-   * loaded machine would open only now and then.
-   */
-  public AutoCloseable slowDown(String command, Duration delay) {
-    Path wrapper = namespace.binDir().resolve(command);
-    try {
-      Files.writeString(
-          wrapper,
-          "#!/bin/sh\nsleep "
-              + delay.toMillis() / 1000.0
-              + "\nexec /usr/bin/"
-              + command
-              + " \"$@\"\n");
-      Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return () -> Files.deleteIfExists(wrapper);
-  }
-
   private void installScript(String script) throws IOException {
     Path target = namespace.binDir().resolve(script);
     copyResource(script, target);
@@ -835,21 +599,7 @@ public final class TestHost implements AutoCloseable {
     }
   }
 
-  private static String unescape(String escaped) {
-    StringBuilder out = new StringBuilder();
-    for (int i = 0; i < escaped.length(); i++) {
-      char c = escaped.charAt(i);
-      if (c == '\\' && i + 1 < escaped.length()) {
-        char next = escaped.charAt(++i);
-        out.append(next == 'n' ? '\n' : next == 'r' ? '\r' : next);
-      } else {
-        out.append(c);
-      }
-    }
-    return out.toString();
-  }
-
-  private static List<String> readLines(Path file) {
+  static List<String> readLines(Path file) {
     try {
       return Files.readAllLines(file, StandardCharsets.UTF_8).stream()
           .filter(line -> !line.isEmpty())
@@ -859,7 +609,7 @@ public final class TestHost implements AutoCloseable {
     }
   }
 
-  private static void delete(Path file) {
+  static void delete(Path file) {
     try {
       Files.deleteIfExists(file);
     } catch (IOException e) {
@@ -867,7 +617,7 @@ public final class TestHost implements AutoCloseable {
     }
   }
 
-  private static void write(Path file, String text) {
+  static void write(Path file, String text) {
     try {
       Files.writeString(file, text);
     } catch (IOException e) {
