@@ -15,9 +15,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * shellcheck finds nothing in the shell scripts that run on test hosts and guests (the test
- * resources: stand-ins, runners, the guest's init, the benchmark's scripts) nor in hack/. Skipped
- * when shellcheck is not installed (hack/setup.sh installs it).
+ * shellcheck finds nothing in the shell scripts that run on hosts (the operator's host scripts), on
+ * test hosts and guests (the test resources: stand-ins, runners, the guest's init, the benchmark's
+ * scripts) nor in hack/. Skipped when shellcheck is not installed (hack/setup.sh installs it).
  */
 class ShellScriptsTest {
 
@@ -31,7 +31,8 @@ class ShellScriptsTest {
             .ok(),
         "shellcheck is not installed");
     List<String> scripts = new ArrayList<>();
-    for (Path dir : List.of(Path.of("src/test/resources"), Path.of("hack"))) {
+    for (Path dir :
+        List.of(Path.of("src/main/resources"), Path.of("src/test/resources"), Path.of("hack"))) {
       try (Stream<Path> files = Files.walk(dir)) {
         files
             .filter(Files::isRegularFile)
@@ -48,6 +49,9 @@ class ShellScriptsTest {
             "src/test/resources/testenv/guest/microvm-shutdown",
             "src/test/resources/testenv/runner/microvm-run",
             "src/test/resources/testenv/systemctl",
+            "src/main/resources/io/microvmoperator/host/scripts/converge.sh",
+            "src/main/resources/io/microvmoperator/host/scripts/lib.sh",
+            "src/test/resources/hostscripts/systemctl",
             "hack/guest-kit.sh");
 
     List<String> argv = new ArrayList<>(List.of("shellcheck", "--format=gcc"));

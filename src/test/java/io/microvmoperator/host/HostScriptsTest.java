@@ -1,0 +1,198 @@
+package io.microvmoperator.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The host scripts as the operator sends them ({@link HostScripts#command}), run under dash against
+ * a temporary state folder, with small stand-ins for {@code systemctl}, {@code nix-store} and
+ * {@code nix} (src/test/resources/hostscripts): a change to a script is caught here in seconds.
+ */
+class HostScriptsTest {
+
+  private static final String OWNER = "team-a/web uid-1";
+
+  @TempDir Path tmp;
+  private Path state;
+  private Path units;
+  private Path gcRoots;
+  private Path v1;
+  private Path v2;
+
+  @BeforeEach
+  void layOut() throws IOException {
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+    for (String tool : List.of("systemctl", "nix-store", "nix")) {
+      try (InputStream in = getClass().getResourceAsStream("/hostscripts/" + tool)) {
+        Files.write(bin.resolve(tool), in.readAllBytes());
+      }
+      Files.setPosixFilePermissions(
+          bin.resolve(tool), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    state = Files.createDirectories(tmp.resolve("microvms"));
+    units = Files.createDirectories(tmp.resolve("units"));
+    gcRoots = tmp.resolve("gcroots");
+    Files.createDirectories(tmp.resolve("unit-state"));
+    v1 = runner("aaa-microvm-web-v1");
+    v2 = runner("bbb-microvm-web-v2");
+  }
+
+  @Test
+  void aFirstConvergeLaysOutTheFolderAsMicroVmNixDoesAndStartsTheUnit() throws Exception {
+    Result result = converge(v1, "github:o/r", "running", Map.of());
+
+    assertThat(result.exit()).as(result.stderr()).isZero();
+    assertThat(result.lines()).contains("swapped", "started");
+    Path vm = state.resolve("web");
+    assertThat(Files.readSymbolicLink(vm.resolve("current"))).isEqualTo(v1);
+    assertThat(Files.readString(vm.resolve("flake"))).isEqualTo("github:o/r");
+    assertThat(Files.readString(vm.resolve(".operator/owner"))).isEqualTo(OWNER);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(vm)))
+        .isEqualTo("rwxrwxr-x");
+    assertThat(Files.readSymbolicLink(gcRoots.resolve("web"))).isEqualTo(vm.resolve("current"));
+    assertThat(Files.readSymbolicLink(gcRoots.resolve("booted-web")))
+        .isEqualTo(vm.resolve("booted"));
+    assertThat(unitState()).isEqualTo("active running");
+    assertThat(result.lines().get(result.lines().size() - 1))
+        .startsWith("vm\tweb\t" + v1 + "\t")
+        .contains("ActiveState=active");
+  }
+
+  @Test
+  void aHostThatMatchesIsLeftAloneAndANewRunnerIsSwappedKeepingTheOldOne() throws Exception {
+    converge(v1, "github:o/r", "running", Map.of());
+    Files.writeString(tmp.resolve("unit-state/calls"), "");
+
+    Result same = converge(v1, "github:o/r", "running", Map.of());
+    assertThat(same.lines()).doesNotContain("swapped", "started", "restarted");
+    assertThat(Files.readAllLines(tmp.resolve("unit-state/calls")))
+        .as("systemctl only read")
+        .allMatch(call -> call.startsWith("show "));
+
+    Result update = converge(v2, "github:o/r", "running", Map.of("onchange", "1"));
+    assertThat(update.lines()).contains("swapped", "restarted");
+    assertThat(Files.readSymbolicLink(state.resolve("web/current"))).isEqualTo(v2);
+    assertThat(Files.readSymbolicLink(state.resolve("web/old"))).isEqualTo(v1);
+  }
+
+  @Test
+  void aRunnerGoneFromTheStoreOrNotARunnerChangesNothing() throws Exception {
+    converge(v1, "github:o/r", "running", Map.of());
+
+    Result gone = converge(tmp.resolve("store/ccc-gone"), "github:o/r", "running", Map.of());
+    assertThat(gone.exit()).isEqualTo(HostScripts.EXIT_RUNNER_GONE);
+
+    Path notARunner = Files.createDirectories(tmp.resolve("store/ddd-plain"));
+    Result plain = converge(notARunner, "github:o/r", "running", Map.of());
+    assertThat(plain.lines()).contains("not-a-runner");
+    assertThat(Files.readSymbolicLink(state.resolve("web/current"))).isEqualTo(v1);
+  }
+
+  @Test
+  void aFolderOfAnotherMicroVmOrDeclaredByTheHostIsNotTouched() throws Exception {
+    converge(v1, "github:o/r", "running", Map.of("owner", "team-b/web uid-9"));
+
+    Result foreign = converge(v2, "github:o/r", "running", Map.of());
+    assertThat(foreign.lines()).containsExactly("owned-by team-b/web uid-9");
+    assertThat(Files.readSymbolicLink(state.resolve("web/current"))).isEqualTo(v1);
+
+    Files.writeString(units.resolve("install-microvm-db.service"), "");
+    Result declared = converge(v2, "", "running", Map.of("d", dir("db"), "n", "db"));
+    assertThat(declared.lines()).containsExactly("declared-by-host");
+    assertThat(state.resolve("db/current")).doesNotExist();
+    Result removed = run("remove", unitVariables("db"), "");
+    assertThat(removed.lines()).containsExactly("declared-by-host");
+    assertThat(state.resolve("db")).exists();
+  }
+
+  @Test
+  void theProbeReadsEveryFolderAndRemoveLeavesNothing() throws Exception {
+    converge(v1, "github:o/r", "running", Map.of());
+    converge(v2, "", "stopped", Map.of("d", dir("db"), "n", "db", "unit", "microvm@db.service"));
+
+    Result probe = run("probe", Map.of("d", state.toString()), "");
+    assertThat(probe.lines()).hasSize(3);
+    assertThat(probe.lines().get(0)).isEqualTo("nix\tnix (Nix) 2.18.1");
+    assertThat(probe.lines().get(1)).startsWith("vm\tdb\t" + v2);
+    assertThat(probe.lines().get(2)).startsWith("vm\tweb\t" + v1);
+
+    Result removed = run("remove", unitVariables("web"), "");
+    assertThat(removed.exit()).as(removed.stderr()).isZero();
+    assertThat(state.resolve("web")).doesNotExist();
+    assertThat(gcRoots.resolve("web")).doesNotExist();
+    assertThat(unitState()).isEqualTo("inactive dead");
+  }
+
+  private Path runner(String name) throws IOException {
+    Path runner = Files.createDirectories(tmp.resolve("store").resolve(name).resolve("bin"));
+    Path run = Files.writeString(runner.resolve("microvm-run"), "#!/bin/sh\n");
+    Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return runner.getParent();
+  }
+
+  private String dir(String vm) {
+    return state.resolve(vm).toString();
+  }
+
+  private String unitState() throws IOException {
+    return Files.readString(tmp.resolve("unit-state/microvm@web.service")).strip();
+  }
+
+  private Map<String, String> unitVariables(String vm) {
+    return Map.of("d", dir(vm), "n", vm, "unit", "microvm@" + vm + ".service", "owner", OWNER);
+  }
+
+  private Result converge(Path runner, String flake, String want, Map<String, String> overrides)
+      throws Exception {
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("d", dir("web"));
+    values.put("n", "web");
+    values.put("unit", "microvm@web.service");
+    values.put("new", runner.toString());
+    values.put("want", want);
+    values.put("onchange", "0");
+    values.put("force", "0");
+    values.put("keep", "");
+    values.put("owner", OWNER);
+    values.put("adopt", "");
+    values.putAll(overrides);
+    return run("converge", values, flake);
+  }
+
+  private Result run(String script, Map<String, String> variables, String stdin) throws Exception {
+    Map<String, String> all = new LinkedHashMap<>(variables);
+    all.putIfAbsent("adopt", "");
+    ProcessBuilder dash = new ProcessBuilder("dash", "-c", HostScripts.command(script, all));
+    dash.environment().put("PATH", tmp.resolve("bin") + ":/usr/bin:/bin");
+    dash.environment().put("gc_roots", gcRoots.toString());
+    dash.environment().put("units_dir", units.toString());
+    dash.environment().put("UNITS_STATE", tmp.resolve("unit-state").toString());
+    Process process = dash.start();
+    process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+    process.getOutputStream().close();
+    assertThat(process.waitFor(30, TimeUnit.SECONDS)).as(script + " ends").isTrue();
+    return new Result(
+        process.exitValue(),
+        new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+        new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  private record Result(int exit, String stdout, String stderr) {
+    List<String> lines() {
+      return stdout.lines().toList();
+    }
+  }
+}
