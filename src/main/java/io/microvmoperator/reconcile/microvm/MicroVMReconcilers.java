@@ -45,8 +45,8 @@ public final class MicroVMReconcilers {
                 new Deploy(events, probes),
                 new RecordDeploy(events),
                 new VerifyRunning(clock)),
-            access,
-            probes,
+            new HostUse(access, probes, events),
+            builds,
             events);
     MicroVMCleanup cleanup =
         new MicroVMCleanup(

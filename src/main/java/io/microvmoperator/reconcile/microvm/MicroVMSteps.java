@@ -5,12 +5,11 @@ import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.reconcile.context.HostSession;
 import io.microvmoperator.reconcile.context.MicroVMContext;
 import io.microvmoperator.reconcile.context.StepResult;
-import io.microvmoperator.reconcile.host.HostAccess;
-import io.microvmoperator.reconcile.host.HostObservations;
 import io.microvmoperator.reconcile.kube.Events;
 import io.microvmoperator.reconcile.microvm.steps.MicroVMStep;
 import io.microvmoperator.reconcile.microvm.steps.ValidateSpec;
 import io.microvmoperator.reconcile.microvm.steps.ValidateSpec.Admission;
+import io.microvmoperator.reconcile.runner.RunnerBuilds;
 import io.microvmoperator.reconcile.status.MicroVMStatusBuilder;
 import java.io.IOException;
 import java.util.List;
@@ -24,21 +23,21 @@ public final class MicroVMSteps {
 
   private final ValidateSpec validate;
   private final List<MicroVMStep> steps;
-  private final HostAccess access;
-  private final HostFailures failures;
+  private final HostUse hosts;
+  private final RunnerBuilds builds;
   private final Events events;
 
   /** The steps run in the order given, after {@code validate}. */
-  public MicroVMSteps(
+  MicroVMSteps(
       ValidateSpec validate,
       List<MicroVMStep> steps,
-      HostAccess access,
-      HostObservations hosts,
+      HostUse hosts,
+      RunnerBuilds builds,
       Events events) {
     this.validate = validate;
     this.steps = List.copyOf(steps);
-    this.access = access;
-    this.failures = new HostFailures(access, hosts, events);
+    this.hosts = hosts;
+    this.builds = builds;
     this.events = events;
   }
 
@@ -50,12 +49,13 @@ public final class MicroVMSteps {
       status.stalled(stalled.problem().reason(), stalled.problem().message());
       events.warning(vm, stalled.problem().reason(), stalled.problem().message());
     }
+    builds.settle(vm, status.build().phase());
     return result;
   }
 
   private StepResult runSteps(MicroVM vm, Admission admission, MicroVMStatusBuilder status) {
     MicroVMHost host = admission.admitted().host();
-    HostSession session = new HostSession(() -> access.open(host).protocol());
+    HostSession session = hosts.session(host);
     MicroVMContext ctx = MicroVMContext.of(vm, admission.admitted(), status, session);
     try {
       for (MicroVMStep step : steps) {
@@ -66,7 +66,7 @@ public final class MicroVMSteps {
       }
       return StepResult.done(ctx.interval());
     } catch (IOException e) {
-      return failures.handle(vm, host, status, e);
+      return hosts.failed(vm, host, status, e);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.microvmoperator.reconcile.runner;
 
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.api.MicroVMStatus.RunnerSource;
 import io.microvmoperator.host.BuildJob;
@@ -47,6 +48,18 @@ public final class RunnerBuilds {
   public RunnerBuilds(Events events, Consumer<ResourceID> wake) {
     this.events = events;
     this.wake = wake;
+  }
+
+  /**
+   * After a reconcile of {@code vm} that left it in {@code phase}: a VM holds a build slot only
+   * while it is Building. Whatever else ended its reconcile (a stall, a suspension, a runner known
+   * after all) frees the slot it took, so that no slot stays taken by a VM that no longer polls its
+   * build.
+   */
+  public void settle(MicroVM vm, Phase phase) {
+    if (phase != Phase.Building) {
+      buildSlots.release(vm.getSpec().host(), VmNames.key(vm));
+    }
   }
 
   /** Realises {@code located}; a failed job is started again when {@code retry} (a request). */

@@ -8,6 +8,7 @@ import static io.microvmoperator.reconcile.fakes.Contexts.vm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.host.BuildJob;
 import io.microvmoperator.hydra.HydraClient;
@@ -33,11 +34,12 @@ class ResolveRunnerTest {
 
   private final RecordingEvents events = new RecordingEvents();
   private final FakeHost host = new FakeHost();
+  private final RunnerBuilds builds = new RunnerBuilds(events, vm -> {});
   private final ResolveRunner step =
       new ResolveRunner(
           new SourceResolver(
               Clock.fixed(NOW, ZoneOffset.UTC), new HydraClient(Duration.ofSeconds(1))),
-          new RunnerBuilds(events, vm -> {}));
+          builds);
 
   @Test
   void aFinishedBuildIsTheDesiredRunner() throws Exception {
@@ -88,6 +90,30 @@ class ResolveRunnerTest {
     assertThat(ctx.findings().desired().reused()).isTrue();
     assertThat(ctx.findings().desired().runner()).isEqualTo(V1);
     assertThat(host.calls).isEmpty();
+  }
+
+  @Test
+  void aBuildSlotIsHeldOnlyWhileItsVmIsBuilding() throws Exception {
+    MicroVMHost oneBuild = host("h1", Map.of("maxConcurrentBuilds", 1));
+    host.build = new BuildJob(BuildJob.State.RUNNING, null, "", List.of());
+    MicroVM web = vm(spec(), null);
+    step.run(context(web, oneBuild, host));
+    builds.settle(web, MicroVMStatus.Phase.Building);
+
+    host.build = BuildJob.missing();
+    MicroVM db = vm(spec(), null);
+    db.getMetadata().setName("db");
+    MicroVMContext waiting = context(db, oneBuild, host);
+    assertThat(step.run(waiting)).isEqualTo(StepResult.requeueAfter(RunnerBuilds.SLOT_RETRY));
+    assertThat(waiting.status().build().conditionsOrEmpty())
+        .anySatisfy(c -> assertThat(c.getReason()).isEqualTo("WaitingForBuildSlot"));
+
+    // web's reconcile ended otherwise (suspended here): its slot is db's now
+    builds.settle(web, MicroVMStatus.Phase.Suspended);
+    MicroVMContext building = context(db, oneBuild, host);
+    step.run(building);
+    assertThat(building.status().build().conditionsOrEmpty())
+        .noneSatisfy(c -> assertThat(c.getReason()).isEqualTo("WaitingForBuildSlot"));
   }
 
   private static io.microvmoperator.api.MicroVMSpec spec() {

@@ -2,6 +2,7 @@ package io.microvmoperator.reconcile.microvm;
 
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.reconcile.context.HostSession;
 import io.microvmoperator.reconcile.context.Retries;
 import io.microvmoperator.reconcile.context.StepResult;
 import io.microvmoperator.reconcile.failure.Failure;
@@ -13,24 +14,30 @@ import io.microvmoperator.reconcile.status.MicroVMStatusBuilder;
 import java.io.IOException;
 
 /**
- * A host that failed while a MicroVM's reconcile used it, classified as a probe classifies it
- * ({@link Failure#ofHost}): a problem a person must fix stalls the VM and becomes the host's latest
- * probe result (so that the host's next successful probe is a change, which reconciles this VM
- * again); a host that does not answer is tried again soon, over a new connection.
+ * A MicroVM's reconcile using its host: the session it opens on first use, and what happens when
+ * the host fails while in use, classified as a probe classifies it ({@link Failure#ofHost}): a
+ * problem a person must fix stalls the VM and becomes the host's latest probe result (so that the
+ * host's next successful probe is a change, which reconciles this VM again); a host that does not
+ * answer is tried again soon, over a new connection.
  */
-final class HostFailures {
+final class HostUse {
 
   private final HostAccess access;
   private final HostObservations hosts;
   private final Events events;
 
-  HostFailures(HostAccess access, HostObservations hosts, Events events) {
+  HostUse(HostAccess access, HostObservations hosts, Events events) {
     this.access = access;
     this.hosts = hosts;
     this.events = events;
   }
 
-  StepResult handle(MicroVM vm, MicroVMHost host, MicroVMStatusBuilder status, IOException e) {
+  /** The host's operations for one reconcile, opened on first use. */
+  HostSession session(MicroVMHost host) {
+    return new HostSession(() -> access.open(host).protocol());
+  }
+
+  StepResult failed(MicroVM vm, MicroVMHost host, MicroVMStatusBuilder status, IOException e) {
     access.invalidate(host);
     Failure failure = Failure.ofHost(vm.getSpec().host(), e);
     if (failure instanceof Failure.Stalled stalled) {
