@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
 /** The operator, wired: both reconcilers, the host probes and the SSH connection pool. */
 public final class MicroVMOperator implements AutoCloseable {
 
-  static final String LEASE_NAME = "microvm-operator-leader";
   static final Duration RECONCILE_GRACE = Duration.ofSeconds(10);
   static final Duration HYDRA_TIMEOUT = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(MicroVMOperator.class);
@@ -82,15 +81,20 @@ public final class MicroVMOperator implements AutoCloseable {
                   .withReconciliationTerminationTimeout(RECONCILE_GRACE)
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(meters));
               if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(leaderElection(config.namespace()));
+                o.withLeaderElectionConfiguration(leaderElection(config));
               }
             });
+    String selector = config.shard().orElse(null);
     operator.register(
-        MicroVMReconcilers.create(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)),
-        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
+        MicroVMReconcilers.create(
+            probes,
+            access,
+            events,
+            new MicroVMReconcilers.Settings(clock, new HydraClient(HYDRA_TIMEOUT), config.shard())),
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()).withLabelSelector(selector));
     operator.register(
         new MicroVMHostReconciler(probes, connections, clock),
-        o -> o.withReconciliationMaxInterval(config.resyncInterval()));
+        o -> o.withReconciliationMaxInterval(config.resyncInterval()).withLabelSelector(selector));
     operator.start();
     return new MicroVMOperator(operator, connections, secrets, meters);
   }
@@ -100,7 +104,7 @@ public final class MicroVMOperator implements AutoCloseable {
    * restarted and waits to lead again); losing it because the operator is stopping does not, as
    * JOSDK's default System.exit would deadlock with the shutdown already under way.
    */
-  private static LeaderElectionConfiguration leaderElection(String namespace) {
+  private static LeaderElectionConfiguration leaderElection(OperatorConfig config) {
     LeaderCallbacks callbacks =
         new LeaderCallbacks(
             () -> log.info("leading: this replica reconciles"),
@@ -112,8 +116,8 @@ public final class MicroVMOperator implements AutoCloseable {
             },
             leader -> log.info("leader is {}", leader));
     return new LeaderElectionConfiguration(
-        LEASE_NAME,
-        namespace,
+        config.leaseName(),
+        config.namespace(),
         Duration.ofSeconds(15),
         Duration.ofSeconds(10),
         Duration.ofSeconds(2),

@@ -21,19 +21,41 @@ import java.util.Optional;
  *     RECONCILE_THREADS}, 16)
  * @param resyncInterval the longest time a MicroVM or MicroVMHost goes without a reconcile when no
  *     event arrives ({@code RESYNC_INTERVAL}, a duration such as {@code 30m}; 10h)
+ * @param shard the label selector of the MicroVMs and MicroVMHosts this operator watches ({@code
+ *     WATCH_LABEL_SELECTOR}, e.g. {@code sharding.microvm-operator.io/key=shard1}, or {@code
+ *     !sharding.microvm-operator.io/key} for the operator that keeps what no shard has); empty: all
+ *     of them
+ * @param leaseName the Lease leader election uses ({@code LEADER_ELECTION_ID}, {@code
+ *     microvm-operator-leader}); each shard needs its own
  */
 public record OperatorConfig(
     String namespace,
     int healthPort,
     boolean leaderElection,
     int reconcileThreads,
-    Duration resyncInterval) {
+    Duration resyncInterval,
+    Optional<String> shard,
+    String leaseName) {
 
   static final Duration DEFAULT_RESYNC_INTERVAL = Duration.ofHours(10);
+  static final String DEFAULT_LEASE_NAME = "microvm-operator-leader";
 
   /** The settings for running in a test or demo: no HTTP endpoints, no leader election. */
   public static OperatorConfig embedded(String namespace) {
-    return new OperatorConfig(namespace, -1, false, 16, DEFAULT_RESYNC_INTERVAL);
+    return new OperatorConfig(
+        namespace, -1, false, 16, DEFAULT_RESYNC_INTERVAL, Optional.empty(), DEFAULT_LEASE_NAME);
+  }
+
+  /** These settings for one shard: the objects that match {@code selector}. */
+  public OperatorConfig inShard(String selector) {
+    return new OperatorConfig(
+        namespace,
+        healthPort,
+        leaderElection,
+        reconcileThreads,
+        resyncInterval,
+        Optional.of(selector),
+        leaseName);
   }
 
   private static final Path SERVICE_ACCOUNT_NAMESPACE =
@@ -59,7 +81,12 @@ public record OperatorConfig(
                                         + text
                                         + " is not a duration such as 30m or 1h30m")))
             .orElse(DEFAULT_RESYNC_INTERVAL);
-    return new OperatorConfig(namespace, healthPort, leaderElection, threads, resync);
+    Optional<String> shard =
+        Optional.ofNullable(env.get("WATCH_LABEL_SELECTOR"))
+            .map(String::strip)
+            .filter(x -> !x.isEmpty());
+    String lease = env.getOrDefault("LEADER_ELECTION_ID", DEFAULT_LEASE_NAME);
+    return new OperatorConfig(namespace, healthPort, leaderElection, threads, resync, shard, lease);
   }
 
   private static Optional<String> serviceAccountNamespace() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The environment variables the Helm chart sets, read as the operator reads them. */
@@ -14,7 +15,16 @@ class OperatorConfigTest {
   void defaults() {
     OperatorConfig config = OperatorConfig.fromEnvironment(Map.of("OPERATOR_NAMESPACE", "ops"));
 
-    assertThat(config).isEqualTo(new OperatorConfig("ops", 8080, false, 16, Duration.ofHours(10)));
+    assertThat(config)
+        .isEqualTo(
+            new OperatorConfig(
+                "ops",
+                8080,
+                false,
+                16,
+                Duration.ofHours(10),
+                Optional.empty(),
+                "microvm-operator-leader"));
   }
 
   @Test
@@ -26,10 +36,20 @@ class OperatorConfigTest {
                 "HEALTH_PORT", "9090",
                 "LEADER_ELECTION", "true",
                 "RECONCILE_THREADS", "4",
-                "RESYNC_INTERVAL", "1h30m"));
+                "RESYNC_INTERVAL", "1h30m",
+                "WATCH_LABEL_SELECTOR", "sharding.microvm-operator.io/key=shard1",
+                "LEADER_ELECTION_ID", "microvm-operator-leader-shard1"));
 
     assertThat(config)
-        .isEqualTo(new OperatorConfig("mvo-system", 9090, true, 4, Duration.ofMinutes(90)));
+        .isEqualTo(
+            new OperatorConfig(
+                "mvo-system",
+                9090,
+                true,
+                4,
+                Duration.ofMinutes(90),
+                Optional.of("sharding.microvm-operator.io/key=shard1"),
+                "microvm-operator-leader-shard1"));
   }
 
   @Test

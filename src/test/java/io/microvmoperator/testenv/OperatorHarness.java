@@ -161,6 +161,49 @@ public final class OperatorHarness
     };
   }
 
+  /**
+   * Starts an operator for one shard in this JVM, with its own API client: it watches only the
+   * MicroVMs and MicroVMHosts that match {@code selector} ({@code WATCH_LABEL_SELECTOR}).
+   */
+  public Shard startShard(String selector) {
+    KubernetesClient own = k8s.client();
+    return new Shard(
+        MicroVMOperator.start(own, OperatorConfig.embedded(OPERATOR_NAMESPACE).inShard(selector)),
+        own);
+  }
+
+  /** An operator of one shard, started by {@link #startShard}. */
+  public record Shard(MicroVMOperator operator, KubernetesClient client) implements AutoCloseable {
+
+    /** Its metrics, in Prometheus' text format. */
+    public String metrics() {
+      return operator.scrapeMetrics();
+    }
+
+    @Override
+    public void close() {
+      operator.close();
+      client.close();
+    }
+  }
+
+  /** Labels a resource as {@code kubectl label --overwrite} does. */
+  public <T extends io.fabric8.kubernetes.api.model.HasMetadata> void label(
+      T resource, String key, String value) {
+    client
+        .resource(resource)
+        .edit(
+            r -> {
+              Map<String, String> labels = new java.util.HashMap<>();
+              if (r.getMetadata().getLabels() != null) {
+                labels.putAll(r.getMetadata().getLabels());
+              }
+              labels.put(key, value);
+              r.getMetadata().setLabels(labels);
+              return r;
+            });
+  }
+
   /** The Events recorded for the object {@code name} in {@code namespace}. */
   public List<Event> eventsOf(String namespace, String name) {
     return client.v1().events().inNamespace(namespace).list().getItems().stream()

@@ -31,6 +31,7 @@ import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -77,6 +78,9 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
                             .collect(Collectors.toSet()))
                 .<MicroVM>withPrimaryToSecondaryMapper(
                     vm -> Set.of(new ResourceID(vm.getSpec().host())))
+                // A shard sees only its own hosts, as it sees only its own MicroVMs.
+                .withLabelSelector(
+                    context.getControllerConfiguration().getInformerConfig().getLabelSelector())
                 .withOnUpdateFilter(
                     (updated, old) ->
                         !Objects.equals(
@@ -108,9 +112,16 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
    * one at once; building on a stale status would forget what was just deployed).
    */
   private static void writeStatus(Context<MicroVM> context, MicroVM vm, MicroVMStatus status) {
-    if (!status.equals(vm.getStatus())) {
+    if (status.equals(vm.getStatus())) {
+      return;
+    }
+    try {
       PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(
           vm, statusOnly(vm, status), context);
+    } catch (NoSuchElementException e) {
+      // Written, but gone from this operator's cache meanwhile: deleted, or relabelled into
+      // another shard. Nothing of this operator's reconciles it again.
+      log.info("status of {} written; it has left this operator's watch", VmNames.key(vm));
     }
   }
 

@@ -20,20 +20,28 @@ import io.microvmoperator.reconcile.update.RollbackPolicy;
 import io.microvmoperator.reconcile.validation.Claims;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 
 /** Wires the MicroVM reconciler: its steps, in order, and what they share. */
 public final class MicroVMReconcilers {
 
   private MicroVMReconcilers() {}
 
+  /**
+   * What the wiring takes besides the host plumbing: the clock, the Hydra client, and the label
+   * selector of this operator's shard (empty when it watches everything).
+   */
+  public record Settings(Clock clock, HydraClient hydra, Optional<String> shard) {}
+
   public static MicroVMReconciler create(
-      HostProbes probes, HostAccess access, Events events, Clock clock, HydraClient hydra) {
-    SourceResolver sources = new SourceResolver(clock, hydra);
+      HostProbes probes, HostAccess access, Events events, Settings settings) {
+    Clock clock = settings.clock();
+    SourceResolver sources = new SourceResolver(clock, settings.hydra());
     RunnerBuilds builds = new RunnerBuilds(events, probes::trigger);
     Claims claims = new Claims(clock, probes::trigger);
     MicroVMSteps steps =
         new MicroVMSteps(
-            new ValidateSpec(probes, claims, access.operatorNamespace()),
+            new ValidateSpec(probes, claims, access.operatorNamespace(), settings.shard()),
             List.of(
                 new ObserveHost(probes),
                 new ResolveRunner(sources, builds),

@@ -32,11 +32,18 @@ public final class ValidateSpec {
   private final HostObservations hosts;
   private final Claims claims;
   private final String operatorNamespace;
+  private final Optional<String> shard;
 
-  public ValidateSpec(HostObservations hosts, Claims claims, String operatorNamespace) {
+  /**
+   * {@code shard}: the label selector of the MicroVMs and MicroVMHosts this operator watches, when
+   * it runs as one shard of several.
+   */
+  public ValidateSpec(
+      HostObservations hosts, Claims claims, String operatorNamespace, Optional<String> shard) {
     this.hosts = hosts;
     this.claims = claims;
     this.operatorNamespace = operatorNamespace;
+    this.shard = shard;
   }
 
   public Admission admit(MicroVM vm, Optional<MicroVMHost> maybeHost, MicroVMStatusBuilder status) {
@@ -51,8 +58,7 @@ public final class ValidateSpec {
       return stalled(new Problem("InvalidSpec", e.getMessage()));
     }
     if (maybeHost.isEmpty()) {
-      return stalled(
-          new Problem("HostNotFound", "MicroVMHost " + vm.getSpec().host() + " does not exist"));
+      return stalled(hostNotFound(vm.getSpec().host()));
     }
     MicroVMHost host = maybeHost.get();
     Optional<Problem> problem = placementProblem(vm, host, valid);
@@ -72,6 +78,25 @@ public final class ValidateSpec {
     return SpecValidator.checkPlacement(
             vm, host, operatorNamespace, claims.counting(hosts.microVMsOn(hostName)))
         .or(() -> SpecValidator.checkLocalFlake(valid, host));
+  }
+
+  /**
+   * A shard sees only the hosts that carry its label: a host of another shard is never used, and
+   * the message says how to place the MicroVM.
+   */
+  private Problem hostNotFound(String host) {
+    String message =
+        shard
+            .map(
+                selector ->
+                    "MicroVMHost "
+                        + host
+                        + " is not in this operator's shard ("
+                        + selector
+                        + "): it does not exist, or it carries another shard's label; a MicroVM"
+                        + " must carry the same sharding.microvm-operator.io/key label as its host")
+            .orElse("MicroVMHost " + host + " does not exist");
+    return new Problem("HostNotFound", message);
   }
 
   private static Admission stalled(Problem problem) {

@@ -24,7 +24,11 @@ class ValidateSpecTest {
 
   private final FakeObservations hosts = new FakeObservations();
   private final ValidateSpec validate =
-      new ValidateSpec(hosts, new Claims(Clock.fixed(NOW, ZoneOffset.UTC), vm -> {}), "operator");
+      new ValidateSpec(
+          hosts,
+          new Claims(Clock.fixed(NOW, ZoneOffset.UTC), vm -> {}),
+          "operator",
+          Optional.empty());
   private final MicroVMHost host = host("h1", Map.of("allowedNamespaces", List.of("team-a")));
 
   @Test
@@ -61,6 +65,20 @@ class ValidateSpecTest {
     assertThat(reason(validate.admit(vm, Optional.of(closed), status(vm))))
         .as("team-a is not allowed on a host without allowedNamespaces")
         .isEqualTo("NamespaceNotAllowed");
+  }
+
+  @Test
+  void aShardThatDoesNotSeeTheHostSaysHowToPlaceTheVm() {
+    ValidateSpec shard =
+        new ValidateSpec(
+            hosts,
+            new Claims(Clock.fixed(NOW, ZoneOffset.UTC), vm -> {}),
+            "operator",
+            Optional.of("sharding.microvm-operator.io/key=a"));
+    MicroVM vm = vm(MicroVMSpecBuilder.flake("h1", "github:o/r", "web").build(), null);
+    StepResult result = shard.admit(vm, Optional.empty(), status(vm)).result();
+    assertThat(((StepResult.Stalled) result).problem().message())
+        .contains("not in this operator's shard (sharding.microvm-operator.io/key=a)");
   }
 
   @Test
