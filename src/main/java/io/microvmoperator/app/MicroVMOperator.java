@@ -89,7 +89,7 @@ public final class MicroVMOperator implements AutoCloseable {
         MicroVMReconcilers.create(probes, access, events, clock, new HydraClient(HYDRA_TIMEOUT)),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()));
     operator.register(
-        new MicroVMHostReconciler(probes, connections, clock),
+        new MicroVMHostReconciler(probes, connections, events, clock),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()));
     operator.start();
     return new MicroVMOperator(operator, connections, secrets, meters);
