@@ -69,7 +69,7 @@ public final class MicroVMOperator implements AutoCloseable {
     OperatorSecrets secrets = new OperatorSecrets(client, config.namespace());
     HostAccess access = new HostAccess(secrets, connections);
     HostProbes probes = new HostProbes(access);
-    EventRecorder events = new EventRecorder(client, clock, config.namespace());
+    EventRecorder events = new EventRecorder(client, clock);
 
     Operator operator =
         new Operator(

@@ -242,10 +242,13 @@ class FixtureDriftIT {
             h -> h != null && h.getStatus() != null && check.test(h));
   }
 
-  /** "TYPE REASON" of each Event of a MicroVMHost (recorded in the operator's namespace). */
+  /**
+   * "TYPE REASON" of each Event of a MicroVMHost, as {@code kubectl describe microvmhost} finds
+   * them (Events of cluster-scoped objects are in "default").
+   */
   private static List<String> hostEvents(String host) {
     List<String> seen = new ArrayList<>();
-    for (Event e : env.eventsOf(OperatorHarness.OPERATOR_NAMESPACE, host)) {
+    for (Event e : env.eventsOf("default", host)) {
       if ("MicroVMHost".equals(e.getInvolvedObject().getKind())) {
         seen.add(e.getType() + " " + e.getReason());
       }
