@@ -273,3 +273,50 @@ func TestTheLibrariesAreArgoCds(t *testing.T) {
 		t.Errorf("a deleted object shows %v, not Progressing / Pending deletion", got)
 	}
 }
+
+// liveDir holds the live objects FixtureDriftIT wrote, one per fixture of the same path.
+const liveDir = "../../target/gitops-live"
+
+// TestLiveObjects: the live objects the operator wrote in each state (FixtureDriftIT, which runs
+// before this module in hack/test.sh) read as docs/gitops.md says, with kstatus, Flux's fork and
+// Argo CD, messages included: the operator's own words reach each tool. Skipped when the
+// integration tests did not run.
+func TestLiveObjects(t *testing.T) {
+	table := documented(t)
+	found := 0
+	for fixture, want := range table {
+		path := filepath.Join(liveDir, fixture)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		found++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asJSON, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := &unstructured.Unstructured{}
+		if err := obj.UnmarshalJSON(asJSON); err != nil {
+			t.Fatal(err)
+		}
+		upstream, _ := kstatus.Compute(obj)
+		flux, _ := fluxstatus.Compute(obj)
+		kind := strings.SplitN(fixture, "/", 2)[0]
+		argo, err := ArgoHealth(obj, script(t, kind), false)
+		if err != nil {
+			t.Errorf("live %s: %v", fixture, err)
+		}
+		if string(upstream.Status) != want.kstatus || string(flux.Status) != want.kstatus || argo.Status != want.argo {
+			t.Errorf("live %s (%s): kstatus %s, Flux %s, Argo CD %s; docs/gitops.md says %s and %s",
+				fixture, want.state, upstream.Status, flux.Status, argo.Status, want.kstatus, want.argo)
+		}
+		t.Logf("live %-50s kstatus %-11s %q | argocd %-11s %q", fixture, upstream.Status,
+			upstream.Message, argo.Status, argo.Message)
+	}
+	if found == 0 {
+		t.Skip("no live objects in " + liveDir + " (FixtureDriftIT did not run)")
+	}
+}

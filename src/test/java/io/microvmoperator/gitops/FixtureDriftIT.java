@@ -14,6 +14,7 @@ import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.TestFlake;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,8 @@ class FixtureDriftIT {
   private static TestFlake flake;
 
   @BeforeAll
-  static void setUp() {
+  static void setUp() throws IOException {
+    LiveFixtures.clear();
     env.ensureNamespace(NS);
     flake =
         TestFlake.create(env.hosts().root().resolve("flake"))

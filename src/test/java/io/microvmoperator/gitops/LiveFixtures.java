@@ -29,6 +29,17 @@ final class LiveFixtures {
 
   private LiveFixtures() {}
 
+  /** Removes the live objects of an earlier run. */
+  static void clear() throws IOException {
+    if (Files.isDirectory(LIVE)) {
+      try (var files = Files.walk(LIVE)) {
+        for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(file);
+        }
+      }
+    }
+  }
+
   /** Fails unless {@code liveYaml} (kubectl get -o yaml) is in the state of {@code fixture}. */
   static void assertMatches(String fixture, String liveYaml) {
     try {
