@@ -54,3 +54,7 @@ HELM_VERSION="$HELM_VERSION" hack/helm-binary.sh >/dev/null
 
 # Debian's cloud kernel, its evdev and button modules and busybox, in ~/.cache (not the checkout).
 hack/guest-kit.sh >/dev/null
+
+# The Go modules of gitops/conformance (kstatus, Flux's fork, gopher-lua), from the Go module
+# proxy into Go's module cache (outside the checkout).
+(cd gitops/conformance && go mod download)

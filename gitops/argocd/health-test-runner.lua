@@ -7,8 +7,9 @@
 --   lua5.1 health-test-runner.lua --check DIR OBJECT.yaml
 --     prints the status and the message (tab-separated) that DIR/health.lua gives OBJECT.yaml.
 --
--- health.lua runs as Argo CD runs it: a chunk with the global obj (the resource), returning a
--- table with status and message, with only Lua's safe libraries in reach (no io, os, require).
+-- health.lua runs as Argo CD runs a check installed through argocd-cm: a chunk with the global
+-- obj (the resource), returning a table with status and message, with only the libraries Argo CD
+-- opens (see argoEnvironment). Argo CD's own Lua VM runs the same tests in gitops/conformance.
 local lyaml = require("lyaml")
 
 local function read(path)
@@ -31,15 +32,47 @@ local function withoutNulls(value)
   return value
 end
 
+-- What Argo CD's util/lua opens for a script from argocd-cm (no useOpenLibs), as
+-- gitops/conformance proves with Argo CD's own Lua VM: the base library, table, and package with
+-- a "safe os" (time and date) reached only through require("os"). No string, math, os, io or
+-- debug, and strings have no methods (their metatable comes with the string library).
+local BASE = {
+  "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "print", "rawequal",
+  "rawget", "rawset", "select", "setmetatable", "tonumber", "tostring", "type", "unpack",
+  "xpcall", "_VERSION",
+}
+
+local function argoEnvironment(object)
+  local env = { obj = object }
+  for _, name in ipairs(BASE) do
+    env[name] = _G[name]
+  end
+  env.table = {}
+  for name, fn in pairs(table) do
+    env.table[name] = fn
+  end
+  local safeOs = { time = os.time, date = os.date }
+  env.package = { loaded = { os = safeOs } }
+  env.require = function(name)
+    if name == "os" then
+      return safeOs
+    end
+    error("module '" .. tostring(name) .. "' not found")
+  end
+  env._G = env
+  return env
+end
+
 local function health(dir, object)
   local script = assert(loadfile(dir .. "/health.lua"))
-  setfenv(script, {
-    obj = object,
-    ipairs = ipairs, pairs = pairs, next = next, type = type, select = select,
-    tostring = tostring, tonumber = tonumber, error = error, pcall = pcall, unpack = unpack,
-    string = string, table = table, math = math,
-  })
-  local hs = script()
+  setfenv(script, argoEnvironment(object))
+  local stringMeta = debug.getmetatable("")
+  debug.setmetatable("", nil)
+  local ok, hs = pcall(script)
+  debug.setmetatable("", stringMeta)
+  if not ok then
+    error(hs)
+  end
   if type(hs) ~= "table" then
     error(dir .. "/health.lua returned " .. type(hs) .. ", not a table")
   end

@@ -1,19 +1,29 @@
--- Argo CD health check for microvm-operator.io/MicroVMHost (Lua 5.1, as Argo CD runs it).
--- A host has no Reconciling or Stalled condition; its Ready condition says whether the last
--- probe reached it with a pinned host key (docs/api.md#microvmhost-conditions):
+-- Argo CD health check for microvm-operator.io/MicroVMHost (Lua 5.1, as Argo CD runs it: from
+-- argocd-cm without useOpenLibs, so only the base, table and package libraries; no string or math).
+-- Follows the host's kstatus conditions (docs/api.md#microvmhost-conditions):
 --   status not yet of this generation    -> Progressing
 --   spec.suspend                         -> Suspended
+--   Stalled=True                         -> Degraded    (key mismatch, no key, Secret missing,
+--                                                        login refused, unreachable for long)
+--   Reconciling=True                     -> Progressing (first probe, unreachable for now)
 --   Ready=True                           -> Healthy
---   Ready=False (unreachable, wrong key, no key, no Secret) -> Degraded
+-- Argo CD itself shows "Progressing / Pending deletion" for a host being deleted.
 local hs = {}
 
-local ready = nil
-if obj.status ~= nil and obj.status.conditions ~= nil then
+local function condition(conditionType)
+  if obj.status == nil or obj.status.conditions == nil then
+    return nil
+  end
   for _, c in ipairs(obj.status.conditions) do
-    if c.type == "Ready" then
-      ready = c
+    if c.type == conditionType then
+      return c
     end
   end
+  return nil
+end
+
+local function describe(c)
+  return (c.reason or "") .. ": " .. (c.message or "")
 end
 
 if obj.status == nil or obj.status.observedGeneration == nil then
@@ -33,16 +43,28 @@ if obj.spec ~= nil and obj.spec.suspend == true then
   hs.message = "spec.suspend is true: the host is not probed and nothing is deployed to it"
   return hs
 end
-if ready ~= nil and ready.status == "True" then
-  hs.status = "Healthy"
-  hs.message = (ready.reason or "") .. ": " .. (ready.message or "")
+local stalled = condition("Stalled")
+if stalled ~= nil and stalled.status == "True" then
+  hs.status = "Degraded"
+  hs.message = describe(stalled)
   return hs
 end
-if ready ~= nil and ready.status == "False" then
-  hs.status = "Degraded"
-  hs.message = (ready.reason or "") .. ": " .. (ready.message or "")
+local reconciling = condition("Reconciling")
+if reconciling ~= nil and reconciling.status == "True" then
+  hs.status = "Progressing"
+  hs.message = describe(reconciling)
+  return hs
+end
+local ready = condition("Ready")
+if ready ~= nil and ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = describe(ready)
   return hs
 end
 hs.status = "Progressing"
-hs.message = "Waiting for the first probe of this host"
+if ready ~= nil then
+  hs.message = describe(ready)
+else
+  hs.message = "Waiting for the first probe of this host"
+end
 return hs

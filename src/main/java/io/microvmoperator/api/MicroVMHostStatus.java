@@ -8,7 +8,9 @@ import java.util.List;
 /** What the operator last observed on a host. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MicroVMHostStatus(
-    @JsonPropertyDescription("Ready, Reachable, HostKeyVerified (metav1.Condition).")
+    @JsonPropertyDescription(
+            "Ready, Reconciling and Stalled (kstatus), Reachable, HostKeyVerified"
+                + " (metav1.Condition).")
         List<Condition> conditions,
     @JsonPropertyDescription("The generation of the spec this status was computed from.")
         Long observedGeneration,

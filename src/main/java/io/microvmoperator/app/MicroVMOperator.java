@@ -68,7 +68,7 @@ public final class MicroVMOperator implements AutoCloseable {
     OperatorSecrets secrets = new OperatorSecrets(client, config.namespace());
     HostAccess access = new HostAccess(secrets, connections);
     HostProbes probes = new HostProbes(access);
-    EventRecorder events = new EventRecorder(client, clock, config.namespace());
+    EventRecorder events = new EventRecorder(client, clock);
 
     Operator operator =
         new Operator(
@@ -93,7 +93,7 @@ public final class MicroVMOperator implements AutoCloseable {
             new MicroVMReconcilers.Settings(clock, new HydraClient(HYDRA_TIMEOUT), config.shard())),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()).withLabelSelector(selector));
     operator.register(
-        new MicroVMHostReconciler(probes, connections, clock),
+        new MicroVMHostReconciler(probes, connections, events, clock),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()).withLabelSelector(selector));
     operator.start();
     return new MicroVMOperator(operator, connections, secrets, meters);

@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * Runs the Argo CD health checks in {@code gitops/argocd} with Debian's Lua 5.1 (Argo CD's Lua is
- * 5.1), through {@code gitops/argocd/health-test-runner.lua}.
+ * 5.1) and the libraries Argo CD opens for a check from argocd-cm, through {@code
+ * gitops/argocd/health-test-runner.lua}.
  */
 final class ArgoCdHealth {
 

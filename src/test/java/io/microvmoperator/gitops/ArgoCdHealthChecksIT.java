@@ -92,6 +92,37 @@ class ArgoCdHealthChecksIT {
         .contains("0 passed, 1 failed");
   }
 
+  /**
+   * A check installed through argocd-cm runs without Lua's string and math libraries in Argo CD
+   * (gitops/conformance shows it with Argo CD's own VM), so the runner fails such a check too.
+   */
+  @Test
+  void aCheckThatNeedsALibraryArgoCdDoesNotOpenFailsTheRun(@TempDir Path dir) throws IOException {
+    for (String call :
+        List.of("string.format('%s', 'Healthy')", "('Healthy'):lower()", "os.time()")) {
+      Path kind = dir.resolve("K" + Math.abs(call.hashCode()));
+      Files.createDirectories(kind.resolve("testdata"));
+      Files.copy(
+          ArgoCdHealth.CUSTOMIZATIONS.resolve("MicroVM/testdata/healthy_stopped.yaml"),
+          kind.resolve("testdata/healthy_stopped.yaml"));
+      Files.writeString(
+          kind.resolve("health.lua"), "return {status = 'Healthy', message = " + call + "}\n");
+      Files.writeString(
+          kind.resolve("health_test.yaml"),
+          """
+          tests:
+          - healthStatus:
+              status: Healthy
+              message: Healthy
+            inputPath: testdata/healthy_stopped.yaml
+          """);
+
+      ExecResult run = ArgoCdHealth.runTests(List.of(kind));
+
+      assertThat(run.stdout()).as(call).contains("0 passed, 1 failed").contains("error:");
+    }
+  }
+
   @Test
   void theInstallScriptAddsBothChecksToArgocdCmAndKeepsItsOtherKeys() throws IOException {
     try (KubernetesClient client = k8s.client()) {

@@ -2,7 +2,6 @@ package io.microvmoperator.reconcile.host;
 
 import static io.microvmoperator.reconcile.status.ConditionTypes.HOST_KEY_VERIFIED;
 import static io.microvmoperator.reconcile.status.ConditionTypes.REACHABLE;
-import static io.microvmoperator.reconcile.status.ConditionTypes.READY;
 import static io.microvmoperator.reconcile.status.Conditions.FALSE;
 import static io.microvmoperator.reconcile.status.Conditions.TRUE;
 import static io.microvmoperator.reconcile.status.Conditions.UNKNOWN;
@@ -23,12 +22,15 @@ import io.microvmoperator.host.AuthenticationRefusedException;
 import io.microvmoperator.host.HostConnections;
 import io.microvmoperator.host.HostKeyRejectedException;
 import io.microvmoperator.host.VmObservation;
+import io.microvmoperator.reconcile.failure.Failure;
 import io.microvmoperator.reconcile.kube.Durations;
+import io.microvmoperator.reconcile.kube.Events;
 import io.microvmoperator.reconcile.kube.VmNames;
 import io.microvmoperator.reconcile.status.Conditions;
 import io.microvmoperator.reconcile.validation.SpecValidator;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
 import java.util.List;
@@ -42,67 +44,107 @@ import java.util.Optional;
 @ControllerConfiguration(name = "microvmhost")
 public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<MicroVMHost> {
 
+  /**
+   * How many probe intervals a host may stay unreachable before it is Stalled (kstatus Failed, Argo
+   * CD Degraded) instead of Reconciling: a host that is down for that long needs a person.
+   */
+  public static final int UNREACHABLE_PROBES = 5;
+
+  private static final MicroVMHostStatus EMPTY =
+      new MicroVMHostStatus(null, null, null, null, null, null, null);
+
   private final HostProbes probes;
   private final HostConnections connections;
+  private final HostEvents events;
   private final Clock clock;
 
-  public MicroVMHostReconciler(HostProbes probes, HostConnections connections, Clock clock) {
+  public MicroVMHostReconciler(
+      HostProbes probes, HostConnections connections, Events events, Clock clock) {
     this.probes = probes;
     this.connections = connections;
+    this.events = new HostEvents(events);
     this.clock = clock;
   }
 
   @Override
   public UpdateControl<MicroVMHost> reconcile(MicroVMHost host, Context<MicroVMHost> context) {
-    MicroVMHostStatus prior =
-        Optional.ofNullable(host.getStatus())
-            .orElse(new MicroVMHostStatus(null, null, null, null, null, null, null));
+    MicroVMHostStatus prior = Optional.ofNullable(host.getStatus()).orElse(EMPTY);
     long generation = Optional.ofNullable(host.getMetadata().getGeneration()).orElse(0L);
     Conditions conditions = new Conditions(prior.conditions(), generation, clock.instant());
-    Duration interval = Durations.parse(host.getSpec().probeInterval(), Duration.ofMinutes(1));
-
     if (Boolean.TRUE.equals(host.getSpec().suspend())) {
-      conditions.set(
-          READY, FALSE, "Suspended", "spec.suspend is true: not probed, not deployed to");
-      return finish(host, withConditions(prior, conditions, generation), null);
+      conditions.suspended();
+      return recorded(host, withConditions(prior, conditions), null);
+    }
+    if (prior.observedGeneration() == null) {
+      // Tells kstatus and Argo CD "in progress" while the first probe (up to a connect timeout)
+      // runs, instead of an object without status, which kstatus calls Current.
+      conditions.reconciling("Probing", "probing the host for the first time");
+      return finish(host, withConditions(prior, conditions), Duration.ofMillis(1));
     }
     ProbeResult result = probes.probe(host);
-    MicroVMHostStatus status;
-    if (result.reachable()) {
-      conditions.set(REACHABLE, TRUE, "Probed", "the host answered its probe over SSH");
-      conditions.set(
-          HOST_KEY_VERIFIED,
-          TRUE,
-          "PinnedKeyPresented",
-          "the host presented " + result.probe().hostKey().fingerprint());
-      conditions.set(READY, TRUE, "Reachable", "the host is reachable and verified");
-      status =
-          new MicroVMHostStatus(
-              conditions.list(),
-              generation,
-              result.probe().hostKey().fingerprint(),
-              trustedHostKey(host, prior, result),
-              result.probe().nixVersion(),
-              hostedVMs(host, result),
-              prior.lastProbeTime());
-    } else {
-      String reason = result.problemReason();
-      boolean keyProblem = reason.equals(HostKeyRejectedException.REASON);
-      boolean loginRefused = reason.equals(AuthenticationRefusedException.REASON);
-      conditions.set(
-          REACHABLE,
-          keyProblem || loginRefused ? TRUE : reason.equals("HostUnreachable") ? FALSE : UNKNOWN,
-          reason,
-          result.problemMessage());
-      conditions.set(
-          HOST_KEY_VERIFIED,
-          keyProblem ? FALSE : loginRefused ? TRUE : UNKNOWN,
-          reason,
-          result.problemMessage());
-      conditions.set(READY, FALSE, result.problemReason(), result.problemMessage());
-      status = withConditions(prior, conditions, generation);
+    MicroVMHostStatus status =
+        result.reachable()
+            ? reachable(host, prior, conditions, result)
+            : unreachable(host, prior, conditions, result);
+    return recorded(host, status, probeInterval(host));
+  }
+
+  private static Duration probeInterval(MicroVMHost host) {
+    return Durations.parse(host.getSpec().probeInterval(), Duration.ofMinutes(1));
+  }
+
+  private MicroVMHostStatus reachable(
+      MicroVMHost host, MicroVMHostStatus prior, Conditions conditions, ProbeResult result) {
+    String fingerprint = result.probe().hostKey().fingerprint();
+    conditions.set(REACHABLE, TRUE, "Probed", "the host answered its probe over SSH");
+    conditions.set(
+        HOST_KEY_VERIFIED, TRUE, "PinnedKeyPresented", "the host presented " + fingerprint);
+    conditions.ready("Reachable", "the host is reachable and verified");
+    return new MicroVMHostStatus(
+        conditions.list(),
+        conditions.generation(),
+        fingerprint,
+        trustedHostKey(host, prior, result),
+        result.probe().nixVersion(),
+        hostedVMs(host, result),
+        prior.lastProbeTime());
+  }
+
+  /**
+   * A problem a person must fix (key, Secret, login, spec) is Stalled at once; an unreachable host
+   * is Reconciling for {@link #UNREACHABLE_PROBES} probe intervals, then Stalled while it stays
+   * down (the probes go on, and the first one that reaches it makes it Ready again).
+   */
+  private MicroVMHostStatus unreachable(
+      MicroVMHost host, MicroVMHostStatus prior, Conditions conditions, ProbeResult result) {
+    String reason = result.problemReason();
+    String message = result.problemMessage();
+    boolean keyProblem = reason.equals(HostKeyRejectedException.REASON);
+    boolean loginRefused = reason.equals(AuthenticationRefusedException.REASON);
+    boolean down = reason.equals(Failure.HOST_UNREACHABLE);
+    conditions.set(
+        REACHABLE, keyProblem || loginRefused ? TRUE : down ? FALSE : UNKNOWN, reason, message);
+    conditions.set(
+        HOST_KEY_VERIFIED, keyProblem ? FALSE : loginRefused ? TRUE : UNKNOWN, reason, message);
+    if (result.isTerminal()) {
+      conditions.stalled(reason, message);
+      return withConditions(prior, conditions);
     }
-    return finish(host, status, interval);
+    Instant since = conditions.since(REACHABLE).orElse(conditions.now());
+    Duration limit = probeInterval(host).multipliedBy(UNREACHABLE_PROBES);
+    if (Duration.between(since, conditions.now()).compareTo(limit) >= 0) {
+      conditions.stalled(
+          reason,
+          "unreachable since "
+              + since
+              + " ("
+              + UNREACHABLE_PROBES
+              + " probe intervals or more): "
+              + message);
+    } else {
+      conditions.reconciling(reason, message);
+    }
+    return withConditions(prior, conditions);
   }
 
   /**
@@ -141,16 +183,22 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
         .toList();
   }
 
-  private static MicroVMHostStatus withConditions(
-      MicroVMHostStatus prior, Conditions conditions, long generation) {
+  private static MicroVMHostStatus withConditions(MicroVMHostStatus prior, Conditions conditions) {
     return new MicroVMHostStatus(
         conditions.list(),
-        generation,
+        conditions.generation(),
         prior.hostKeyFingerprint(),
         prior.trustedHostKey(),
         prior.nixVersion(),
         prior.microvms(),
         prior.lastProbeTime());
+  }
+
+  /** Records Events for what changed, then {@link #finish}es. */
+  private UpdateControl<MicroVMHost> recorded(
+      MicroVMHost host, MicroVMHostStatus status, Duration next) {
+    events.changed(host, Optional.ofNullable(host.getStatus()).orElse(EMPTY), status);
+    return finish(host, status, next);
   }
 
   private UpdateControl<MicroVMHost> finish(

@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records Kubernetes Events about a resource. A repeated reason and message for the same object
- * increments the existing Event's count instead of creating another one.
+ * Records Kubernetes Events about a resource, in its namespace ("default" for a cluster-scoped
+ * one). A repeated reason and message for the same object increments the existing Event's count
+ * instead of creating another one.
  */
 public final class EventRecorder implements Events {
 
@@ -27,12 +28,17 @@ public final class EventRecorder implements Events {
 
   private final KubernetesClient client;
   private final Clock clock;
-  private final String fallbackNamespace;
 
-  public EventRecorder(KubernetesClient client, Clock clock, String fallbackNamespace) {
+  /**
+   * Where Events about cluster-scoped objects (MicroVMHosts) go: the API server accepts them only
+   * in "default" (with an empty involvedObject.namespace), as for Nodes; {@code kubectl describe}
+   * finds them there.
+   */
+  static final String CLUSTER_SCOPED_NAMESPACE = "default";
+
+  public EventRecorder(KubernetesClient client, Clock clock) {
     this.client = client;
     this.clock = clock;
-    this.fallbackNamespace = fallbackNamespace;
   }
 
   @Override
@@ -47,7 +53,7 @@ public final class EventRecorder implements Events {
 
   private void record(HasMetadata about, String type, String reason, String message) {
     String namespace =
-        Optional.ofNullable(about.getMetadata().getNamespace()).orElse(fallbackNamespace);
+        Optional.ofNullable(about.getMetadata().getNamespace()).orElse(CLUSTER_SCOPED_NAMESPACE);
     String name = about.getMetadata().getName() + "." + hash(type, reason, message);
     String now = clock.instant().toString();
     try {

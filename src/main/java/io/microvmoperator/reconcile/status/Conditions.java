@@ -48,6 +48,49 @@ public final class Conditions {
     return this;
   }
 
+  /**
+   * kstatus's "in progress": {@code Reconciling=True}, {@code Ready=False}, no {@code Stalled}
+   * (Flux's markReconciling). kstatus and Flux read it as InProgress with this message.
+   */
+  public Conditions reconciling(String reason, String message) {
+    remove(ConditionTypes.STALLED);
+    set(ConditionTypes.RECONCILING, TRUE, reason, message);
+    return set(ConditionTypes.READY, FALSE, reason, message);
+  }
+
+  /**
+   * kstatus's "failed": {@code Stalled=True}, {@code Ready=False}, no {@code Reconciling}: only a
+   * person can fix it (a change of spec, host, key or Secret).
+   */
+  public Conditions stalled(String reason, String message) {
+    remove(ConditionTypes.RECONCILING);
+    set(ConditionTypes.STALLED, TRUE, reason, message);
+    return set(ConditionTypes.READY, FALSE, reason, message);
+  }
+
+  /** kstatus's "current": {@code Ready=True}, neither {@code Reconciling} nor {@code Stalled}. */
+  public Conditions ready(String reason, String message) {
+    remove(ConditionTypes.RECONCILING);
+    remove(ConditionTypes.STALLED);
+    return set(ConditionTypes.READY, TRUE, reason, message);
+  }
+
+  /**
+   * {@code spec.suspend}: the operator makes no claim, so none of Ready, Reconciling and Stalled is
+   * kept; kstatus reads that as Current (a suspended object does not hold up a Flux sync), Argo CD
+   * reads {@code spec.suspend} as Suspended. The detail conditions stay as last seen.
+   */
+  public Conditions suspended() {
+    remove(ConditionTypes.RECONCILING);
+    remove(ConditionTypes.STALLED);
+    return remove(ConditionTypes.READY);
+  }
+
+  /** When {@code type} last changed its status, if it is set. */
+  public Optional<Instant> since(String type) {
+    return find(type).map(Condition::getLastTransitionTime).map(Instant::parse);
+  }
+
   public Conditions remove(String type) {
     conditions.removeIf(c -> type.equals(c.getType()));
     return this;
@@ -59,6 +102,16 @@ public final class Conditions {
 
   public boolean isTrue(String type) {
     return find(type).map(c -> TRUE.equals(c.getStatus())).orElse(false);
+  }
+
+  /** The generation the conditions are stamped with. */
+  public long generation() {
+    return generation;
+  }
+
+  /** The time the conditions are set at (whole seconds). */
+  public Instant now() {
+    return now;
   }
 
   public List<Condition> list() {

@@ -127,8 +127,9 @@ public final class MicroVMStatusBuilder {
     return this;
   }
 
+  /** {@code spec.suspend}: no Ready, Reconciling or Stalled claim (see {@link Conditions}). */
   public MicroVMStatusBuilder suspended() {
-    conditions.remove(RECONCILING);
+    conditions.suspended();
     phase = Phase.Suspended;
     return this;
   }

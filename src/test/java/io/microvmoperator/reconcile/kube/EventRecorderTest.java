@@ -24,7 +24,7 @@ class EventRecorderTest {
 
   @Test
   void aRepeatedEventIsCountedNotWrittenAgain() {
-    EventRecorder events = new EventRecorder(client, clock, "microvm-operator");
+    EventRecorder events = new EventRecorder(client, clock);
     MicroVM web = microVM("team-a", "web");
 
     events.warning(web, "BuildFailed", "nix build failed");
@@ -44,14 +44,14 @@ class EventRecorderTest {
   }
 
   @Test
-  void aClusterScopedObjectsEventsGoToTheOperatorsNamespaceAndLongMessagesAreCut() {
-    EventRecorder events = new EventRecorder(client, clock, "microvm-operator");
+  void aClusterScopedObjectsEventsGoToDefaultAndLongMessagesAreCut() {
+    EventRecorder events = new EventRecorder(client, clock);
     MicroVMHost host = new MicroVMHost();
     host.setMetadata(new ObjectMetaBuilder().withName("h1").withUid("uid-h1").build());
 
     events.warning(host, "HostKeyMismatch", "x".repeat(5000));
 
-    List<Event> written = client.v1().events().inNamespace("microvm-operator").list().getItems();
+    List<Event> written = client.v1().events().inNamespace("default").list().getItems();
     assertThat(written).hasSize(1);
     assertThat(written.get(0).getMessage()).hasSize(1000);
     assertThat(written.get(0).getInvolvedObject().getNamespace()).isNull();

@@ -1,6 +1,7 @@
 package io.microvmoperator.reconcile.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.microvmoperator.reconcile.kube.Durations;
 import java.time.Instant;
@@ -37,6 +38,51 @@ class ConditionsTest {
     conditions.remove("Stalled");
     assertThat(conditions.find("Stalled")).isEmpty();
     assertThat(conditions.list()).extracting("type").containsExactly("Ready");
+  }
+
+  @Test
+  void theKstatusStatesExcludeEachOther() {
+    var conditions = new Conditions(List.of(), 1, T1).stalled("HostKeyMismatch", "wrong key");
+    assertThat(conditions.list())
+        .extracting("type", "status", "reason")
+        .containsExactlyInAnyOrder(
+            tuple("Stalled", "True", "HostKeyMismatch"),
+            tuple("Ready", "False", "HostKeyMismatch"));
+
+    conditions.reconciling("HostUnreachable", "timed out");
+    assertThat(conditions.list())
+        .extracting("type", "status", "reason")
+        .containsExactlyInAnyOrder(
+            tuple("Reconciling", "True", "HostUnreachable"),
+            tuple("Ready", "False", "HostUnreachable"));
+
+    conditions.stalled("HostUnreachable", "for 5m");
+    assertThat(conditions.find("Reconciling")).isEmpty();
+
+    conditions.ready("Reachable", "ok");
+    assertThat(conditions.list())
+        .extracting("type", "status")
+        .containsExactly(tuple("Ready", "True"));
+  }
+
+  @Test
+  void suspendedKeepsOnlyTheDetailConditions() {
+    var conditions =
+        new Conditions(List.of(), 1, T1)
+            .set("Reachable", "True", "Probed", "ok")
+            .reconciling("Building", "b");
+
+    conditions.suspended();
+
+    assertThat(conditions.list()).extracting("type").containsExactly("Reachable");
+  }
+
+  @Test
+  void sinceIsTheLastTransition() {
+    var first = new Conditions(List.of(), 1, T1).set("Reachable", "False", "X", "a").list();
+    var later = new Conditions(first, 1, T2).set("Reachable", "False", "X", "b");
+    assertThat(later.since("Reachable")).contains(T1);
+    assertThat(later.since("Ready")).isEmpty();
   }
 
   @Test
