@@ -4,7 +4,7 @@
 # generates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -Dspotless.check.skip=true process-classes
+mvn -B -q -Dspotless.check.skip=true process-test-classes
 for crd in target/classes/META-INF/fabric8/*-v1.yml; do
   name="$(basename "$crd" -v1.yml)"
   cp "$crd" "crds/$name.yaml"

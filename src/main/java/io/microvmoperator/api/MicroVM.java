@@ -1,9 +1,11 @@
 package io.microvmoperator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
@@ -32,21 +34,35 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(MicroVMHost.GROUP)
 @Version(MicroVMHost.VERSION)
 @ShortNames("mvm")
+@Categories("microvm-operator")
+@JsonClassDescription(
+    "One MicroVM.nix guest on one host: the operator builds or fetches its runner on the host,"
+        + " points /var/lib/microvms/NAME/current at it and restarts microvm@NAME only when it"
+        + " changed. kubectl get microvms shows each VM's state; docs/api.md describes every field.")
 @AdditionalPrinterColumn(name = "Host", jsonPath = ".spec.host")
 @AdditionalPrinterColumn(
     name = "Ready",
     jsonPath = ".status.conditions[?(@.type==\"Ready\")].status")
 @AdditionalPrinterColumn(name = "Status", jsonPath = ".status.phase")
 @AdditionalPrinterColumn(
-    name = "Up-to-date",
-    jsonPath = ".status.conditions[?(@.type==\"UpToDate\")].status")
-@AdditionalPrinterColumn(
-    name = "Restart",
-    jsonPath = ".status.conditions[?(@.type==\"RestartRequired\")].status")
+    name = "Reason",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason")
 @AdditionalPrinterColumn(
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "Up-to-date",
+    jsonPath = ".status.conditions[?(@.type==\"UpToDate\")].status",
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Restart",
+    jsonPath = ".status.conditions[?(@.type==\"RestartRequired\")].status",
+    priority = 1)
 @AdditionalPrinterColumn(name = "Current", jsonPath = ".status.currentRunner", priority = 1)
 @AdditionalPrinterColumn(name = "Desired", jsonPath = ".status.desiredRunner", priority = 1)
+@AdditionalPrinterColumn(
+    name = "Message",
+    jsonPath = ".status.conditions[?(@.type==\"Ready\")].message",
+    priority = 1)
 public class MicroVM extends CustomResource<MicroVMSpec, MicroVMStatus> implements Namespaced {}

@@ -1,5 +1,6 @@
 package io.microvmoperator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -11,6 +12,10 @@ import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 /** How to reach a MicroVM.nix host and who may use it. */
+@JsonClassDescription(
+    "How to reach the host (address, port, user, the SSH key Secret, pinned host"
+        + " keys), where MicroVM.nix keeps its VMs, how often it is probed, and who may"
+        + " place VMs on it.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MicroVMHostSpec(
     @Required

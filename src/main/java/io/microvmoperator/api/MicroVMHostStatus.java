@@ -1,11 +1,15 @@
 package io.microvmoperator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 
 /** What the operator last observed on a host. */
+@JsonClassDescription(
+    "What the last probe found: the kstatus conditions (Ready, Reconciling, Stalled),"
+        + " the host key, the Nix version and every VM folder on the host.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MicroVMHostStatus(
     @JsonPropertyDescription(

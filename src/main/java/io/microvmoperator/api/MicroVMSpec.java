@@ -1,5 +1,6 @@
 package io.microvmoperator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
@@ -33,6 +34,10 @@ import java.util.List;
         "has(self.vmName) == has(oldSelf.vmName) && (!has(self.vmName) || self.vmName =="
             + " oldSelf.vmName)",
     message = "vmName cannot be changed: it names the VM's folder and unit on the host")
+@JsonClassDescription(
+    "What runs on the host: which host, which runner (built from spec.flake on the"
+        + " host, or a prebuilt spec.storePath, or the latest build of a Hydra job), whether"
+        + " it runs, and how updates, restarts, rollbacks and deletion happen.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MicroVMSpec(
     @Required

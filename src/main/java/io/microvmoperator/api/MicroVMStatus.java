@@ -1,11 +1,16 @@
 package io.microvmoperator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.List;
 
 /** What the operator last did and observed for one VM. */
+@JsonClassDescription(
+    "What the operator last saw and did: the kstatus conditions (Ready, Reconciling,"
+        + " Stalled) and the VM's own, the runners (desired, current, booted), the deploy"
+        + " history, a plan awaiting approval, a rollback.")
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MicroVMStatus(
     @JsonPropertyDescription(

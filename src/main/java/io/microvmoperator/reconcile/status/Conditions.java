@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -28,7 +29,15 @@ public final class Conditions {
     this.now = now.truncatedTo(ChronoUnit.SECONDS);
   }
 
+  /** The longest message the CRDs' metav1.Condition schema accepts. */
+  static final int MAX_MESSAGE = 32768;
+
   public Conditions set(String type, String status, String reason, String message) {
+    Objects.requireNonNull(reason, "a condition's reason");
+    String said = message == null ? "" : message;
+    if (said.length() > MAX_MESSAGE) {
+      said = said.substring(0, MAX_MESSAGE - 3) + "...";
+    }
     Optional<Condition> old = find(type);
     String transition =
         old.filter(c -> status.equals(c.getStatus()))
@@ -39,7 +48,7 @@ public final class Conditions {
             .withType(type)
             .withStatus(status)
             .withReason(reason)
-            .withMessage(message)
+            .withMessage(said)
             .withObservedGeneration(generation)
             .withLastTransitionTime(transition)
             .build();

@@ -14,6 +14,17 @@ class ConditionsTest {
   private static final Instant T2 = Instant.parse("2026-11-25T11:00:00Z");
 
   @Test
+  void aMessageFitsTheConditionSchema() {
+    var conditions =
+        new Conditions(List.of(), 1, T1)
+            .set("Ready", "False", "BuildFailed", "x".repeat(40000))
+            .set("Stalled", "True", "BuildFailed", null)
+            .list();
+    assertThat(conditions.get(0).getMessage()).hasSize(Conditions.MAX_MESSAGE).endsWith("...");
+    assertThat(conditions.get(1).getMessage()).isEmpty();
+  }
+
+  @Test
   void keepsTheTransitionTimeUnlessTheStatusChanges() {
     var first = new Conditions(List.of(), 1, T1).set("Ready", "False", "Building", "a").list();
 
