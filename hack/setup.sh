@@ -52,5 +52,9 @@ K8S_VERSION="$K8S_VERSION" hack/k8s-binaries.sh >/dev/null
 HELM_VERSION="$(grep -m1 -o "<helm.version>[^<]*" pom.xml | cut -d">" -f2)"
 HELM_VERSION="$HELM_VERSION" hack/helm-binary.sh >/dev/null
 
+# The Go test module that scrapes the packaged jar's /metrics with Prometheus' parser
+# (hack/prometheus, run by hack/test.sh and PackagedOperatorIT): its modules from the Go proxy.
+go -C hack/prometheus mod download
+
 # Debian's cloud kernel, its evdev and button modules and busybox, in ~/.cache (not the checkout).
 hack/guest-kit.sh >/dev/null

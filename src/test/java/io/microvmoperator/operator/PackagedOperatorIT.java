@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.microvmoperator.testenv.Commands;
+import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.KubeControlPlane;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
@@ -100,7 +102,31 @@ class PackagedOperatorIT {
                   && vm.getStatus().conditionsOrEmpty().stream()
                       .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
             });
-    assertThat(operator.get("/metrics").body()).contains("operator_sdk");
+    var scrape = operator.get("/metrics");
+    assertThat(scrape.body()).contains("operator_sdk");
+    // What Prometheus 3 needs to accept the scrape at all.
+    assertThat(scrape.headers().firstValue("Content-Type"))
+        .contains("text/plain; version=0.0.4; charset=utf-8");
+    // The same /metrics through Prometheus' own text-format parser (hack/prometheus, Go).
+    ExecResult scraped =
+        Commands.run(
+            List.of(
+                "go",
+                "-C",
+                "hack/prometheus",
+                "test",
+                "-count=1",
+                "-v",
+                "-run",
+                "TestThePackagedOperatorsMetrics",
+                "./..."),
+            Map.of("METRICS_URL", operator.url("/metrics"), "METRICS_HOST", "packaged-host"),
+            Duration.ofMinutes(5));
+    System.out.println(scraped.stdout() + scraped.stderr());
+    assertThat(scraped.exitCode()).as(scraped.stdout() + scraped.stderr()).isZero();
+    assertThat(scraped.stdout())
+        .contains("--- PASS: TestThePackagedOperatorsMetrics")
+        .doesNotContain("SKIP");
     assertThat(operator.log())
         .as("JSON logs on request")
         .contains("\"log.level\"")

@@ -62,6 +62,7 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
     Duration interval = Durations.parse(host.getSpec().probeInterval(), Duration.ofMinutes(1));
 
     if (Boolean.TRUE.equals(host.getSpec().suspend())) {
+      probes.suspended(host.getMetadata().getName());
       conditions.set(
           READY, FALSE, "Suspended", "spec.suspend is true: not probed, not deployed to");
       return finish(host, withConditions(prior, conditions, generation), null);

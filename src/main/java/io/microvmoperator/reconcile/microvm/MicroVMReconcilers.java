@@ -5,6 +5,7 @@ import io.microvmoperator.reconcile.host.HostAccess;
 import io.microvmoperator.reconcile.host.HostProbes;
 import io.microvmoperator.reconcile.kube.Events;
 import io.microvmoperator.reconcile.kube.VmNames;
+import io.microvmoperator.reconcile.metrics.DomainMetrics;
 import io.microvmoperator.reconcile.microvm.steps.Deploy;
 import io.microvmoperator.reconcile.microvm.steps.GateUpdate;
 import io.microvmoperator.reconcile.microvm.steps.ObserveHost;
@@ -28,8 +29,22 @@ public final class MicroVMReconcilers {
 
   public static MicroVMReconciler create(
       HostProbes probes, HostAccess access, Events events, Clock clock, HydraClient hydra) {
+    return create(probes, access, events, clock, hydra, DomainMetrics.NONE);
+  }
+
+  /**
+   * {@code metrics} hears of builds and rollbacks here; deploys it hears of through {@code events}
+   * (the app wraps them).
+   */
+  public static MicroVMReconciler create(
+      HostProbes probes,
+      HostAccess access,
+      Events events,
+      Clock clock,
+      HydraClient hydra,
+      DomainMetrics metrics) {
     SourceResolver sources = new SourceResolver(clock, hydra);
-    RunnerBuilds builds = new RunnerBuilds(events, probes::trigger);
+    RunnerBuilds builds = new RunnerBuilds(events, probes::trigger, metrics);
     Claims claims = new Claims(clock, probes::trigger);
     MicroVMSteps steps =
         new MicroVMSteps(
@@ -39,7 +54,7 @@ public final class MicroVMReconcilers {
                 new ResolveRunner(sources, builds),
                 new GateUpdate(
                     List.of(
-                        new RollbackPolicy(events, clock),
+                        new RollbackPolicy(events, clock, metrics),
                         new ManualRestartPolicy(),
                         new PlanGate(events, clock))),
                 new Deploy(events, probes),

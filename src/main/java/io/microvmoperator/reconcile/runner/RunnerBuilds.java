@@ -15,6 +15,7 @@ import io.microvmoperator.reconcile.context.StepResult;
 import io.microvmoperator.reconcile.failure.Problem;
 import io.microvmoperator.reconcile.kube.Events;
 import io.microvmoperator.reconcile.kube.VmNames;
+import io.microvmoperator.reconcile.metrics.DomainMetrics;
 import io.microvmoperator.reconcile.status.MicroVMStatusBuilder;
 import java.io.IOException;
 import java.time.Duration;
@@ -41,12 +42,18 @@ public final class RunnerBuilds {
 
   private final Events events;
   private final Consumer<ResourceID> wake;
+  private final DomainMetrics metrics;
   private final BuildSlots buildSlots = new BuildSlots();
 
   /** {@code wake} triggers a reconcile of a MicroVM whose build slot has freed. */
   public RunnerBuilds(Events events, Consumer<ResourceID> wake) {
+    this(events, wake, DomainMetrics.NONE);
+  }
+
+  public RunnerBuilds(Events events, Consumer<ResourceID> wake, DomainMetrics metrics) {
     this.events = events;
     this.wake = wake;
+    this.metrics = metrics;
   }
 
   /** Realises {@code located}; a failed job is started again when {@code retry} (a request). */
@@ -116,6 +123,7 @@ public final class RunnerBuilds {
     boolean prebuilt = request.isPrebuilt();
     String doing = (prebuilt ? "fetching " : "building ") + request.installable();
     if (job.startedNow()) {
+      metrics.buildStarted(slotKey(ctx), prebuilt);
       events.normal(
           ctx.vm(), prebuilt ? "FetchStarted" : "BuildStarted", doing + " on " + ctx.hostName());
     }
@@ -145,6 +153,7 @@ public final class RunnerBuilds {
       ctx.session().operations().discardBuild(ctx.valid().vmName(), request);
     }
     String reason = failureReason(job, prebuilt);
+    metrics.buildEnded(slotKey(ctx), prebuilt, reason);
     ctx.status().deployFailed(request.installable(), located.source());
     ctx.status()
         .desiredUnknown(reason, "the runner could not be " + (prebuilt ? "fetched" : "built"));
@@ -154,6 +163,7 @@ public final class RunnerBuilds {
 
   private DesiredRunner succeeded(MicroVMContext ctx, Located located, BuildJob job) {
     boolean prebuilt = located.request().isPrebuilt();
+    metrics.buildEnded(slotKey(ctx), prebuilt, "Succeeded");
     StorePath runner = new StorePath(job.outPath());
     RunnerSource source = located.source();
     RunnerSource signed =
@@ -201,6 +211,7 @@ public final class RunnerBuilds {
   /** Frees the build slot a deleted MicroVM may hold. */
   public void forget(String host, String vmKey) {
     buildSlots.forget(host, vmKey);
+    metrics.microVMForgotten(vmKey);
   }
 
   private static void inProgress(MicroVMStatusBuilder status, boolean prebuilt, String doing) {
