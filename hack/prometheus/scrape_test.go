@@ -64,15 +64,16 @@ func TestThePackagedOperatorsMetrics(t *testing.T) {
 
 	want := map[string]dto.MetricType{
 		// JVM: memory, GC, heap pressure
-		"jvm_memory_used_bytes":                      dto.MetricType_GAUGE,
-		"jvm_memory_max_bytes":                       dto.MetricType_GAUGE,
-		"jvm_gc_memory_allocated_bytes_total":        dto.MetricType_COUNTER,
-		"jvm_gc_live_data_size_bytes":                dto.MetricType_GAUGE,
-		"jvm_gc_overhead":                            dto.MetricType_GAUGE,
-		"jvm_memory_usage_after_gc":                  dto.MetricType_GAUGE,
-		"jvm_threads_live_threads":                   dto.MetricType_GAUGE,
-		"process_start_time_seconds":                 dto.MetricType_GAUGE,
-		"operator_sdk_reconciliations_started_total": dto.MetricType_COUNTER,
+		"jvm_memory_used_bytes":                           dto.MetricType_GAUGE,
+		"jvm_memory_max_bytes":                            dto.MetricType_GAUGE,
+		"jvm_gc_memory_allocated_bytes_total":             dto.MetricType_COUNTER,
+		"jvm_gc_live_data_size_bytes":                     dto.MetricType_GAUGE,
+		"jvm_gc_overhead":                                 dto.MetricType_GAUGE,
+		"jvm_memory_usage_after_gc":                       dto.MetricType_GAUGE,
+		"jvm_threads_live_threads":                        dto.MetricType_GAUGE,
+		"process_start_time_seconds":                      dto.MetricType_GAUGE,
+		"operator_sdk_reconciliations_started_total":      dto.MetricType_COUNTER,
+		"operator_sdk_reconciliations_executions_microvm": dto.MetricType_GAUGE,
 		// the operator's own
 		"microvm_operator_host_last_probe_success_age_seconds": dto.MetricType_GAUGE,
 		"microvm_operator_deploys_total":                       dto.MetricType_COUNTER,

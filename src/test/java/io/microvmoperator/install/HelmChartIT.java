@@ -493,6 +493,11 @@ class HelmChartIT {
         .contains("operator_sdk_events_received_total{")
         .contains("jvm_memory_used_bytes{");
 
+    assertThat(replicas.get(0).log())
+        .as("logLevel info (the chart's default): no DEBUG lines")
+        .contains("\"log.level\":\"INFO\"")
+        .doesNotContain("\"log.level\":\"DEBUG\"");
+
     // A stalled MicroVM: its Warning Event is recorded, then counted up on the next reconcile.
     admin
         .resource(OperatorHarness.microVM(VM_NS, "lost", "no-such-host", flake.pathRef(), "web"))
@@ -716,7 +721,9 @@ class HelmChartIT {
             previousChart.toString(),
             "-n",
             namespace,
-            "--create-namespace")
+            "--create-namespace",
+            "--set",
+            "reconcileThreads=8")
         .orThrow("helm install of the previous chart");
     // The CRDs have not changed since dc28d24: make the live one older, as a release that changes
     // them would find it (no printer columns).
@@ -739,8 +746,47 @@ class HelmChartIT {
         .contains(".microvm-operator.io\" in namespace \"\" exists");
 
     // As docs/install.md says: --take-ownership (Helm 3.17 and later).
-    helm(kubeconfig, "upgrade", release, Helm.CHART.toString(), "-n", namespace, "--take-ownership")
-        .orThrow("helm upgrade --take-ownership");
+    // --reuse-values would render with the previous chart's values.yaml, which has no crds.*: it
+    // fails (docs/install.md says to use --reset-then-reuse-values).
+    ExecResult reused =
+        helm(
+            kubeconfig,
+            "upgrade",
+            release,
+            Helm.CHART.toString(),
+            "-n",
+            namespace,
+            "--take-ownership",
+            "--reuse-values");
+    assertThat(reused.exitCode()).isNotZero();
+    assertThat(reused.stderr()).contains("nil pointer");
+
+    helm(
+            kubeconfig,
+            "upgrade",
+            release,
+            Helm.CHART.toString(),
+            "-n",
+            namespace,
+            "--take-ownership",
+            "--reset-then-reuse-values")
+        .orThrow("helm upgrade --take-ownership --reset-then-reuse-values");
+    Container upgradedOperator =
+        admin
+            .apps()
+            .deployments()
+            .inNamespace(namespace)
+            .withName(release + "-microvm-operator")
+            .get()
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
+    assertThat(env(upgradedOperator))
+        .as("the value set at install is kept; the new ones take their defaults")
+        .containsEntry("RECONCILE_THREADS", "8")
+        .containsEntry("LOG_LEVEL", "info");
     CustomResourceDefinition upgraded = liveCrd(crd);
     assertThat(upgraded.getMetadata().getLabels())
         .containsEntry("app.kubernetes.io/managed-by", "Helm");
@@ -761,7 +807,14 @@ class HelmChartIT {
             "-p",
             "[{\"op\":\"remove\",\"path\":\"/spec/versions/0/additionalPrinterColumns\"}]")
         .orThrow("kubectl patch crd");
-    helm(kubeconfig, "upgrade", release, Helm.CHART.toString(), "-n", namespace)
+    helm(
+            kubeconfig,
+            "upgrade",
+            release,
+            Helm.CHART.toString(),
+            "-n",
+            namespace,
+            "--reset-then-reuse-values")
         .orThrow("helm upgrade");
     // (the API server leaves out a priority of 0)
     assertThat(columns(liveCrd(crd))).isNotEmpty().isEqualTo(columns(generatedCrd(crd)));

@@ -47,7 +47,8 @@ class PackagedOperatorIT {
             Map.of(
                 "OPERATOR_NAMESPACE", OperatorHarness.OPERATOR_NAMESPACE,
                 "LEADER_ELECTION", "true",
-                "LOG4J_CONFIGURATION_FILE", "classpath:log4j2-json.xml"),
+                "LOG4J_CONFIGURATION_FILE", "classpath:log4j2-json.xml",
+                "LOG_LEVEL", "debug"),
             hosts.root().resolve("operator.log"));
   }
 
@@ -128,8 +129,9 @@ class PackagedOperatorIT {
         .contains("--- PASS: TestThePackagedOperatorsMetrics")
         .doesNotContain("SKIP");
     assertThat(operator.log())
-        .as("JSON logs on request")
+        .as("JSON logs on request, at the level asked for (the chart's logLevel)")
         .contains("\"log.level\"")
+        .contains("\"log.level\":\"DEBUG\"")
         .doesNotContain("PRIVATE KEY");
   }
 }
