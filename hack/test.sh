@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 hack/setup.sh
 # The Prometheus scrape checker's own tests (Go; PackagedOperatorIT runs it against the jar), and
 # the alert rules of docs/operations.md through Prometheus' rule parser (what promtool check rules
-# runs).
+# runs), and through promtool itself when hack/promtool-binary.sh has built it.
 echo "test: go test in hack/prometheus and hack/prometheus/rules" >&2
 go -C hack/prometheus test -count=1 -v ./...
 go -C hack/prometheus/rules test -count=1 -v ./...
