@@ -1,7 +1,8 @@
-// Package prometheus checks the operator's /metrics the way Prometheus scrapes it: the
-// Content-Type must name a format Prometheus 3 accepts (it refuses a blank one unless the scrape
-// config sets a fallback protocol), and the body must parse with Prometheus' own text-format
-// parser (github.com/prometheus/common/expfmt).
+// Package prometheus checks the operator's /metrics the way Prometheus scrapes it: Prometheus 3's
+// own scrape parser (github.com/prometheus/prometheus/model/textparse, chosen by the Content-Type
+// with no fallback protocol, as a default scrape config does) must accept and read it, and the
+// body must parse into typed metric families with the text-format parser of
+// github.com/prometheus/common/expfmt.
 package prometheus
 
 import (
@@ -17,10 +18,12 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// Scrape is one scrape: the response's Content-Type and the metric families it parsed into.
+// Scrape is one scrape: the response's Content-Type, the metric families it parsed into, and the
+// number of series Prometheus 3's scrape parser read.
 type Scrape struct {
 	ContentType string
 	Families    map[string]*dto.MetricFamily
+	Series      int
 }
 
 // Get scrapes url as Prometheus does and returns what it parsed, or why Prometheus would mark the
@@ -43,18 +46,22 @@ func Get(url string) (*Scrape, error) {
 		return nil, fmt.Errorf("%s answered %s", url, resp.Status)
 	}
 	contentType := resp.Header.Get("Content-Type")
-	if err := checkContentType(contentType); err != nil {
-		return nil, err
-	}
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
+		return nil, err
+	}
+	series, err := ScrapeAsPrometheus3(body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkContentType(contentType); err != nil {
 		return nil, err
 	}
 	families, err := Parse(string(body))
 	if err != nil {
 		return nil, err
 	}
-	return &Scrape{ContentType: contentType, Families: families}, nil
+	return &Scrape{ContentType: contentType, Families: families, Series: series}, nil
 }
 
 // checkContentType refuses what Prometheus 3 refuses: a blank Content-Type ("non-compliant scrape

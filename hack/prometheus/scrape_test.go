@@ -21,7 +21,9 @@ func TestABlankContentTypeIsRefused(t *testing.T) {
 	defer server.Close()
 
 	_, err := Get(server.URL)
-	if err == nil || !strings.Contains(err.Error(), "blank Content-Type") {
+	// Prometheus 3's own words
+	if err == nil || !strings.Contains(err.Error(),
+		"non-compliant scrape target sending blank Content-Type and no fallback_scrape_protocol") {
 		t.Fatalf("expected the blank Content-Type to be refused, got %v", err)
 	}
 }
@@ -46,6 +48,16 @@ func TestMalformedTextIsRefused(t *testing.T) {
 	if _, err := Parse("broken{host=\"a\" 1\n"); err == nil {
 		t.Fatal("a sample with an unclosed label set parsed")
 	}
+	if _, err := ScrapeAsPrometheus3([]byte("broken{host=\"a\" 1\n"), "text/plain; version=0.0.4"); err == nil {
+		t.Fatal("Prometheus 3's parser read a sample with an unclosed label set")
+	}
+}
+
+func TestAnUnknownContentTypeIsRefused(t *testing.T) {
+	if _, err := ScrapeAsPrometheus3([]byte(sample), "application/json"); err == nil ||
+		!strings.Contains(err.Error(), "unsupported Content-Type") {
+		t.Fatalf("expected Prometheus 3 to refuse application/json, got %v", err)
+	}
 }
 
 // The packaged jar's /metrics, scraped while it runs: PackagedOperatorIT starts the jar, converges
@@ -60,8 +72,12 @@ func TestThePackagedOperatorsMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Prometheus would mark the target down: %v", err)
 	}
-	t.Logf("Content-Type %q; %d metric families parsed", scrape.ContentType, len(scrape.Families))
+	t.Logf("Content-Type %q; Prometheus 3's parser read %d series; expfmt parsed %d metric families",
+		scrape.ContentType, scrape.Series, len(scrape.Families))
 
+	if scrape.Series == 0 {
+		t.Error("Prometheus 3's parser read no series")
+	}
 	want := map[string]dto.MetricType{
 		// JVM: memory, GC, heap pressure
 		"jvm_memory_used_bytes":                           dto.MetricType_GAUGE,
