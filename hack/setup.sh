@@ -52,6 +52,12 @@ K8S_VERSION="$K8S_VERSION" hack/k8s-binaries.sh >/dev/null
 HELM_VERSION="$(grep -m1 -o "<helm.version>[^<]*" pom.xml | cut -d">" -f2)"
 HELM_VERSION="$HELM_VERSION" hack/helm-binary.sh >/dev/null
 
+# The Go test modules of hack/prometheus (the packaged jar's /metrics through Prometheus' parser,
+# run by hack/test.sh and PackagedOperatorIT; the alert rules through Prometheus' rule parser):
+# their modules from the Go proxy.
+go -C hack/prometheus mod download
+go -C hack/prometheus/rules mod download
+
 # Debian's cloud kernel, its evdev and button modules and busybox, in ~/.cache (not the checkout).
 hack/guest-kit.sh >/dev/null
 

@@ -33,6 +33,23 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+
+{{/* The image: repository@digest when a digest is set (the tag is then ignored), else repository:tag. */}}
 {{- define "microvm-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* What templates/crds.yaml adds to each CRD's metadata: lines indented under metadata:, each after a newline. */}}
+{{- define "microvm-operator.crdMetadata" }}
+  labels:
+    {{- include "microvm-operator.labels" . | nindent 4 }}
+{{- if .Values.crds.keep }}
+  annotations:
+    # helm uninstall leaves the CRDs, and so every MicroVM and MicroVMHost, in place.
+    helm.sh/resource-policy: keep
+{{- end }}
 {{- end }}

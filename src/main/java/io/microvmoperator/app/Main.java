@@ -18,6 +18,9 @@ public final class Main {
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
+  /** The Prometheus text exposition format the registry writes, version 0.0.4. */
+  static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
   private Main() {}
 
   public static void main(String[] args) throws IOException, InterruptedException {
@@ -46,7 +49,13 @@ public final class Main {
   static HttpServer healthServer(int port, MicroVMOperator operator) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
     server.createContext("/healthz", exchange -> respond(exchange, 200, "ok"));
-    server.createContext("/metrics", exchange -> respond(exchange, 200, operator.scrapeMetrics()));
+    server.createContext(
+        "/metrics",
+        exchange -> {
+          // Prometheus 3 refuses a scrape whose Content-Type is missing (no fallback protocol).
+          exchange.getResponseHeaders().set("Content-Type", PROMETHEUS_TEXT);
+          respond(exchange, 200, operator.scrapeMetrics());
+        });
     server.createContext(
         "/readyz",
         exchange ->
@@ -58,6 +67,9 @@ public final class Main {
 
   private static void respond(com.sun.net.httpserver.HttpExchange exchange, int code, String body)
       throws IOException {
+    if (!exchange.getResponseHeaders().containsKey("Content-Type")) {
+      exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    }
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.sendResponseHeaders(code, bytes.length);
     try (var out = exchange.getResponseBody()) {

@@ -5,9 +5,14 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmHeapPressureMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.microvmoperator.host.HostConnections;
@@ -19,9 +24,11 @@ import io.microvmoperator.reconcile.host.HostProbes;
 import io.microvmoperator.reconcile.host.MicroVMHostReconciler;
 import io.microvmoperator.reconcile.kube.EventRecorder;
 import io.microvmoperator.reconcile.kube.OperatorSecrets;
+import io.microvmoperator.reconcile.metrics.CountingEvents;
 import io.microvmoperator.reconcile.microvm.MicroVMReconcilers;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -39,25 +46,27 @@ public final class MicroVMOperator implements AutoCloseable {
   private final HostConnections connections;
   private final OperatorSecrets secrets;
   private final PrometheusMeterRegistry meters;
+  private final List<AutoCloseable> binders;
 
   private MicroVMOperator(
       Operator operator,
       HostConnections connections,
       OperatorSecrets secrets,
-      PrometheusMeterRegistry meters) {
+      PrometheusMeterRegistry meters,
+      List<AutoCloseable> binders) {
     this.operator = operator;
     this.connections = connections;
     this.secrets = secrets;
     this.meters = meters;
+    this.binders = binders;
   }
 
   /** Registers the reconcilers and starts them; returns once the informers' caches are synced. */
   public static MicroVMOperator start(KubernetesClient client, OperatorConfig config) {
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(meters);
-    new JvmThreadMetrics().bindTo(meters);
-    new ProcessorMetrics().bindTo(meters);
+    List<AutoCloseable> binders = bindJvmMetrics(meters);
+    OperatorMeters domain = new OperatorMeters(meters, clock);
     HostConnections connections =
         new HostConnections(
             SshConnection::open,
@@ -67,8 +76,9 @@ public final class MicroVMOperator implements AutoCloseable {
             new LoginMetrics(meters));
     OperatorSecrets secrets = new OperatorSecrets(client, config.namespace());
     HostAccess access = new HostAccess(secrets, connections);
-    HostProbes probes = new HostProbes(access);
-    EventRecorder events = new EventRecorder(client, clock);
+    HostProbes probes = new HostProbes(access, domain);
+    CountingEvents events = new CountingEvents(new EventRecorder(client, clock), domain);
+    domain.countPhases(probes::allMicroVMs);
 
     Operator operator =
         new Operator(
@@ -90,13 +100,29 @@ public final class MicroVMOperator implements AutoCloseable {
             probes,
             access,
             events,
-            new MicroVMReconcilers.Settings(clock, new HydraClient(HYDRA_TIMEOUT), config.shard())),
+            new MicroVMReconcilers.Settings(
+                clock, new HydraClient(HYDRA_TIMEOUT), config.shard(), domain)),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()).withLabelSelector(selector));
     operator.register(
         new MicroVMHostReconciler(probes, connections, events, clock),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()).withLabelSelector(selector));
     operator.start();
-    return new MicroVMOperator(operator, connections, secrets, meters);
+    return new MicroVMOperator(operator, connections, secrets, meters, binders);
+  }
+
+  /** JVM memory, GC, heap pressure, threads, classes, CPU, uptime and file descriptors. */
+  private static List<AutoCloseable> bindJvmMetrics(PrometheusMeterRegistry meters) {
+    JvmGcMetrics gc = new JvmGcMetrics();
+    JvmHeapPressureMetrics heapPressure = new JvmHeapPressureMetrics();
+    new JvmMemoryMetrics().bindTo(meters);
+    gc.bindTo(meters);
+    heapPressure.bindTo(meters);
+    new JvmThreadMetrics().bindTo(meters);
+    new ClassLoaderMetrics().bindTo(meters);
+    new ProcessorMetrics().bindTo(meters);
+    new UptimeMetrics().bindTo(meters);
+    new FileDescriptorMetrics().bindTo(meters);
+    return List.of(gc, heapPressure);
   }
 
   /**
@@ -159,5 +185,12 @@ public final class MicroVMOperator implements AutoCloseable {
     operator.stop();
     connections.close();
     secrets.close();
+    for (AutoCloseable binder : binders) {
+      try {
+        binder.close();
+      } catch (Exception e) {
+        log.debug("closing a metrics binder failed", e);
+      }
+    }
   }
 }

@@ -9,8 +9,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The committed CRDs in crds/ and in the Helm chart are exactly what the build generates from the
- * API classes.
+ * The committed CRDs in crds/ and in the Helm chart (files/crds/, which templates/crds.yaml renders
+ * with the release's labels; HelmChartIT checks the rendered result) are exactly what the build
+ * generates from the API classes.
  */
 class CrdDriftTest {
 
@@ -18,8 +19,8 @@ class CrdDriftTest {
   @CsvSource({
     "microvms.microvm-operator.io, crds",
     "microvmhosts.microvm-operator.io, crds",
-    "microvms.microvm-operator.io, helm/microvm-operator/crds",
-    "microvmhosts.microvm-operator.io, helm/microvm-operator/crds"
+    "microvms.microvm-operator.io, helm/microvm-operator/files/crds",
+    "microvmhosts.microvm-operator.io, helm/microvm-operator/files/crds"
   })
   void committedCrdMatchesGenerated(String crd, String folder) throws IOException {
     Path generated = Path.of("target/classes/META-INF/fabric8", crd + "-v1.yml");

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -19,6 +20,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
+import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.Helm;
 import io.microvmoperator.testenv.KubeControlPlane;
@@ -180,6 +182,164 @@ class HelmChartIT {
   }
 
   @Test
+  @Order(1)
+  void theSchemaRefusesValuesOfTheWrongType() {
+    Map<String, String> refused =
+        Map.of(
+            "replicaCount=two", "/replicaCount': got string, want integer",
+            "logLevel=loud", "/logLevel'",
+            "logFormat=xml", "/logFormat'",
+            "image.digest=latest", "/image/digest'",
+            "healthPort=70000", "/healthPort'",
+            "resyncInterval=often", "/resyncInterval'",
+            "crds.enabled=maybe", "/crds/enabled'",
+            "podDisruptionBudget.maxUnavailable=all", "/podDisruptionBudget/maxUnavailable'",
+            "replicaCont=2", "additional properties 'replicaCont' not allowed");
+    refused.forEach(
+        (value, message) -> {
+          ExecResult lint = Helm.run("lint", "--strict", Helm.CHART.toString(), "--set", value);
+          assertThat(lint.exitCode()).as("helm lint --set %s", value).isNotZero();
+          assertThat(lint.stdout() + lint.stderr())
+              .as("helm lint --set %s", value)
+              .contains(message);
+          ExecResult template =
+              Helm.run("template", RELEASE, Helm.CHART.toString(), "--set", value);
+          assertThat(template.exitCode()).as("helm template --set %s", value).isNotZero();
+          assertThat(template.stderr()).as("helm template --set %s", value).contains(message);
+        });
+    ExecResult both =
+        Helm.run(
+            "template",
+            RELEASE,
+            Helm.CHART.toString(),
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+            "--set",
+            "metrics.podMonitor.enabled=true");
+    assertThat(both.stderr())
+        .contains("enable one of metrics.serviceMonitor and metrics.podMonitor");
+  }
+
+  @Test
+  @Order(1)
+  void theNewValuesRenderAsDocumented() throws IOException {
+    String digest = "sha256:" + "0123456789abcdef".repeat(4);
+    Path values = hosts.root().resolve("extra-values.yaml");
+    Files.writeString(
+        values,
+        """
+        image:
+          repository: registry.example.org/platform/microvm-operator
+          tag: ignored
+          digest: %s
+        logLevel: debug
+        extraEnv:
+          - name: HTTPS_PROXY
+            value: http://proxy.example.org:3128
+        extraVolumes:
+          - name: hydra-ca
+            configMap:
+              name: hydra-ca
+        extraVolumeMounts:
+          - name: hydra-ca
+            mountPath: /etc/hydra-ca
+            readOnly: true
+        podDisruptionBudget:
+          maxUnavailable: null
+          minAvailable: 1
+        topologySpreadConstraints:
+          - maxSkew: 1
+            topologyKey: topology.kubernetes.io/zone
+            whenUnsatisfiable: DoNotSchedule
+        metrics:
+          podMonitor:
+            enabled: true
+            labels:
+              release: prometheus
+        """
+            .formatted(digest));
+    String manifests = Helm.template(RELEASE, NS, "-f", values.toString());
+    Deployment deployment = all(Deployment.class, manifests).get(0);
+    var pod = deployment.getSpec().getTemplate().getSpec();
+    Container container = pod.getContainers().get(0);
+
+    assertThat(container.getImage())
+        .as("a digest pins the image; the tag is not used")
+        .isEqualTo("registry.example.org/platform/microvm-operator@" + digest);
+    assertThat(env(container))
+        .containsEntry("LOG_LEVEL", "debug")
+        .containsEntry("HTTPS_PROXY", "http://proxy.example.org:3128");
+    assertThat(container.getVolumeMounts())
+        .anyMatch(m -> m.getName().equals("hydra-ca") && m.getMountPath().equals("/etc/hydra-ca"))
+        .anyMatch(m -> m.getMountPath().equals("/tmp"));
+    assertThat(pod.getVolumes())
+        .anyMatch(v -> v.getName().equals("hydra-ca") && v.getConfigMap() != null);
+    assertThat(pod.getTopologySpreadConstraints()).hasSize(1);
+    var spread = pod.getTopologySpreadConstraints().get(0);
+    assertThat(spread.getTopologyKey()).isEqualTo("topology.kubernetes.io/zone");
+    assertThat(spread.getLabelSelector().getMatchLabels())
+        .as("the chart's pod labels, filled in")
+        .containsEntry("app.kubernetes.io/instance", RELEASE);
+    var pdb = all(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class, manifests);
+    assertThat(pdb).hasSize(1);
+    assertThat(pdb.get(0).getSpec().getMinAvailable().getIntVal()).isEqualTo(1);
+    assertThat(pdb.get(0).getSpec().getMaxUnavailable()).isNull();
+    assertThat(manifests)
+        .contains("kind: PodMonitor")
+        .contains("release: prometheus")
+        .doesNotContain("kind: ServiceMonitor");
+
+    // The default: one replica may be disrupted at a time, spread over nodes.
+    Deployment defaults = only(Deployment.class);
+    assertThat(env(defaults.getSpec().getTemplate().getSpec().getContainers().get(0)))
+        .containsEntry("LOG_LEVEL", "info");
+    assertThat(defaults.getSpec().getTemplate().getSpec().getTopologySpreadConstraints())
+        .singleElement()
+        .satisfies(c -> assertThat(c.getTopologyKey()).isEqualTo("kubernetes.io/hostname"));
+    assertThat(
+            only(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class)
+                .getSpec()
+                .getMaxUnavailable()
+                .getIntVal())
+        .isEqualTo(1);
+  }
+
+  /**
+   * The CRDs are templates: exactly the generated files (CrdDriftTest checks those) plus the
+   * release's labels and the keep policy, each of which can be turned off.
+   */
+  @Test
+  @Order(1)
+  void theCrdsAreTheGeneratedOnesWithTheReleasesLabels() throws IOException {
+    List<CustomResourceDefinition> crds = all(CustomResourceDefinition.class, rendered);
+    assertThat(crds).hasSize(2);
+    for (CustomResourceDefinition crd : crds) {
+      String name = crd.getMetadata().getName();
+      CustomResourceDefinition generated =
+          admin
+              .getKubernetesSerialization()
+              .unmarshal(
+                  Files.readString(Path.of("target/classes/META-INF/fabric8", name + "-v1.yml")),
+                  CustomResourceDefinition.class);
+      assertThat(crd.getSpec()).as(name).isEqualTo(generated.getSpec());
+      assertThat(crd.getMetadata().getLabels())
+          .containsEntry("app.kubernetes.io/managed-by", "Helm")
+          .containsEntry("app.kubernetes.io/instance", RELEASE);
+      assertThat(crd.getMetadata().getAnnotations())
+          .containsEntry("helm.sh/resource-policy", "keep");
+    }
+    String notKept = Helm.template(RELEASE, NS, "--set", "crds.keep=false");
+    assertThat(all(CustomResourceDefinition.class, notKept))
+        .hasSize(2)
+        .allSatisfy(crd -> assertThat(crd.getMetadata().getAnnotations()).isNullOrEmpty());
+    assertThat(
+            all(
+                CustomResourceDefinition.class,
+                Helm.template(RELEASE, NS, "--set", "crds.enabled=false")))
+        .isEmpty();
+  }
+
+  @Test
   @Order(2)
   void theRenderedChartPassesTheApiServersDryRun() throws IOException {
     // The namespace enforces the restricted Pod Security Standard, as a hardened cluster would.
@@ -196,11 +356,12 @@ class HelmChartIT {
     Path all = hosts.root().resolve("chart-with-crds.yaml");
     Files.writeString(
         all,
-        Helm.run("template", RELEASE, Helm.CHART.toString(), "-n", NS, "--include-crds")
-            .orThrow("helm template --include-crds")
+        Helm.run("template", RELEASE, Helm.CHART.toString(), "-n", NS)
+            .orThrow("helm template")
             .stdout());
 
-    // The control plane applied the same CRDs already, as another field manager.
+    // The CRDs are templates (no --include-crds); the control plane applied the same CRDs
+    // already, as another field manager.
     ExecResult dryRun =
         k8s.kubectl(
             "apply",
@@ -277,7 +438,9 @@ class HelmChartIT {
   @Order(5)
   void theChartGrantsExactlyTheExpectedPermissions() {
     Set<Permission> granted = new HashSet<>();
-    only(ClusterRole.class).getRules().forEach(rule -> granted.addAll(expand("cluster", rule)));
+    named(ClusterRole.class, SERVICE_ACCOUNT)
+        .getRules()
+        .forEach(rule -> granted.addAll(expand("cluster", rule)));
     only(Role.class).getRules().forEach(rule -> granted.addAll(expand("release", rule)));
 
     assertThat(granted).containsExactlyInAnyOrderElementsOf(EXPECTED);
@@ -329,6 +492,11 @@ class HelmChartIT {
         .contains("operator_sdk_reconciliations_queue_size_microvmhost{")
         .contains("operator_sdk_events_received_total{")
         .contains("jvm_memory_used_bytes{");
+
+    assertThat(replicas.get(0).log())
+        .as("logLevel info (the chart's default): no DEBUG lines")
+        .contains("\"log.level\":\"INFO\"")
+        .doesNotContain("\"log.level\":\"DEBUG\"");
 
     // A stalled MicroVM: its Warning Event is recorded, then counted up on the next reconcile.
     admin
@@ -436,6 +604,259 @@ class HelmChartIT {
     assertThat(unused).as("granted but never used").isSubsetOf(NOT_EXERCISED);
   }
 
+  /**
+   * The aggregated ClusterRoles, with the real authorizer: a namespace's edit user may create
+   * MicroVMs and patch them (the annotations that approve a plan or request a restart), not write
+   * their status or touch MicroVMHosts; a view user may only read. Kubernetes' controller-manager,
+   * which merges them into the built-in view/edit/admin, does not run in the test control plane:
+   * the users are bound to the chart's roles directly, and the labels that make the merge are
+   * checked.
+   */
+  @Test
+  @Order(9)
+  void tenantsGetViewAndEditOnMicroVMsThroughTheAggregatedRoles() throws IOException {
+    apply(rendered);
+    ClusterRole view = named(ClusterRole.class, SERVICE_ACCOUNT + "-view");
+    ClusterRole edit = named(ClusterRole.class, SERVICE_ACCOUNT + "-edit");
+    assertThat(view.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true");
+    assertThat(edit.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true")
+        .doesNotContainKey("rbac.authorization.k8s.io/aggregate-to-view");
+
+    String tenant = "tenant-a";
+    OperatorHarness.ensureNamespace(admin, tenant);
+    for (String[] binding :
+        List.of(
+            new String[] {"alice", SERVICE_ACCOUNT + "-view"},
+            new String[] {"alice", SERVICE_ACCOUNT + "-edit"},
+            new String[] {"bob", SERVICE_ACCOUNT + "-view"})) {
+      k8s.kubectl(
+              "create",
+              "rolebinding",
+              binding[0] + "-" + binding[1],
+              "-n",
+              tenant,
+              "--clusterrole=" + binding[1],
+              "--user=" + binding[0])
+          .orThrow("kubectl create rolebinding");
+    }
+    Map<String, String> expected = new java.util.LinkedHashMap<>();
+    expected.put("alice create microvms.microvm-operator.io", "yes");
+    expected.put("alice patch microvms.microvm-operator.io", "yes");
+    expected.put("alice update microvms.microvm-operator.io", "yes");
+    expected.put("alice delete microvms.microvm-operator.io", "yes");
+    expected.put("alice list microvms.microvm-operator.io", "yes");
+    expected.put("alice patch microvms.microvm-operator.io --subresource=status", "no");
+    expected.put("alice create microvmhosts.microvm-operator.io", "no");
+    expected.put("alice get secrets", "no");
+    expected.put("bob get microvms.microvm-operator.io", "yes");
+    expected.put("bob watch microvms.microvm-operator.io", "yes");
+    expected.put("bob get microvms.microvm-operator.io --subresource=status", "yes");
+    expected.put("bob create microvms.microvm-operator.io", "no");
+    expected.put("bob patch microvms.microvm-operator.io", "no");
+    expected.forEach(
+        (question, answer) -> {
+          String[] words = question.split(" ");
+          List<String> args = new ArrayList<>(List.of("auth", "can-i"));
+          args.addAll(List.of(words).subList(1, words.length));
+          args.addAll(List.of("-n", tenant, "--as=" + words[0]));
+          assertThat(k8s.kubectl(args.toArray(String[]::new)).stdout().strip())
+              .as("can %s?", question)
+              .isEqualTo(answer);
+        });
+
+    // A real request as alice, through admission and validation (server-side dry run).
+    Path vm = hosts.root().resolve("tenant-vm.yaml");
+    Files.writeString(
+        vm,
+        admin
+            .getKubernetesSerialization()
+            .asYaml(OperatorHarness.microVM(tenant, "web", HOST, "github:example/flake", "web")));
+    ExecResult asAlice =
+        k8s.kubectl("create", "--dry-run=server", "-f", vm.toString(), "--as=alice");
+    assertThat(asAlice.exitCode()).as(asAlice.stderr()).isZero();
+    ExecResult asBob = k8s.kubectl("create", "--dry-run=server", "-f", vm.toString(), "--as=bob");
+    assertThat(asBob.stderr()).contains("forbidden");
+  }
+
+  /**
+   * {@code helm upgrade} from the previous chart (git commit dc28d24, CRDs in crds/, which Helm
+   * never upgrades) to this one, on the real API server: the CRDs become the release's and are
+   * upgraded, then upgraded again by a plain {@code helm upgrade}, and kept by {@code helm
+   * uninstall}.
+   */
+  @Test
+  @Order(10)
+  void helmUpgradeFromThePreviousChartUpgradesTheCrds() throws IOException {
+    Path previous = hosts.root().resolve("previous-chart");
+    Files.createDirectories(previous);
+    ExecResult archive =
+        Commands.run(
+            List.of(
+                "sh",
+                "-c",
+                "git archive "
+                    + PREVIOUS_CHART_COMMIT
+                    + " helm/microvm-operator | tar -x -C "
+                    + Commands.shellQuote(previous.toString())),
+            Map.of(),
+            Duration.ofMinutes(1));
+    assertThat(archive.exitCode()).as(archive.stderr()).isZero();
+    Path previousChart = previous.resolve("helm/microvm-operator");
+    assertThat(previousChart.resolve("crds")).isDirectory();
+    Path kubeconfig = hosts.root().resolve("helm-kubeconfig");
+    Files.writeString(kubeconfig, k8s.kubeconfigYaml());
+    String release = "upg";
+    String namespace = "upg-system";
+    String crd = "microvms.microvm-operator.io";
+
+    helm(
+            kubeconfig,
+            "install",
+            release,
+            previousChart.toString(),
+            "-n",
+            namespace,
+            "--create-namespace",
+            "--set",
+            "reconcileThreads=8")
+        .orThrow("helm install of the previous chart");
+    // The CRDs have not changed since dc28d24: make the live one older, as a release that changes
+    // them would find it (no printer columns).
+    k8s.kubectl(
+            "patch",
+            "crd",
+            crd,
+            "--type=json",
+            "-p",
+            "[{\"op\":\"remove\",\"path\":\"/spec/versions/0/additionalPrinterColumns\"}]")
+        .orThrow("kubectl patch crd");
+    assertThat(printerColumns(crd)).isEmpty();
+
+    // The previous chart's CRDs are no release's: Helm refuses to take them over silently.
+    ExecResult refused =
+        helm(kubeconfig, "upgrade", release, Helm.CHART.toString(), "-n", namespace);
+    assertThat(refused.exitCode()).isNotZero();
+    assertThat(refused.stderr())
+        .contains("invalid ownership metadata")
+        .contains(".microvm-operator.io\" in namespace \"\" exists");
+
+    // As docs/install.md says: --take-ownership (Helm 3.17 and later).
+    // --reuse-values would render with the previous chart's values.yaml, which has no crds.*: it
+    // fails (docs/install.md says to use --reset-then-reuse-values).
+    ExecResult reused =
+        helm(
+            kubeconfig,
+            "upgrade",
+            release,
+            Helm.CHART.toString(),
+            "-n",
+            namespace,
+            "--take-ownership",
+            "--reuse-values");
+    assertThat(reused.exitCode()).isNotZero();
+    assertThat(reused.stderr()).contains("nil pointer");
+
+    helm(
+            kubeconfig,
+            "upgrade",
+            release,
+            Helm.CHART.toString(),
+            "-n",
+            namespace,
+            "--take-ownership",
+            "--reset-then-reuse-values")
+        .orThrow("helm upgrade --take-ownership --reset-then-reuse-values");
+    Container upgradedOperator =
+        admin
+            .apps()
+            .deployments()
+            .inNamespace(namespace)
+            .withName(release + "-microvm-operator")
+            .get()
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
+    assertThat(env(upgradedOperator))
+        .as("the value set at install is kept; the new ones take their defaults")
+        .containsEntry("RECONCILE_THREADS", "8")
+        .containsEntry("LOG_LEVEL", "info");
+    CustomResourceDefinition upgraded = liveCrd(crd);
+    assertThat(upgraded.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "Helm");
+    assertThat(upgraded.getMetadata().getAnnotations())
+        .containsEntry("meta.helm.sh/release-name", release)
+        .containsEntry("meta.helm.sh/release-namespace", namespace)
+        .containsEntry("helm.sh/resource-policy", "keep");
+    assertThat(printerColumns(crd)).as("the CRD is upgraded").isNotEmpty();
+    assertThat(upgraded.getSpec().getVersions().get(0).getSchema())
+        .isEqualTo(generatedCrd(crd).getSpec().getVersions().get(0).getSchema());
+
+    // From now on a plain helm upgrade upgrades them.
+    k8s.kubectl(
+            "patch",
+            "crd",
+            crd,
+            "--type=json",
+            "-p",
+            "[{\"op\":\"remove\",\"path\":\"/spec/versions/0/additionalPrinterColumns\"}]")
+        .orThrow("kubectl patch crd");
+    helm(
+            kubeconfig,
+            "upgrade",
+            release,
+            Helm.CHART.toString(),
+            "-n",
+            namespace,
+            "--reset-then-reuse-values")
+        .orThrow("helm upgrade");
+    // (the API server leaves out a priority of 0)
+    assertThat(columns(liveCrd(crd))).isNotEmpty().isEqualTo(columns(generatedCrd(crd)));
+
+    // helm uninstall keeps them (and so every MicroVM), and removes the rest of the release.
+    helm(kubeconfig, "uninstall", release, "-n", namespace).orThrow("helm uninstall");
+    assertThat(liveCrd(crd)).isNotNull();
+    assertThat(admin.rbac().clusterRoles().withName(release + "-microvm-operator").get()).isNull();
+  }
+
+  private static final String PREVIOUS_CHART_COMMIT = "dc28d24";
+
+  private static ExecResult helm(Path kubeconfig, String... args) {
+    List<String> argv = new ArrayList<>(List.of(args));
+    argv.addAll(List.of("--kubeconfig", kubeconfig.toString()));
+    return Helm.run(argv.toArray(String[]::new));
+  }
+
+  private static CustomResourceDefinition liveCrd(String name) {
+    return admin.apiextensions().v1().customResourceDefinitions().withName(name).get();
+  }
+
+  private static List<String> columns(CustomResourceDefinition crd) {
+    return crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns().stream()
+        .map(c -> c.getName() + " " + c.getJsonPath() + " " + c.getType())
+        .toList();
+  }
+
+  private static List<?> printerColumns(String name) {
+    return Optional.ofNullable(
+            liveCrd(name).getSpec().getVersions().get(0).getAdditionalPrinterColumns())
+        .orElse(List.of());
+  }
+
+  private static CustomResourceDefinition generatedCrd(String name) throws IOException {
+    return admin
+        .getKubernetesSerialization()
+        .unmarshal(
+            Files.readString(Path.of("target/classes/META-INF/fabric8", name + "-v1.yml")),
+            CustomResourceDefinition.class);
+  }
+
   /** One request of the ServiceAccount, from the API server's audit log. */
   record AuditedRequest(
       String verb, String group, String resource, String namespace, String name, int code) {}
@@ -517,7 +938,26 @@ class HelmChartIT {
   private static void apply(String manifests) throws IOException {
     Path file = hosts.root().resolve("chart.yaml");
     Files.writeString(file, manifests);
-    k8s.kubectl("apply", "--server-side", "-f", file.toString()).orThrow("kubectl apply");
+    // The control plane applied the CRDs already, as another field manager (fabric8).
+    k8s.kubectl("apply", "--server-side", "--force-conflicts", "-f", file.toString())
+        .orThrow("kubectl apply");
+  }
+
+  private static <T extends HasMetadata> T named(Class<T> kind, String name) {
+    return all(kind, rendered).stream()
+        .filter(o -> o.getMetadata().getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind.getSimpleName() + " " + name));
+  }
+
+  private static <T extends HasMetadata> List<T> all(Class<T> kind, String manifests) {
+    return admin
+        .load(new ByteArrayInputStream(manifests.getBytes(StandardCharsets.UTF_8)))
+        .items()
+        .stream()
+        .filter(kind::isInstance)
+        .map(kind::cast)
+        .toList();
   }
 
   private static <T extends HasMetadata> T only(Class<T> kind) {

@@ -168,6 +168,11 @@ class MicroVMLifecycleIT {
     assertThat(env.condition(vm, "Ready").orElseThrow().getStatus()).isEqualTo("False");
     assertThat(host.readlink("/var/lib/microvms/web/current")).contains(before);
     assertThat(host.logs().starts("web")).isZero();
+    assertThat(
+            env.metric(
+                "microvm_operator_build_failures_total{kind=\"build\",reason=\"EvaluationFailed\"}"))
+        .as("the failed evaluation, counted once")
+        .isEqualTo(1.0);
   }
 
   @Test
@@ -185,6 +190,25 @@ class MicroVMLifecycleIT {
     assertThat(host.readlink("/var/lib/microvms/web/booted")).contains(before);
     assertThat(host.readlink("/var/lib/microvms/web/current")).contains(before);
     assertThat(host.logs().starts("web")).isZero();
+    assertThat(
+            env.metric(
+                "microvm_operator_build_failures_total{kind=\"build\",reason=\"BuildFailed\"}"))
+        .isEqualTo(1.0);
+    assertThat(
+            env.metric(
+                "microvm_operator_build_failures_total{kind=\"build\",reason=\"EvaluationFailed\"}"))
+        .as("the stalled evaluation of the test before is not counted again")
+        .isEqualTo(1.0);
+    assertThat(
+            env.metric(
+                "microvm_operator_build_duration_seconds_count{kind=\"build\",result=\"failed\"}"))
+        .isEqualTo(2.0);
+    assertThat(
+            env.metric(
+                "microvm_operator_build_duration_seconds_count{kind=\"build\",result=\"succeeded\"}"))
+        .isGreaterThanOrEqualTo(1.0);
+    assertThat(env.metric("microvm_operator_deploys_total{reason=\"Deployed\"}"))
+        .isGreaterThanOrEqualTo(2.0);
   }
 
   @Test

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.microvmoperator.testenv.Commands;
+import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.KubeControlPlane;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
@@ -45,7 +47,8 @@ class PackagedOperatorIT {
             Map.of(
                 "OPERATOR_NAMESPACE", OperatorHarness.OPERATOR_NAMESPACE,
                 "LEADER_ELECTION", "true",
-                "LOG4J_CONFIGURATION_FILE", "classpath:log4j2-json.xml"),
+                "LOG4J_CONFIGURATION_FILE", "classpath:log4j2-json.xml",
+                "LOG_LEVEL", "debug"),
             hosts.root().resolve("operator.log"));
   }
 
@@ -100,10 +103,35 @@ class PackagedOperatorIT {
                   && vm.getStatus().conditionsOrEmpty().stream()
                       .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"));
             });
-    assertThat(operator.get("/metrics").body()).contains("operator_sdk");
+    var scrape = operator.get("/metrics");
+    assertThat(scrape.body()).contains("operator_sdk");
+    // What Prometheus 3 needs to accept the scrape at all.
+    assertThat(scrape.headers().firstValue("Content-Type"))
+        .contains("text/plain; version=0.0.4; charset=utf-8");
+    // The same /metrics through Prometheus' own text-format parser (hack/prometheus, Go).
+    ExecResult scraped =
+        Commands.run(
+            List.of(
+                "go",
+                "-C",
+                "hack/prometheus",
+                "test",
+                "-count=1",
+                "-v",
+                "-run",
+                "TestThePackagedOperatorsMetrics",
+                "./..."),
+            Map.of("METRICS_URL", operator.url("/metrics"), "METRICS_HOST", "packaged-host"),
+            Duration.ofMinutes(5));
+    System.out.println(scraped.stdout() + scraped.stderr());
+    assertThat(scraped.exitCode()).as(scraped.stdout() + scraped.stderr()).isZero();
+    assertThat(scraped.stdout())
+        .contains("--- PASS: TestThePackagedOperatorsMetrics")
+        .doesNotContain("SKIP");
     assertThat(operator.log())
-        .as("JSON logs on request")
+        .as("JSON logs on request, at the level asked for (the chart's logLevel)")
         .contains("\"log.level\"")
+        .contains("\"log.level\":\"DEBUG\"")
         .doesNotContain("PRIVATE KEY");
   }
 }

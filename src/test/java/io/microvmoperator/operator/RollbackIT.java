@@ -173,6 +173,9 @@ class RollbackIT {
       assertThat(status.rollback().restoredStorePath()).isEqualTo(v1);
       assertThat(status.rollback().cause())
           .matches("its runner ended [2-9] times since it was started; microvm@loop is .*");
+      assertThat(env.metric("microvm_operator_rollbacks_total{cause=\"CrashLoop\"}"))
+          .as("the rollback, counted by its cause")
+          .isGreaterThanOrEqualTo(1.0);
       assertThat(host.readlink("/var/lib/microvms/loop/current")).contains(v1);
       assertThat(host.logs().starts("loop"))
           .as("v1, v2, v1 again: systemd ran v2 again, the operator did not start it")

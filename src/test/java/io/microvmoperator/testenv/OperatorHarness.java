@@ -229,6 +229,19 @@ public final class OperatorHarness
     return operator.scrapeMetrics();
   }
 
+  /**
+   * The value of one series of {@link #metrics()}, named with its labels as Prometheus writes them
+   * ({@code name{label="value",...}}), or 0 when it is not there.
+   */
+  public double metric(String series) {
+    return metrics()
+        .lines()
+        .filter(line -> line.startsWith(series + " "))
+        .map(line -> Double.parseDouble(line.substring(series.length() + 1).strip()))
+        .findFirst()
+        .orElse(0.0);
+  }
+
   public TestHosts hosts() {
     return hosts;
   }

@@ -88,6 +88,11 @@ public final class OperatorProcess implements AutoCloseable {
     }
   }
 
+  /** The URL of {@code path} on the health port. */
+  public String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
   /** GET {@code path} on the health port. */
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return HTTP.send(

@@ -9,6 +9,7 @@ import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.host.HostProbe;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.reconcile.kube.VmNames;
+import io.microvmoperator.reconcile.metrics.DomainMetrics;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -29,13 +30,19 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM>
   public static final String BY_HOST = "byHost";
 
   private final HostAccess access;
+  private final DomainMetrics metrics;
   private final Map<String, ProbeResult> latest = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<ProbeResult>> firstProbes = new ConcurrentHashMap<>();
   private volatile IndexerResourceCache<MicroVM> microVMs;
 
   public HostProbes(HostAccess access) {
+    this(access, DomainMetrics.NONE);
+  }
+
+  public HostProbes(HostAccess access, DomainMetrics metrics) {
     super(ProbeResult.class, "host-probes");
     this.access = access;
+    this.metrics = metrics;
   }
 
   /** Indexes the MicroVM cache by host so that a probe finds the VMs it concerns. */
@@ -48,6 +55,11 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM>
   @Override
   public List<MicroVM> microVMsOn(String host) {
     return microVMs == null ? List.of() : microVMs.byIndex(BY_HOST, host);
+  }
+
+  /** Every MicroVM in the informer's cache (empty before the controller started). */
+  public List<MicroVM> allMicroVMs() {
+    return microVMs == null ? List.of() : microVMs.list().toList();
   }
 
   public Optional<ProbeResult> latest(String host) {
@@ -97,6 +109,7 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM>
         access.invalidate(host);
       }
     }
+    metrics.hostProbed(name, result.probe() != null);
     record(name, result);
     return result;
   }
@@ -134,6 +147,12 @@ public final class HostProbes extends AbstractEventSource<ProbeResult, MicroVM>
   /** Forgets a deleted host. */
   public void forget(String host) {
     latest.remove(host);
+    metrics.hostForgotten(host);
+  }
+
+  /** {@code host} is suspended: it is not probed, so its probe metrics go until it is again. */
+  public void suspended(String host) {
+    metrics.hostForgotten(host);
   }
 
   private static boolean changedFor(MicroVM vm, ProbeResult before, ProbeResult after) {

@@ -72,6 +72,7 @@ public class MicroVMHostReconciler implements Reconciler<MicroVMHost>, Cleaner<M
     long generation = Optional.ofNullable(host.getMetadata().getGeneration()).orElse(0L);
     Conditions conditions = new Conditions(prior.conditions(), generation, clock.instant());
     if (Boolean.TRUE.equals(host.getSpec().suspend())) {
+      probes.suspended(host.getMetadata().getName());
       conditions.suspended();
       return recorded(host, withConditions(prior, conditions), null);
     }

@@ -5,6 +5,7 @@ import io.microvmoperator.reconcile.host.HostAccess;
 import io.microvmoperator.reconcile.host.HostProbes;
 import io.microvmoperator.reconcile.kube.Events;
 import io.microvmoperator.reconcile.kube.VmNames;
+import io.microvmoperator.reconcile.metrics.DomainMetrics;
 import io.microvmoperator.reconcile.microvm.steps.Deploy;
 import io.microvmoperator.reconcile.microvm.steps.GateUpdate;
 import io.microvmoperator.reconcile.microvm.steps.ObserveHost;
@@ -28,16 +29,18 @@ public final class MicroVMReconcilers {
   private MicroVMReconcilers() {}
 
   /**
-   * What the wiring takes besides the host plumbing: the clock, the Hydra client, and the label
-   * selector of this operator's shard (empty when it watches everything).
+   * What the wiring takes besides the host plumbing: the clock, the Hydra client, the label
+   * selector of this operator's shard (empty when it watches everything), and the domain metrics
+   * that hear of builds and rollbacks (deploys they hear of through the Events).
    */
-  public record Settings(Clock clock, HydraClient hydra, Optional<String> shard) {}
+  public record Settings(
+      Clock clock, HydraClient hydra, Optional<String> shard, DomainMetrics metrics) {}
 
   public static MicroVMReconciler create(
       HostProbes probes, HostAccess access, Events events, Settings settings) {
     Clock clock = settings.clock();
     SourceResolver sources = new SourceResolver(clock, settings.hydra());
-    RunnerBuilds builds = new RunnerBuilds(events, probes::trigger);
+    RunnerBuilds builds = new RunnerBuilds(events, probes::trigger, settings.metrics());
     Claims claims = new Claims(clock, probes::trigger);
     MicroVMSteps steps =
         new MicroVMSteps(
@@ -47,7 +50,7 @@ public final class MicroVMReconcilers {
                 new ResolveRunner(sources, builds),
                 new GateUpdate(
                     List.of(
-                        new RollbackPolicy(events, clock),
+                        new RollbackPolicy(events, clock, settings.metrics()),
                         new ManualRestartPolicy(),
                         new PlanGate(events, clock))),
                 new Deploy(events, probes),

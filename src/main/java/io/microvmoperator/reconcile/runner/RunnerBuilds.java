@@ -16,6 +16,7 @@ import io.microvmoperator.reconcile.context.StepResult;
 import io.microvmoperator.reconcile.failure.Problem;
 import io.microvmoperator.reconcile.kube.Events;
 import io.microvmoperator.reconcile.kube.VmNames;
+import io.microvmoperator.reconcile.metrics.DomainMetrics;
 import io.microvmoperator.reconcile.status.MicroVMStatusBuilder;
 import java.io.IOException;
 import java.time.Duration;
@@ -42,12 +43,18 @@ public final class RunnerBuilds {
 
   private final Events events;
   private final Consumer<ResourceID> wake;
+  private final DomainMetrics metrics;
   private final BuildSlots buildSlots = new BuildSlots();
 
   /** {@code wake} triggers a reconcile of a MicroVM whose build slot has freed. */
   public RunnerBuilds(Events events, Consumer<ResourceID> wake) {
+    this(events, wake, DomainMetrics.NONE);
+  }
+
+  public RunnerBuilds(Events events, Consumer<ResourceID> wake, DomainMetrics metrics) {
     this.events = events;
     this.wake = wake;
+    this.metrics = metrics;
   }
 
   /**
@@ -129,6 +136,7 @@ public final class RunnerBuilds {
     boolean prebuilt = request.isPrebuilt();
     String doing = (prebuilt ? "fetching " : "building ") + request.installable();
     if (job.startedNow()) {
+      metrics.buildStarted(slotKey(ctx), prebuilt);
       events.normal(
           ctx.vm(), prebuilt ? "FetchStarted" : "BuildStarted", doing + " on " + ctx.hostName());
     }
@@ -158,6 +166,7 @@ public final class RunnerBuilds {
       ctx.session().operations().discardBuild(ctx.valid().vmName(), request);
     }
     String reason = failureReason(job, prebuilt);
+    metrics.buildEnded(slotKey(ctx), prebuilt, reason);
     ctx.status().deployFailed(request.installable(), located.source());
     ctx.status()
         .desiredUnknown(reason, "the runner could not be " + (prebuilt ? "fetched" : "built"));
@@ -167,6 +176,7 @@ public final class RunnerBuilds {
 
   private DesiredRunner succeeded(MicroVMContext ctx, Located located, BuildJob job) {
     boolean prebuilt = located.request().isPrebuilt();
+    metrics.buildEnded(slotKey(ctx), prebuilt, "Succeeded");
     StorePath runner = new StorePath(job.outPath());
     RunnerSource source = located.source();
     RunnerSource signed =
@@ -214,6 +224,7 @@ public final class RunnerBuilds {
   /** Frees the build slot a deleted MicroVM may hold. */
   public void forget(String host, String vmKey) {
     buildSlots.forget(host, vmKey);
+    metrics.microVMForgotten(vmKey);
   }
 
   private static void inProgress(MicroVMStatusBuilder status, boolean prebuilt, String doing) {

@@ -4,6 +4,7 @@ import io.microvmoperator.nix.StorePath;
 import io.microvmoperator.reconcile.context.MicroVMContext;
 import io.microvmoperator.reconcile.context.Rollout;
 import io.microvmoperator.reconcile.kube.Events;
+import io.microvmoperator.reconcile.metrics.DomainMetrics;
 import java.time.Clock;
 import java.util.Optional;
 
@@ -15,10 +16,16 @@ public final class RollbackPolicy implements UpdatePolicy {
 
   private final Events events;
   private final Clock clock;
+  private final DomainMetrics metrics;
 
   public RollbackPolicy(Events events, Clock clock) {
+    this(events, clock, DomainMetrics.NONE);
+  }
+
+  public RollbackPolicy(Events events, Clock clock, DomainMetrics metrics) {
     this.events = events;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -37,6 +44,7 @@ public final class RollbackPolicy implements UpdatePolicy {
     }
     StorePath back = due.get().runner();
     ctx.status().rolledBack(wanted, back, due.get().cause());
+    metrics.rolledBack(ctx.findings().observed().map(Rollbacks::causeKind).orElse("Unknown"));
     events.warning(
         ctx.vm(),
         "RolledBack",

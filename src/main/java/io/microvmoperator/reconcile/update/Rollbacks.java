@@ -113,6 +113,23 @@ public final class Rollbacks {
         .findFirst();
   }
 
+  /**
+   * What kind of failure {@link #notKeptRunning} reports for {@code vm}, as a metric's label:
+   * {@code UnitFailed} (the unit is failed or inactive), {@code StartFailed} (the guest did not
+   * report ready), {@code CrashLoop} (its runner ended again and again), or {@code Unknown}.
+   */
+  public static String causeKind(VmObservation vm) {
+    if (vm.activeState().equals("failed") || vm.activeState().equals("inactive")) {
+      return "UnitFailed";
+    }
+    if (!vm.active() && STARTS_THAT_FAILED.contains(vm.result())) {
+      return "StartFailed";
+    }
+    return vm.restarts() + (vm.waitingToRunAgain() ? 1 : 0) >= ENDS_OF_A_CRASH_LOOP
+        ? "CrashLoop"
+        : "Unknown";
+  }
+
   /** Why the VM's runner did not keep running since it was started, or empty while it did. */
   public static Optional<String> notKeptRunning(VmObservation vm) {
     String unit = "microvm@" + vm.name();

@@ -153,11 +153,24 @@ class RollbacksTest {
             "");
     assertThat(Rollbacks.notKeptRunning(timedOut))
         .hasValueSatisfying(cause -> assertThat(cause).contains("Result=timeout"));
+    assertThat(Rollbacks.causeKind(timedOut)).isEqualTo("StartFailed");
     assertThat(
             Rollbacks.of(SPEC, v1ThenV2(), Optional.of(timedOut))
                 .due(V2, SOON)
                 .map(r -> r.runner()))
         .contains(V1);
+  }
+
+  /** The metric's label for each cause notKeptRunning reports. */
+  @Test
+  void everyCauseHasItsKind() {
+    assertThat(Rollbacks.causeKind(stopped(V2, V2).orElseThrow())).isEqualTo("UnitFailed");
+    assertThat(Rollbacks.causeKind(observed(V2, V2, "inactive", "dead", 0).orElseThrow()))
+        .isEqualTo("UnitFailed");
+    assertThat(Rollbacks.causeKind(observed(V2, V2, "activating", "auto-restart", 1).orElseThrow()))
+        .isEqualTo("CrashLoop");
+    assertThat(Rollbacks.causeKind(observed(V2, V2, "active", "running", 3).orElseThrow()))
+        .isEqualTo("CrashLoop");
   }
 
   private static MicroVMStatus v1ThenV2() {
