@@ -187,21 +187,18 @@ public final class OperatorHarness
     }
   }
 
-  /** Labels a resource as {@code kubectl label --overwrite} does. */
+  /** Labels a resource as {@code kubectl label --overwrite} does (a merge patch: no conflict). */
   public <T extends io.fabric8.kubernetes.api.model.HasMetadata> void label(
       T resource, String key, String value) {
+    String patch =
+        io.fabric8.kubernetes.client.utils.Serialization.asJson(
+            Map.of("metadata", Map.of("labels", Map.of(key, value))));
     client
         .resource(resource)
-        .edit(
-            r -> {
-              Map<String, String> labels = new java.util.HashMap<>();
-              if (r.getMetadata().getLabels() != null) {
-                labels.putAll(r.getMetadata().getLabels());
-              }
-              labels.put(key, value);
-              r.getMetadata().setLabels(labels);
-              return r;
-            });
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            patch);
   }
 
   /** The Events recorded for the object {@code name} in {@code namespace}. */
