@@ -26,6 +26,25 @@ app.kubernetes.io/name: {{ include "microvm-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* A Deployment's pods: the release's selector labels for the operator that keeps what no shard
+has (unchanged since the first chart: a Deployment's selector cannot change), their own for each
+shard (root: the chart's context, shard: the shard's name or ""). */}}
+{{- define "microvm-operator.podSelectorLabels" -}}
+{{- if .shard }}
+app.kubernetes.io/name: {{ include "microvm-operator.name" .root }}-shard
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+microvm-operator.io/shard: {{ .shard }}
+{{- else }}
+{{- include "microvm-operator.selectorLabels" .root }}
+{{- end }}
+{{- end }}
+
+{{/* Every operator pod of the release, shards included: what the metrics Service and PodMonitor select. */}}
+{{- define "microvm-operator.allPodsLabels" -}}
+app.kubernetes.io/part-of: microvm-operator
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
 {{- define "microvm-operator.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{ include "microvm-operator.selectorLabels" . }}

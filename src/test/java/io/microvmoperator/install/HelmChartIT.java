@@ -340,6 +340,50 @@ class HelmChartIT {
   }
 
   @Test
+  @Order(3)
+  void shardsRenderOneDeploymentEachThatTheApiServerAccepts() throws IOException {
+    Path sharded = hosts.root().resolve("chart-sharded.yaml");
+    Files.writeString(
+        sharded,
+        Helm.run(
+                "template",
+                RELEASE,
+                Helm.CHART.toString(),
+                "-n",
+                NS,
+                "--set",
+                "sharding.shards={eu1,us1}")
+            .orThrow("helm template with shards")
+            .stdout());
+    String text = Files.readString(sharded);
+    assertThat(text)
+        .contains("name: " + SERVICE_ACCOUNT + "-shard-eu1")
+        .contains("name: " + SERVICE_ACCOUNT + "-shard-us1")
+        .contains("value: \"sharding.microvm-operator.io/key=eu1\"")
+        .contains("value: \"microvm-operator-leader-us1\"")
+        .contains("value: \"!sharding.microvm-operator.io/key\"")
+        .contains("- microvm-operator-leader-eu1");
+
+    ExecResult dryRun =
+        k8s.kubectl(
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--dry-run=server",
+            "-f",
+            sharded.toString());
+    assertThat(dryRun.exitCode()).as(dryRun.stderr()).isZero();
+    assertThat(dryRun.stdout())
+        .contains("deployment.apps/" + SERVICE_ACCOUNT + "-shard-eu1")
+        .contains("deployment.apps/" + SERVICE_ACCOUNT + "-shard-us1");
+
+    ExecResult badName =
+        Helm.run("template", RELEASE, Helm.CHART.toString(), "--set", "sharding.shards={EU_1}");
+    assertThat(badName.exitCode()).isNotZero();
+    assertThat(badName.stderr()).contains("/sharding/shards/0");
+  }
+
+  @Test
   @Order(2)
   void theRenderedChartPassesTheApiServersDryRun() throws IOException {
     // The namespace enforces the restricted Pod Security Standard, as a hardened cluster would.
