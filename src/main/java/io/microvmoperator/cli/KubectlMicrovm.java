@@ -27,7 +27,8 @@ import picocli.CommandLine.Mixin;
       RestartCommand.class,
       ApproveCommand.class,
       SuspendCommand.class,
-      ResumeCommand.class
+      ResumeCommand.class,
+      HostCommand.class
     })
 public final class KubectlMicrovm implements Runnable {
 
