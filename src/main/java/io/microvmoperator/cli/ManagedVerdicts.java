@@ -62,8 +62,11 @@ final class ManagedVerdicts {
   private static Verdict fromRunners(MicroVM vm, MicroVMStatus status, HostFacts host, String ref) {
     String upToDate = reason(status, "UpToDate");
     if (status.phase() == Phase.AwaitingApproval || status.plan() != null) {
-      return new Verdict(
-          "outdated: a newer runner is built, awaiting approval", "kubectl microvm approve " + ref);
+      String what =
+          host.current() == null
+              ? "not booted: its first runner is built, awaiting approval"
+              : "outdated: a newer runner is built, awaiting approval";
+      return new Verdict(what, "kubectl microvm approve " + ref);
     }
     boolean building =
         BUILDING.contains(upToDate) || BUILDING.contains(reason(status, "Reconciling"));
