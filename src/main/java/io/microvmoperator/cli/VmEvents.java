@@ -20,8 +20,12 @@ final class VmEvents {
         .getItems()
         .stream()
         .filter(e -> "MicroVM".equals(e.getInvolvedObject().getKind()))
-        .sorted(Comparator.comparing(VmEvents::when))
+        .sorted(Comparator.comparing(VmEvents::when).thenComparing(VmEvents::first))
         .toList();
+  }
+
+  private static String first(Event e) {
+    return e.getFirstTimestamp() == null ? "" : e.getFirstTimestamp();
   }
 
   /** When the Event last happened (RFC 3339 strings of one form sort by time). */

@@ -233,6 +233,7 @@ class KubectlMicrovmIT {
   void reconcileSuspendAndResumeChangeTheirFieldAndNothingElse() {
     MicroVM before = env.get(A, "web");
     ExecResult reconcile = plugin.run("reconcile", "web", "-n", A, "--wait");
+    print("kubectl microvm reconcile web -n cli-a --wait", reconcile);
     assertThat(reconcile.exitCode()).as(reconcile.stderr()).isZero();
     assertThat(reconcile.stdout())
         .isEqualTo(
@@ -283,6 +284,7 @@ class KubectlMicrovmIT {
   @Order(5)
   void approveAsksAndWithoutAnAnswerApprovesNothing() {
     ExecResult refused = plugin.run("approve", A + "/planned");
+    print("kubectl microvm approve cli-a/planned </dev/null", refused);
     assertThat(refused.exitCode()).isEqualTo(1);
     assertThat(refused.stderr())
         .contains("closure difference:")
@@ -339,6 +341,7 @@ class KubectlMicrovmIT {
         .isZero();
     assertThat(rowsByVm(ownVms.stdout()).get("web").get("state").asText()).isEqualTo("current");
     ExecResult forbidden = tenant.run("reconcile", "web", "-n", A);
+    print("kubectl microvm reconcile web -n cli-a   # as a reader", forbidden);
     assertThat(forbidden.exitCode()).isEqualTo(1);
     assertThat(forbidden.stderr()).startsWith("error: ").contains("forbidden").hasLineCount(1);
     ExecResult forbiddenFleet = tenant.run("list", "-A");
@@ -351,6 +354,7 @@ class KubectlMicrovmIT {
         Files.readString(env.controlPlane().kubeconfigFile())
             .replaceAll("server: *\\S+", "server: https://127.0.0.1:1"));
     ExecResult unreachable = new PackagedPlugin(nowhere).run("list");
+    print("kubectl microvm list   # no API server", unreachable);
     assertThat(unreachable.exitCode()).isEqualTo(1);
     assertThat(unreachable.stderr())
         .startsWith("error: cannot reach the Kubernetes API server at https://127.0.0.1:1")
@@ -359,6 +363,7 @@ class KubectlMicrovmIT {
     env.stopOperator();
     try {
       ExecResult noOperator = plugin.run("reconcile", A + "/web", "--wait", "--timeout", "5");
+      print("kubectl microvm reconcile cli-a/web --wait --timeout 5   # no operator", noOperator);
       assertThat(noOperator.stdout()).isEqualTo("microvm cli-a/web reconcile requested\n");
       assertOneLineError(
           noOperator,
@@ -414,7 +419,13 @@ class KubectlMicrovmIT {
     String err = new String(add.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(add.exitValue()).as(err).isZero();
     assertThat(rest).contains("microvmhost cli-h2 is Ready");
-    System.out.println("[output] kubectl microvm host add\n" + publicKey + "\n" + rest + err);
+    System.out.println(
+        "[output] kubectl microvm host add\n[stdout]\n"
+            + publicKey
+            + "\n"
+            + rest
+            + "[stderr]\n"
+            + err);
 
     MicroVMHost added = env.client().resources(MicroVMHost.class).withName("cli-h2").get();
     assertThat(added.getSpec().hostKeys()).containsExactly(second.hostKeyLine());
@@ -509,6 +520,18 @@ class KubectlMicrovmIT {
 
   private static boolean isPluginApply(ManagedFieldsEntry m) {
     return Session.FIELD_MANAGER.equals(m.getManager()) && "Apply".equals(m.getOperation());
+  }
+
+  private static void print(String command, ExecResult result) {
+    System.out.println(
+        "[output] "
+            + command
+            + " (exit "
+            + result.exitCode()
+            + ")\n[stdout]\n"
+            + result.stdout()
+            + "[stderr]\n"
+            + result.stderr());
   }
 
   private static void assertOneLineError(ExecResult result, String line) {
