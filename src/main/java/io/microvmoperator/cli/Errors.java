@@ -24,7 +24,7 @@ final class Errors {
       return "cannot reach the Kubernetes API server"
           + (server == null ? "" : " at " + server)
           + ": "
-          + oneLine(String.valueOf(root.getMessage() == null ? root : root.getMessage()));
+          + whyUnreachable(e);
     }
     String message =
         e.getStatus() != null && e.getStatus().getMessage() != null
@@ -38,6 +38,30 @@ final class Errors {
           + " Helm chart)";
     }
     return oneLine(String.valueOf(message));
+  }
+
+  /** What the I/O errors in the chain say, in words (the JDK's often carry no message). */
+  private static String whyUnreachable(Throwable t) {
+    String message = null;
+    for (Throwable cause = t.getCause(); cause != null; cause = cause.getCause()) {
+      if (cause instanceof java.net.ConnectException) {
+        return "connection refused";
+      }
+      if (cause instanceof java.net.UnknownHostException) {
+        return "unknown host " + cause.getMessage();
+      }
+      if (cause instanceof java.net.SocketTimeoutException
+          || cause instanceof java.net.http.HttpTimeoutException) {
+        return "no answer in time";
+      }
+      if (message == null && cause instanceof IOException && cause.getMessage() != null) {
+        message = oneLine(cause.getMessage());
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return message == null ? "no connection" : message;
   }
 
   /** The innermost I/O error in the chain (no answer from the server), or null. */

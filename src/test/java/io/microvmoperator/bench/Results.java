@@ -30,6 +30,8 @@ final class Results {
   HostCounters update;
   UpdateTimeline updateTimeline;
 
+  PluginListTiming.Seconds pluginList;
+
   double peakMiB200;
   double syncSeconds;
   double syncSecondsLarge;
@@ -188,6 +190,24 @@ final class Results {
         "",
         "1",
         met(update.restarts() == 1));
+    if (pluginList != null) {
+      row(
+          "kubectl microvm list -A: whole run, new JVM (s)",
+          "",
+          "",
+          f2(pluginList.process()),
+          "",
+          "",
+          "");
+      row(
+          "kubectl microvm list -A: in process, 2 LISTs + rows + table (s)",
+          "",
+          "",
+          f3(pluginList.inProcess()),
+          "",
+          "< 1",
+          met(pluginList.inProcess() < 1));
+    }
     row("update of one VM: time to Ready (s)", "", "", f3(updateSeconds), "", "", "");
     row(
         "update of one VM: the host's own nix build (s)",

@@ -60,6 +60,7 @@ class CommandLineTest {
     assertThat(code).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .startsWith("error: cannot reach the Kubernetes API server at https://127.0.0.1:1")
+        .endsWith(": connection refused\n")
         .hasLineCount(1);
     ByteArrayOutputStream err2 = new ByteArrayOutputStream();
     assertThat(run(err2, "list", "--kubeconfig", kubeconfig.toString(), "--context", "nope"))
