@@ -97,6 +97,44 @@ class FleetTest {
   }
 
   @Test
+  void aRollbackIsAFailureAnUnreachableHostUnknownAndARetriedDeployFailed() {
+    MicroVMStatus rolledBack =
+        status(
+            Phase.RolledBack,
+            V2,
+            V1,
+            V1,
+            cond("Ready", "False", "RolledBack"),
+            cond("Stalled", "True", "RolledBack"));
+    FleetRow row = only(vm("web", rolledBack), seen(V1, V1, true));
+    assertThat(row.state()).isEqualTo("failed: RolledBack");
+    assertThat(row.hint()).isEqualTo("kubectl microvm status team/web");
+    MicroVMStatus unreachable =
+        status(Phase.Running, V1, V1, V1, cond("Ready", "False", "HostUnreachable"));
+    assertThat(only(vm("web", unreachable), seen(V1, V1, true)).state())
+        .isEqualTo("unknown: host unreachable");
+    MicroVMStatus deployFailed =
+        status(Phase.Failed, V2, V1, V1, cond("Ready", "False", "DeployFailed"));
+    assertThat(only(vm("web", deployFailed), seen(V1, V1, true)).state())
+        .isEqualTo("failed: DeployFailed (retried)");
+  }
+
+  @Test
+  void aVmWaitingToRestartIsNotBootedWithTheReason() {
+    MicroVMStatus waiting =
+        status(
+            Phase.Deploying,
+            V1,
+            V1,
+            V1,
+            cond("Ready", "False", "WaitingToRestart"),
+            cond("Running", "False", "WaitingToRestart"));
+    FleetRow row = only(vm("web", waiting), seen(V1, V1, false));
+    assertThat(row.state()).isEqualTo("not booted: WaitingToRestart");
+    assertThat(row.running()).isFalse();
+  }
+
+  @Test
   void suspendedBeforeAnythingElse() {
     MicroVM vm = vm("web", status(Phase.Suspended, V1, V1, V1, ready("Running")));
     vm.setSpec(MicroVMSpecBuilder.flake("h1", "path:/tmp/f", "web").suspend(true).build());
