@@ -440,6 +440,51 @@ class KubectlMicrovmIT {
         .containsOnlyKeys("id_ed25519");
   }
 
+  @Test
+  @Order(9)
+  void hostAddSaysWhyAHostIsNotReadyAndRefusesAnExistingName() {
+    ExecResult unreachable =
+        plugin.run(
+            "host",
+            "add",
+            "cli-h3",
+            "--address",
+            "127.0.0.1",
+            "--port",
+            "1",
+            "--host-key",
+            env.host(1).hostKeyLine(),
+            "--timeout",
+            "10");
+    print("kubectl microvm host add cli-h3 --address 127.0.0.1 --port 1 ...", unreachable);
+    assertThat(unreachable.exitCode()).isEqualTo(1);
+    assertThat(unreachable.stderr())
+        .contains("waiting: HostUnreachable")
+        .containsPattern(
+            "\\nerror: microvmhost cli-h3 is not Ready after 10s: HostUnreachable: .+\\n$");
+    assertThat(unreachable.stderr().lines().filter(l -> l.startsWith("error: "))).hasSize(1);
+    assertThat(
+            env.client().resources(MicroVMHost.class).withName("cli-h3").get().getSpec().hostKeys())
+        .containsExactly(env.host(1).hostKeyLine());
+
+    assertOneLineError(
+        plugin.run(
+            "host",
+            "add",
+            "cli-h3",
+            "--address",
+            "127.0.0.1",
+            "--host-key",
+            env.host(1).hostKeyLine()),
+        "error: microvmhost \"cli-h3\" already exists");
+    env.client().resources(MicroVMHost.class).withName("cli-h3").delete();
+    env.client()
+        .secrets()
+        .inNamespace(OperatorHarness.OPERATOR_NAMESPACE)
+        .withName("cli-h3-ssh")
+        .delete();
+  }
+
   // --- helpers
 
   private static MicroVM vm(String ns, String name, UnaryOperator<MicroVMSpecBuilder> spec) {
