@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hack/setup.sh
-mvn -B -q -Dspotless.check.skip=true test-compile
+# package: the jar and target/kubectl-microvm, the plugin the demo's hints use
+mvn -B -q -Dspotless.check.skip=true -DskipTests package
 exec mvn -B -q -Dspotless.check.skip=true exec:java -Dexec.classpathScope=test \
   -Dexec.mainClass=io.microvmoperator.testenv.LocalDemo

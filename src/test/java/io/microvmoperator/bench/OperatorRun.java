@@ -90,6 +90,10 @@ final class OperatorRun {
           results.operatorCpuSeconds[1],
           results.operatorCpuSeconds[2]);
       quietFleet(watch);
+      results.pluginList = PluginListTiming.measure(client, kubeconfig, settings.vms());
+      log(
+          "kubectl microvm list -A: %.2f s as a new process, %.3f s in process, %.3f s its 2 LISTs",
+          results.pluginList.process(), results.pluginList.inProcess(), results.pluginList.lists());
       update(watch, bench);
       results.peakMiB200 = operator.peakResidentMiB();
       log("operator: peak resident %.0f MiB with %d MicroVMs", results.peakMiB200, settings.vms());

@@ -30,6 +30,8 @@ final class Results {
   HostCounters update;
   UpdateTimeline updateTimeline;
 
+  PluginListTiming.Seconds pluginList;
+
   double peakMiB200;
   double syncSeconds;
   double syncSecondsLarge;
@@ -188,6 +190,32 @@ final class Results {
         "",
         "1",
         met(update.restarts() == 1));
+    if (pluginList != null) {
+      row(
+          "kubectl microvm list -A: whole run, a new JVM (s)",
+          "",
+          "",
+          f2(pluginList.process()),
+          "",
+          "",
+          "");
+      row(
+          "kubectl microvm list -A: in a warm JVM, kubeconfig + client + 2 LISTs + table (s)",
+          "",
+          "",
+          f3(pluginList.inProcess()),
+          "",
+          "",
+          "");
+      row(
+          "kubectl microvm list -A: its 2 LISTs (MicroVMs, MicroVMHosts), warm client (s)",
+          "",
+          "",
+          f3(pluginList.lists()),
+          "",
+          "< 1",
+          met(pluginList.lists() < 1));
+    }
     row("update of one VM: time to Ready (s)", "", "", f3(updateSeconds), "", "", "");
     row(
         "update of one VM: the host's own nix build (s)",

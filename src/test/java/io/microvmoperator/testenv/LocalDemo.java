@@ -78,6 +78,11 @@ public final class LocalDemo {
         System.out.println("  export KUBECONFIG=" + kubeconfig);
         System.out.println("  alias kubectl=" + kubectl);
         System.out.println("  kubectl get microvms -A -o wide; kubectl get microvmhosts");
+        System.out.println(
+            "  export PATH="
+                + Path.of("target").toAbsolutePath()
+                + ":$PATH   # the kubectl microvm plugin (docs/cli.md)");
+        System.out.println("  kubectl microvm list -A; kubectl microvm status demo/web");
         System.out.println("Demo host " + host.address() + ":" + host.port() + ":");
         System.out.println("  ssh " + host.sshOptions() + " root@" + host.address());
         System.out.println("A guest's console (its serial output, in the host's journal):");
@@ -88,9 +93,7 @@ public final class LocalDemo {
                 + host.address()
                 + " journalctl -u microvm@web");
         System.out.println("Change a VM: edit " + flake.dir().resolve("flake.nix") + ", then");
-        System.out.println(
-            "  kubectl -n demo annotate --overwrite microvm web"
-                + " microvm-operator.io/reconcile-requested-at=\"$(date +%s)\"");
+        System.out.println("  kubectl microvm reconcile demo/web");
         System.out.println("Press Ctrl-C to stop everything.");
         stopped.await();
       }

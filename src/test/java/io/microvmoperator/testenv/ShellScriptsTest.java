@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * shellcheck finds nothing in the shell scripts that run on hosts (the operator's host scripts), on
  * test hosts and guests (the test resources: stand-ins, runners, the guest's init, the benchmark's
- * scripts) nor in hack/. Skipped when shellcheck is not installed (hack/setup.sh installs it).
+ * scripts) nor in hack/ and src/main/cli (the kubectl plugin's launcher). Skipped when shellcheck
+ * is not installed (hack/setup.sh installs it).
  */
 class ShellScriptsTest {
 
@@ -32,7 +33,11 @@ class ShellScriptsTest {
         "shellcheck is not installed");
     List<String> scripts = new ArrayList<>();
     for (Path dir :
-        List.of(Path.of("src/main/resources"), Path.of("src/test/resources"), Path.of("hack"))) {
+        List.of(
+            Path.of("src/main/resources"),
+            Path.of("src/main/cli"),
+            Path.of("src/test/resources"),
+            Path.of("hack"))) {
       try (Stream<Path> files = Files.walk(dir)) {
         files
             .filter(Files::isRegularFile)
@@ -52,7 +57,9 @@ class ShellScriptsTest {
             "src/main/resources/io/microvmoperator/host/scripts/converge.sh",
             "src/main/resources/io/microvmoperator/host/scripts/lib.sh",
             "src/test/resources/hostscripts/systemctl",
-            "hack/guest-kit.sh");
+            "hack/guest-kit.sh",
+            "hack/install-kubectl-microvm.sh",
+            "src/main/cli/kubectl-microvm");
 
     List<String> argv = new ArrayList<>(List.of("shellcheck", "--format=gcc"));
     argv.addAll(scripts);
