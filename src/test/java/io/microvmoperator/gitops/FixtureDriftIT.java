@@ -54,6 +54,7 @@ class FixtureDriftIT {
             .slowBuild("slow", "v1", 6)
             .buildFailure("broken", "deliberate build failure for the test")
             .runner("planned", "v1")
+            .runner("stopped", "v1")
             .runner("stranded", "v1");
   }
 
@@ -121,6 +122,36 @@ class FixtureDriftIT {
             vm.getStatus().observedGeneration() == generation
                 && vm.getStatus().phase() == Phase.Suspended);
     LiveFixtures.assertMatches("MicroVM/testdata/suspended.yaml", live("microvm", "web"));
+  }
+
+  @Test
+  @Order(6)
+  void aVmStoppedOnPurpose() {
+    MicroVM stopped = microVM(NS, "stopped", HOST, flake.pathRef(), "stopped");
+    stopped.setSpec(MicroVMSpecBuilder.from(stopped.getSpec()).running(false).build());
+    env.apply(stopped);
+    env.awaitReason(NS, "stopped", "Ready", "Stopped", WAIT);
+    LiveFixtures.assertMatches("MicroVM/testdata/healthy_stopped.yaml", live("microvm", "stopped"));
+  }
+
+  @Test
+  @Order(6)
+  void aVmInANamespaceTheHostDoesNotAllow() {
+    env.ensureNamespace(NS + "-other");
+    env.apply(microVM(NS + "-other", "web", HOST, flake.pathRef(), "web"));
+    env.awaitMicroVM(
+        NS + "-other",
+        "web",
+        WAIT,
+        vm ->
+            env.condition(vm, "Stalled")
+                .map(c -> c.getReason().equals("NamespaceNotAllowed"))
+                .orElse(false));
+    String live =
+        env.kubectl("get", "microvm", "web", "-n", NS + "-other", "-o", "yaml")
+            .orThrow("kubectl get")
+            .stdout();
+    LiveFixtures.assertMatches("MicroVM/testdata/degraded_namespace_not_allowed.yaml", live);
   }
 
   @Test
