@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Event;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
-import io.microvmoperator.api.MicroVMHostSpec;
 import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMSpec.UpdateStrategy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
@@ -173,14 +172,14 @@ class FixtureDriftIT {
   @Test
   @Order(8)
   void aSuspendedHost() {
-    editHost(HOST, true);
+    env.suspendHost(HOST, true);
     awaitHost(
         HOST,
         h ->
             Boolean.TRUE.equals(h.getSpec().suspend())
                 && h.getStatus().observedGeneration() == h.getMetadata().getGeneration());
     LiveFixtures.assertMatches("MicroVMHost/testdata/suspended.yaml", live("microvmhost", HOST));
-    editHost(HOST, false);
+    env.suspendHost(HOST, false);
     awaitHost(
         HOST,
         h ->
@@ -307,31 +306,6 @@ class FixtureDriftIT {
               MicroVMSpec spec = change.apply(MicroVMSpecBuilder.from(vm.getSpec())).build();
               vm.setSpec(spec);
               return vm;
-            });
-  }
-
-  private static void editHost(String name, boolean suspend) {
-    env.client()
-        .resources(MicroVMHost.class)
-        .withName(name)
-        .edit(
-            h -> {
-              MicroVMHostSpec s = h.getSpec();
-              h.setSpec(
-                  new MicroVMHostSpec(
-                      s.address(),
-                      s.port(),
-                      s.user(),
-                      s.sshKeySecretRef(),
-                      s.hostKeys(),
-                      s.hostKeyPolicy(),
-                      s.stateDir(),
-                      s.maxConcurrentBuilds(),
-                      s.probeInterval(),
-                      s.allowedNamespaces(),
-                      s.allowedLocalFlakePaths(),
-                      suspend));
-              return h;
             });
   }
 }

@@ -266,6 +266,16 @@ public final class OperatorHarness
 
   /** Sets the host's maxConcurrentBuilds. */
   public void limitBuilds(String hostName, int max) {
+    editHostSpec(hostName, max, null);
+  }
+
+  /** Sets the host's spec.suspend. */
+  public void suspendHost(String hostName, boolean suspend) {
+    editHostSpec(hostName, null, suspend);
+  }
+
+  /** Changes maxConcurrentBuilds and suspend of the host's spec where given (not null). */
+  private void editHostSpec(String hostName, Integer maxBuilds, Boolean suspend) {
     client
         .resources(MicroVMHost.class)
         .withName(hostName)
@@ -281,11 +291,11 @@ public final class OperatorHarness
                       s.hostKeys(),
                       s.hostKeyPolicy(),
                       s.stateDir(),
-                      max,
+                      maxBuilds != null ? maxBuilds : s.maxConcurrentBuilds(),
                       s.probeInterval(),
                       s.allowedNamespaces(),
                       s.allowedLocalFlakePaths(),
-                      s.suspend()));
+                      suspend != null ? suspend : s.suspend()));
               return h;
             });
   }
