@@ -15,6 +15,10 @@ import java.util.Map;
 public final class FakeObservations implements HostObservations {
 
   public ProbeResult result;
+
+  /** What a fresh probe finds, when it differs from the last one ({@link #result}). */
+  public ProbeResult fresh;
+
   public final List<String> calls = new ArrayList<>();
   public final List<MicroVM> onHost = new ArrayList<>();
 
@@ -37,7 +41,7 @@ public final class FakeObservations implements HostObservations {
   @Override
   public ProbeResult probe(MicroVMHost host) {
     calls.add("probe");
-    return result;
+    return fresh != null ? fresh : result;
   }
 
   @Override

@@ -31,6 +31,11 @@ public final class ObserveHost implements MicroVMStep {
       ctx.status().handledReconcileRequest(ctx.requests().reconcile());
     }
     ProbeResult probe = requested ? hosts.probe(ctx.host()) : hosts.latestOrProbe(ctx.host());
+    if (!requested && stopping(probe, ctx.vmName())) {
+      // A stop in progress ends soon: look again instead of acting on a state about to change
+      // (a start now would cancel the stop job of whoever stops the VM).
+      probe = hosts.probe(ctx.host());
+    }
     if (!probe.reachable()) {
       if (probe.isTerminal()) {
         ctx.status().hostProblem(probe.problemReason(), probe.problemMessage());
@@ -59,5 +64,9 @@ public final class ObserveHost implements MicroVMStep {
     // wants is adopted rather than undone and done again.
     ctx.findings().changedOnHost(HostUpdates.changedCurrent(ctx.prior(), observed));
     return StepResult.proceed();
+  }
+
+  private static boolean stopping(ProbeResult probe, String vmName) {
+    return probe.reachable() && probe.probe().vm(vmName).map(VmObservation::stopping).orElse(false);
   }
 }

@@ -45,7 +45,9 @@ public final class VerifyRunning implements MicroVMStep {
       return StepResult.done(ctx.interval());
     }
     ctx.status().notRunning(notRunningReason(vm), notRunningMessage(ctx, vm));
-    return StepResult.requeueAfter(vm.stopping() ? Retries.DEPLOY : soon(ctx));
+    // A unit being stopped is looked at again soon (with a fresh probe, ObserveHost): it is
+    // started once stopped.
+    return StepResult.requeueAfter(vm.stopping() ? Retries.BUILD_POLL : soon(ctx));
   }
 
   private Optional<String> stuck(MicroVMContext ctx, StorePath desired) {

@@ -39,6 +39,18 @@ class ObserveHostTest {
   }
 
   @Test
+  void aUnitSeenStoppingIsLookedAtAgainWithAFreshProbe() {
+    hosts.seeing(seen(V1, "github:o/r", "deactivating", "stop-sigterm"));
+    VmObservation stopped = seen(V1, "github:o/r", "inactive", "dead");
+    hosts.fresh = new FakeObservations().seeing(stopped).result;
+    MicroVMContext ctx = ctx(vm());
+
+    assertThat(step.run(ctx)).isInstanceOf(StepResult.Proceed.class);
+    assertThat(hosts.calls).containsExactly("latestOrProbe", "probe");
+    assertThat(ctx.findings().observed()).contains(stopped);
+  }
+
+  @Test
   void aReconcileRequestProbesAgainAndIsMarkedHandled() {
     hosts.seeing();
     MicroVM vm = vm();

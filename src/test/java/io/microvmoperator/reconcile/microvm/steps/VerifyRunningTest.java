@@ -45,7 +45,7 @@ class VerifyRunningTest {
   @Test
   void aUnitBeingStoppedIsLookedAtAgainOnceStopped() {
     MicroVMContext ctx = ctx(null, unit("deactivating", "stop-sigterm", 0));
-    assertThat(step.run(ctx)).isEqualTo(StepResult.requeueAfter(Retries.DEPLOY));
+    assertThat(step.run(ctx)).isEqualTo(StepResult.requeueAfter(Retries.BUILD_POLL));
     assertThat(ctx.status().build().conditions())
         .anySatisfy(c -> assertThat(c.getReason()).isEqualTo("Stopping"));
   }
