@@ -34,6 +34,9 @@ public final class HostLogs {
     List<AuditEntry> entries = new ArrayList<>();
     for (String line : TestHost.readLines(host.dir().resolve("log/audit.log"))) {
       int tab = line.indexOf('\t');
+      if (tab < 0) {
+        continue; // the audit wrapper is writing this line right now
+      }
       entries.add(
           new AuditEntry(
               Instant.parse(line.substring(0, tab)),

@@ -160,9 +160,16 @@ public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> 
     return ErrorStatusUpdateControl.patchStatus(statusOnly(vm, status.build()));
   }
 
+  /**
+   * The operator is stopping: the reconcile was interrupted, or its API client was closed under it
+   * (a reconcile still running after the grace period of {@code Operator.stop}).
+   */
   private static boolean causedByInterruption(Throwable e) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      if (cause instanceof InterruptedException || cause instanceof InterruptedIOException) {
+      if (cause instanceof InterruptedException
+          || cause instanceof InterruptedIOException
+          || (cause instanceof IllegalStateException
+              && "Client already closed".equals(cause.getMessage()))) {
         return true;
       }
     }

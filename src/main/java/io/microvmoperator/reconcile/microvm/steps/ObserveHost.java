@@ -10,6 +10,8 @@ import io.microvmoperator.reconcile.host.ProbeResult;
 import io.microvmoperator.reconcile.update.HostUpdates;
 import io.microvmoperator.reconcile.validation.SpecValidator;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Looks at the VM on its host: the host's last probe, or a fresh one when there is none or the user
@@ -19,6 +21,9 @@ import java.util.Optional;
 public final class ObserveHost implements MicroVMStep {
 
   private final HostObservations hosts;
+
+  /** The VMs whose unit the last reconcile saw stopping ("HOST/VM"). */
+  private final Set<String> seenStopping = ConcurrentHashMap.newKeySet();
 
   public ObserveHost(HostObservations hosts) {
     this.hosts = hosts;
@@ -31,10 +36,16 @@ public final class ObserveHost implements MicroVMStep {
       ctx.status().handledReconcileRequest(ctx.requests().reconcile());
     }
     ProbeResult probe = requested ? hosts.probe(ctx.host()) : hosts.latestOrProbe(ctx.host());
-    if (!requested && stopping(probe, ctx.vmName())) {
-      // A stop in progress ends soon: look again instead of acting on a state about to change
-      // (a start now would cancel the stop job of whoever stops the VM).
+    String vm = ctx.hostName() + "/" + ctx.vmName();
+    if (!requested && stopping(probe, ctx.vmName()) && seenStopping.contains(vm)) {
+      // Seen stopping at the reconcile before too (VerifyRunning looks again 2 s later): the
+      // stop has most likely ended, so look afresh rather than wait for the host's next probe.
       probe = hosts.probe(ctx.host());
+    }
+    if (stopping(probe, ctx.vmName())) {
+      seenStopping.add(vm);
+    } else {
+      seenStopping.remove(vm);
     }
     if (!probe.reachable()) {
       if (probe.isTerminal()) {

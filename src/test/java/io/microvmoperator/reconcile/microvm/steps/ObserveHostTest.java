@@ -39,15 +39,23 @@ class ObserveHostTest {
   }
 
   @Test
-  void aUnitSeenStoppingIsLookedAtAgainWithAFreshProbe() {
-    hosts.seeing(seen(V1, "github:o/r", "deactivating", "stop-sigterm"));
+  void aUnitSeenStoppingTwiceIsLookedAtAgainWithAFreshProbe() {
+    VmObservation stopping = seen(V1, "github:o/r", "deactivating", "stop-sigterm");
+    hosts.seeing(stopping);
     VmObservation stopped = seen(V1, "github:o/r", "inactive", "dead");
     hosts.fresh = new FakeObservations().seeing(stopped).result;
-    MicroVMContext ctx = ctx(vm());
 
-    assertThat(step.run(ctx)).isInstanceOf(StepResult.Proceed.class);
-    assertThat(hosts.calls).containsExactly("latestOrProbe", "probe");
-    assertThat(ctx.findings().observed()).contains(stopped);
+    MicroVMContext first = ctx(vm());
+    assertThat(step.run(first)).isInstanceOf(StepResult.Proceed.class);
+    assertThat(hosts.calls)
+        .as("the first sight of a stop is taken as it is")
+        .containsExactly("latestOrProbe");
+    assertThat(first.findings().observed()).contains(stopping);
+
+    MicroVMContext again = ctx(vm());
+    assertThat(step.run(again)).isInstanceOf(StepResult.Proceed.class);
+    assertThat(hosts.calls).containsExactly("latestOrProbe", "latestOrProbe", "probe");
+    assertThat(again.findings().observed()).contains(stopped);
   }
 
   @Test
