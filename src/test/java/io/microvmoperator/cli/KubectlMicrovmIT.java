@@ -8,11 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
-import io.fabric8.kubernetes.client.Config;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMSpec.RestartPolicy;
@@ -627,45 +625,7 @@ class KubectlMicrovmIT {
                 .endSubject()
                 .build())
         .serverSideApply();
-    String token =
-        client
-            .serviceAccounts()
-            .inNamespace(A)
-            .withName("reader")
-            .tokenRequest(
-                new TokenRequestBuilder()
-                    .withNewSpec()
-                    .withExpirationSeconds(3600L)
-                    .endSpec()
-                    .build())
-            .getStatus()
-            .getToken();
-    Config admin = Config.fromKubeconfig(env.controlPlane().kubeconfigYaml());
-    String ca =
-        admin.getCaCertFile() != null
-            ? "certificate-authority: " + admin.getCaCertFile()
-            : "certificate-authority-data: " + admin.getCaCertData();
-    Path kubeconfig = env.hosts().root().resolve("reader-kubeconfig");
-    Files.writeString(
-        kubeconfig,
-        """
-        apiVersion: v1
-        kind: Config
-        clusters:
-          - name: test
-            cluster:
-              server: %s
-              %s
-        users:
-          - name: reader
-            user:
-              token: %s
-        contexts:
-          - name: reader
-            context: {cluster: test, user: reader, namespace: %s}
-        current-context: reader
-        """
-            .formatted(admin.getMasterUrl(), ca, token, A));
-    return kubeconfig;
+    return env.controlPlane()
+        .serviceAccountKubeconfig(A, "reader", env.hosts().root().resolve("reader-kubeconfig"));
   }
 }

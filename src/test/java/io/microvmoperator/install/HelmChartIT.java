@@ -12,11 +12,9 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
@@ -940,43 +938,9 @@ class HelmChartIT {
   }
 
   /** A kubeconfig with only a token of the chart's ServiceAccount, as the pod would have. */
-  private static Path serviceAccountKubeconfig() throws IOException {
-    String token =
-        admin
-            .serviceAccounts()
-            .inNamespace(NS)
-            .withName(SERVICE_ACCOUNT)
-            .tokenRequest(
-                new TokenRequestBuilder()
-                    .withNewSpec()
-                    .withExpirationSeconds(3600L)
-                    .endSpec()
-                    .build())
-            .getStatus()
-            .getToken();
-    Config adminConfig = Config.fromKubeconfig(k8s.kubeconfigYaml());
-    Path kubeconfig = hosts.root().resolve("service-account-kubeconfig");
-    Files.writeString(
-        kubeconfig,
-        """
-        apiVersion: v1
-        kind: Config
-        clusters:
-          - name: test
-            cluster:
-              server: %s
-              certificate-authority: %s
-        users:
-          - name: operator
-            user:
-              token: %s
-        contexts:
-          - name: operator
-            context: {cluster: test, user: operator}
-        current-context: operator
-        """
-            .formatted(adminConfig.getMasterUrl(), adminConfig.getCaCertFile(), token));
-    return kubeconfig;
+  private static Path serviceAccountKubeconfig() {
+    return k8s.serviceAccountKubeconfig(
+        NS, SERVICE_ACCOUNT, hosts.root().resolve("service-account-kubeconfig"));
   }
 
   private static void apply(String manifests) throws IOException {

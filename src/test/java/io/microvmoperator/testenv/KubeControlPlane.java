@@ -6,6 +6,7 @@ import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -199,6 +200,57 @@ public final class KubeControlPlane implements BeforeAllCallback, AutoCloseable 
 
   public String kubeconfigYaml() {
     return kubeconfigYaml;
+  }
+
+  /**
+   * Writes to {@code file} a kubeconfig that authenticates only with a token of the ServiceAccount
+   * {@code namespace}/{@code name} (as a pod, or a tenant's CI, would), with {@code namespace} as
+   * its default namespace.
+   */
+  public Path serviceAccountKubeconfig(String namespace, String name, Path file) {
+    try (KubernetesClient admin = client()) {
+      String token =
+          admin
+              .serviceAccounts()
+              .inNamespace(namespace)
+              .withName(name)
+              .tokenRequest(
+                  new TokenRequestBuilder()
+                      .withNewSpec()
+                      .withExpirationSeconds(3600L)
+                      .endSpec()
+                      .build())
+              .getStatus()
+              .getToken();
+      Config config = Config.fromKubeconfig(kubeconfigYaml);
+      String ca =
+          config.getCaCertFile() != null
+              ? "certificate-authority: " + config.getCaCertFile()
+              : "certificate-authority-data: " + config.getCaCertData();
+      Files.writeString(
+          file,
+          """
+          apiVersion: v1
+          kind: Config
+          clusters:
+            - name: test
+              cluster:
+                server: %s
+                %s
+          users:
+            - name: %s
+              user:
+                token: %s
+          contexts:
+            - name: %s
+              context: {cluster: test, user: %s, namespace: %s}
+          current-context: %s
+          """
+              .formatted(config.getMasterUrl(), ca, name, token, name, name, namespace, name));
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static void applyCrds(KubernetesClient client) {
