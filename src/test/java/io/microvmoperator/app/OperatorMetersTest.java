@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
+import io.microvmoperator.testenv.TestClock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -16,25 +15,7 @@ class OperatorMetersTest {
   private Instant now = Instant.parse("2026-01-01T00:00:00Z");
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final OperatorMeters meters =
-      new OperatorMeters(
-          registry,
-          new Clock() {
-            @Override
-            public Instant instant() {
-              return now;
-            }
-
-            @Override
-            public java.time.ZoneId getZone() {
-              return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-              return this;
-            }
-          });
+  private final OperatorMeters meters = new OperatorMeters(registry, TestClock.of(() -> now));
 
   @Test
   void aHostsAgeCountsFromItsLastSuccessfulProbeAndGoesWithTheHost() {

@@ -3,11 +3,10 @@ package io.microvmoperator.host;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.microvmoperator.testenv.TestClock;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -28,22 +27,7 @@ class HostConnectionsTest {
             throw failure;
           },
           SshSettings.defaults(),
-          new Clock() {
-            @Override
-            public Instant instant() {
-              return now;
-            }
-
-            @Override
-            public java.time.ZoneId getZone() {
-              return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-              return this;
-            }
-          },
+          TestClock.of(() -> now),
           () -> random,
           HostConnections.LoginListener.NONE);
 

@@ -2,11 +2,9 @@ package io.microvmoperator.reconcile.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import io.microvmoperator.testenv.TestClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,24 +19,7 @@ class SourceChecksTest {
 
   private Instant now = Instant.parse("2026-11-25T10:00:00Z");
   private final AtomicInteger asked = new AtomicInteger();
-  private final SourceChecks checks =
-      new SourceChecks(
-          new Clock() {
-            @Override
-            public Instant instant() {
-              return now;
-            }
-
-            @Override
-            public ZoneId getZone() {
-              return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-              return this;
-            }
-          });
+  private final SourceChecks checks = new SourceChecks(TestClock.of(() -> now));
 
   @Test
   void aCheckIsDueAnIntervalAfterTheLastOneOrAfterTheRecordedChangeAfterARestart()
