@@ -767,16 +767,9 @@ class HelmChartIT {
             "--set",
             "reconcileThreads=8")
         .orThrow("helm install of the previous chart");
-    // The CRDs have not changed since dc28d24: make the live one older, as a release that changes
-    // them would find it (no printer columns).
-    k8s.kubectl(
-            "patch",
-            "crd",
-            crd,
-            "--type=json",
-            "-p",
-            "[{\"op\":\"remove\",\"path\":\"/spec/versions/0/additionalPrinterColumns\"}]")
-        .orThrow("kubectl patch crd");
+    // Make sure the live CRD differs from this chart's whatever the two versions hold: without
+    // printer columns.
+    removePrinterColumns(crd);
     assertThat(printerColumns(crd)).isEmpty();
 
     // The previous chart's CRDs are no release's: Helm refuses to take them over silently.
@@ -841,14 +834,7 @@ class HelmChartIT {
         .isEqualTo(generatedCrd(crd).getSpec().getVersions().get(0).getSchema());
 
     // From now on a plain helm upgrade upgrades them.
-    k8s.kubectl(
-            "patch",
-            "crd",
-            crd,
-            "--type=json",
-            "-p",
-            "[{\"op\":\"remove\",\"path\":\"/spec/versions/0/additionalPrinterColumns\"}]")
-        .orThrow("kubectl patch crd");
+    removePrinterColumns(crd);
     helm(
             kubeconfig,
             "upgrade",
@@ -941,6 +927,17 @@ class HelmChartIT {
   private static Path serviceAccountKubeconfig() {
     return k8s.serviceAccountKubeconfig(
         NS, SERVICE_ACCOUNT, hosts.root().resolve("service-account-kubeconfig"));
+  }
+
+  private static void removePrinterColumns(String crd) {
+    k8s.kubectl(
+            "patch",
+            "crd",
+            crd,
+            "--type=json",
+            "-p",
+            "[{\"op\":\"remove\",\"path\":\"/spec/versions/0/additionalPrinterColumns\"}]")
+        .orThrow("kubectl patch crd");
   }
 
   private static void apply(String manifests) throws IOException {
