@@ -6,6 +6,7 @@ import static io.microvmoperator.bench.FleetBenchmark.log;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -99,10 +101,10 @@ final class OperatorRun {
       log("operator: peak resident %.0f MiB with %d MicroVMs", results.peakMiB200, settings.vms());
     }
 
-    String host1 = hosts.get(0).name();
+    List<String> parkedOn = List.of(hosts.get(0).name(), hosts.get(1 % settings.hosts()).name());
     log("creating suspended MicroVMs up to %d", settings.syncVms());
     FleetBenchmark.applyAll(
-        client, FleetBenchmark.parked(settings.vms() + 1, settings.syncVms(), host1, flake), 8);
+        client, FleetBenchmark.parked(settings.vms() + 1, settings.syncVms(), parkedOn, flake), 8);
     try (OperatorProcess operator = start("operator-sync.log")) {
       results.syncSeconds = operator.awaitReady(Duration.ofMinutes(2));
       log(
@@ -113,7 +115,7 @@ final class OperatorRun {
     log("creating suspended MicroVMs up to %d", settings.largeVms());
     FleetBenchmark.applyAll(
         client,
-        FleetBenchmark.parked(settings.syncVms() + 1, settings.largeVms(), host1, flake),
+        FleetBenchmark.parked(settings.syncVms() + 1, settings.largeVms(), parkedOn, flake),
         8);
     try (OperatorProcess operator = start("operator-large.log")) {
       results.syncSecondsLarge = operator.awaitReady(Duration.ofMinutes(5));
@@ -132,6 +134,74 @@ final class OperatorRun {
           results.syncSecondsLarge,
           results.largeSettleSeconds);
     }
+    twoShards(parkedOn);
+  }
+
+  /**
+   * The parked MicroVMs split between two operator processes by their shard label (their two hosts
+   * labelled alike), as the chart's {@code sharding.shards} runs them: each shard's peak resident
+   * memory once it has reconciled its half.
+   */
+  private void twoShards(List<String> parkedOn) throws Exception {
+    if (parkedOn.get(0).equals(parkedOn.get(1))) {
+      return; // one host: no second shard to give it to
+    }
+    for (int i = 0; i < 2; i++) {
+      String shard = i == 0 ? "a" : "b";
+      client
+          .resources(MicroVMHost.class)
+          .withName(parkedOn.get(i))
+          .edit(
+              host -> {
+                Map<String, String> labels = new HashMap<>();
+                Optional.ofNullable(host.getMetadata().getLabels()).ifPresent(labels::putAll);
+                labels.put(FleetBenchmark.SHARD_LABEL, shard);
+                host.getMetadata().setLabels(labels);
+                return host;
+              });
+    }
+    long parked = settings.largeVms() - settings.vms();
+    try (OperatorProcess a = startShard("a");
+        OperatorProcess b = startShard("b")) {
+      for (OperatorProcess shard : List.of(a, b)) {
+        shard.awaitReady(Duration.ofMinutes(5));
+        Awaitility.await()
+            .atMost(Duration.ofMinutes(10))
+            .pollInterval(Duration.ofSeconds(5))
+            .until(() -> microVMReconcilesStarted(shard) >= parked / 2);
+      }
+      results.shardVms = parked / 2;
+      results.shardPeakMiB = List.of(a.peakResidentMiB(), b.peakResidentMiB());
+      log(
+          "two shards: peak resident %s MiB with %d MicroVMs each",
+          results.shardPeakMiB, parked / 2);
+    }
+  }
+
+  private OperatorProcess startShard(String shard) {
+    return OperatorProcess.start(
+        kubeconfig,
+        Map.of(
+            "OPERATOR_NAMESPACE",
+            OperatorHarness.OPERATOR_NAMESPACE,
+            "MALLOC_ARENA_MAX",
+            "2",
+            "WATCH_LABEL_SELECTOR",
+            FleetBenchmark.SHARD_LABEL + "=" + shard),
+        settings.operatorJvmFlags(),
+        root.resolve("operator-shard-" + shard + ".log"));
+  }
+
+  /** How many reconciles of MicroVMs {@code operator} started, from its /metrics. */
+  private static double microVMReconcilesStarted(OperatorProcess operator) throws Exception {
+    return operator
+        .get("/metrics")
+        .body()
+        .lines()
+        .filter(line -> line.startsWith("operator_sdk_reconciliations_started_total{"))
+        .filter(line -> line.contains("kind=\"MicroVM\""))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @SafeVarargs
