@@ -74,7 +74,8 @@ public final class FleetBenchmark {
     log(
         "fleet benchmark: %d hosts, %d VMs; memory with %d, cache sync with %d",
         settings.hosts(), settings.vms(), settings.largeVms(), settings.syncVms());
-    flake = TestFlake.createGit(root.resolve("flake"));
+    flake =
+        TestFlake.createGit(root.resolve("flake")).sharedEvaluation(settings.sharedEvaluation());
     for (int i = 1; i <= settings.vms(); i++) {
       flake.runner(vmName(i), "1");
     }
