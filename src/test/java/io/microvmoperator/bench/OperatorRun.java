@@ -8,12 +8,14 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
 import io.microvmoperator.testenv.Sleep;
 import io.microvmoperator.testenv.TestHost;
 import io.microvmoperator.testenv.TestHosts;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 
 /** The operator's side of the benchmark, on one fleet, with the packaged jar as its own process. */
@@ -127,6 +130,8 @@ final class OperatorRun {
       results.largeSettleSeconds = Timing.secondsSince(start);
       results.peakMiBLarge = operator.peakResidentMiB();
       results.residentMiBLarge = operator.residentMiB();
+      log("operator: resident now %s", operator.residentParts());
+      nativeMemory(operator);
       log(
           "operator: peak resident %.0f MiB with %d MicroVMs (synced after %.2f s, all reconciled %.0f s later)",
           results.peakMiBLarge,
@@ -176,6 +181,34 @@ final class OperatorRun {
           "two shards: peak resident %s MiB with %d MicroVMs each",
           results.shardPeakMiB, parked / 2);
     }
+  }
+
+  /**
+   * With -XX:NativeMemoryTracking in the flags: the JVM's own account of its memory and the largest
+   * classes on its heap, into the output folder.
+   */
+  private void nativeMemory(OperatorProcess operator) throws Exception {
+    if (settings.operatorJvmFlags().stream().noneMatch(f -> f.startsWith("-XX:NativeMemory"))) {
+      return;
+    }
+    String summary =
+        Commands.run(
+                List.of("jcmd", String.valueOf(operator.pid()), "VM.native_memory", "summary"),
+                Map.of(),
+                Duration.ofMinutes(1))
+            .orThrow("jcmd VM.native_memory")
+            .stdout();
+    String histogram =
+        Commands.run(
+                List.of("jcmd", String.valueOf(operator.pid()), "GC.class_histogram"),
+                Map.of(),
+                Duration.ofMinutes(1))
+            .orThrow("jcmd GC.class_histogram")
+            .stdout();
+    Path out = settings.out().resolve("native-memory.txt");
+    Files.writeString(
+        out, summary + "\n" + histogram.lines().limit(45).collect(Collectors.joining("\n")));
+    log("operator: native memory summary in %s", out);
   }
 
   private OperatorProcess startShard(String shard) {
