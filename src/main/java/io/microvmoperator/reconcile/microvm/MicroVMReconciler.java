@@ -48,10 +48,17 @@ import org.slf4j.LoggerFactory;
     name = "microvm",
     generationAwareEventProcessing = false,
     informer =
-        @Informer(onUpdateFilter = MicroVMUpdateFilter.class, itemStore = MicroVMCacheStore.class))
+        @Informer(
+            onUpdateFilter = MicroVMUpdateFilter.class,
+            itemStore = MicroVMCacheStore.class,
+            // the first LIST in pages: 10,000 MicroVMs in one answer took tens of MiB at once
+            informerListLimit = MicroVMReconciler.LIST_PAGE))
 public class MicroVMReconciler implements Reconciler<MicroVM>, Cleaner<MicroVM> {
 
   private static final Logger log = LoggerFactory.getLogger(MicroVMReconciler.class);
+
+  /** MicroVMs per page of the informer's LIST (at start, and after its watch expired). */
+  static final long LIST_PAGE = 500;
 
   private final HostProbes probes;
   private final MicroVMSteps steps;
