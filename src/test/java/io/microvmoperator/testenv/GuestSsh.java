@@ -119,6 +119,31 @@ public final class GuestSsh {
     }
   }
 
+  /**
+   * Builds {@code name}'s runner on {@code host} into its VM folder's {@code current} (the folder
+   * as {@code microvm -c} makes it), starts {@code microvm@NAME} and waits until the guest answers
+   * SSH; returns the runner's store path.
+   */
+  public String deploy(TestHost host, TestFlake flake, String name) throws InterruptedException {
+    String folder = "/var/lib/microvms/" + name;
+    String build =
+        "install -d -g kvm -m 0775 "
+            + folder
+            + " && nix build -o "
+            + folder
+            + "/current "
+            + Commands.shellQuote(flake.installable(name));
+    host.ssh(build, Duration.ofMinutes(3)).orThrow("build " + name);
+    host.ssh("systemctl start microvm@" + name).orThrow("start " + name);
+    awaitReachable(Duration.ofSeconds(120));
+    return host.readlink(folder + "/current").orElseThrow();
+  }
+
+  /** The guest's sshd lines in its console output: each login it accepted or refused. */
+  public static long acceptedLogins(TestHost host, String name) {
+    return host.logs().vmOutput(name).lines().filter(l -> l.contains("Accepted publickey")).count();
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
