@@ -231,6 +231,7 @@ class FleetTest {
         null,
         null,
         plan,
+        null,
         null);
   }
 
