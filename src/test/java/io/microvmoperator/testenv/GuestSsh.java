@@ -36,8 +36,20 @@ public final class GuestSsh {
   public static GuestSsh create(Path dir, String name) {
     try {
       Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return create(dir, name, SshKeyPair.generate(dir.resolve(name + "-client"), name + "-client"));
+  }
+
+  /**
+   * A new host key in {@code dir}, a free loopback port, and {@code clientKey} authorised for root
+   * (e.g. the test host's client key, which the operator logs in to guests with).
+   */
+  public static GuestSsh create(Path dir, String name, SshKeyPair clientKey) {
+    try {
+      Files.createDirectories(dir);
       SshKeyPair hostKey = SshKeyPair.generate(dir.resolve(name + "-host-key"), name + "-host");
-      SshKeyPair clientKey = SshKeyPair.generate(dir.resolve(name + "-client"), name + "-client");
       int port = freePort();
       Path knownHosts = dir.resolve(name + "-known-hosts");
       Files.writeString(knownHosts, "[127.0.0.1]:" + port + " " + hostKey.publicKeyLine() + "\n");

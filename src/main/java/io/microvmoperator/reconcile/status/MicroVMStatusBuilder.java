@@ -379,6 +379,18 @@ public final class MicroVMStatusBuilder {
       conditions.set(RESTART_REQUIRED, FALSE, "BootedIsCurrent", "the VM runs its current runner");
       return;
     }
+    if (switchedLiveTo(vm)) {
+      conditions.set(
+          RESTART_REQUIRED,
+          FALSE,
+          "SwitchedLive",
+          "the guest runs the system of "
+              + desired.shortName()
+              + ", switched live; it booted "
+              + shortName(vm.booted())
+              + " (its kernel and hypervisor)");
+      return;
+    }
     conditions.set(
         RESTART_REQUIRED,
         TRUE,
@@ -389,6 +401,14 @@ public final class MicroVMStatusBuilder {
             + desired.shortName()
             + "; restartPolicy is Manual: set the microvm-operator.io/restart-requested-at"
             + " annotation to restart it");
+  }
+
+  /** Whether the VM's guest was switched live from its booted runner to its current one. */
+  private boolean switchedLiveTo(VmObservation vm) {
+    return liveSwitch != null
+        && "Switched".equals(liveSwitch.result())
+        && vm.booted().equals(liveSwitch.bootedStorePath())
+        && vm.current().equals(liveSwitch.storePath());
   }
 
   private void running(VmObservation vm) {
