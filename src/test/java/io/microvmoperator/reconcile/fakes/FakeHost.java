@@ -6,6 +6,7 @@ import io.microvmoperator.host.ConvergeRequest;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostOperations;
 import io.microvmoperator.host.HostProbe;
+import io.microvmoperator.host.LiveSwitchOperations;
 import io.microvmoperator.host.PresentedKey;
 import io.microvmoperator.nix.FlakeRef;
 import io.microvmoperator.nix.StorePath;
@@ -28,6 +29,7 @@ public final class FakeHost implements HostOperations {
   public IOException convergeFailure;
   public FlakeRef locked;
   public String closureDiff = "";
+  public FakeLiveSwitch liveSwitch;
 
   @Override
   public HostProbe probe(PresentedKey hostKey) {
@@ -78,6 +80,12 @@ public final class FakeHost implements HostOperations {
       throw convergeFailure;
     }
     return convergeResult;
+  }
+
+  @Override
+  public LiveSwitchOperations liveSwitch() {
+    calls.add("liveSwitch");
+    return liveSwitch != null ? liveSwitch : HostOperations.super.liveSwitch();
   }
 
   @Override
