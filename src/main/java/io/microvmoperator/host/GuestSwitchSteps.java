@@ -11,6 +11,9 @@ import java.util.Map;
  */
 final class GuestSwitchSteps {
 
+  /** The most a text from the guest takes in a message. */
+  private static final int MAX_TEXT = 400;
+
   private GuestSwitchSteps() {}
 
   static GuestSwitchOutcome run(CommandRunner guest, GuestSwitch request) throws IOException {
@@ -25,23 +28,9 @@ final class GuestSwitchSteps {
             LiveSwitchProtocol.activationDeadline());
     Map<String, String> seen = fields(result.stdout());
     String previous = seen.getOrDefault("previous", "");
-    if (!result.succeeded()) {
-      return new GuestSwitchOutcome(
-          Kind.NOT_ACTIVATED, previous, previous, "nothing was activated: " + tail(result));
-    }
-    if (seen.containsKey("other-host")) {
-      return new GuestSwitchOutcome(
-          Kind.OTHER_GUEST,
-          previous,
-          previous,
-          "the guest's /etc/hostname is '" + seen.get("host") + "', not " + request.hostname());
-    }
-    if (seen.containsKey("absent") || !seen.containsKey("activation")) {
-      return new GuestSwitchOutcome(
-          Kind.NOT_IN_GUEST_STORE,
-          previous,
-          previous,
-          request.system() + " is not in the guest's store (is the host's /nix/store shared?)");
+    GuestSwitchOutcome unchanged = unchanged(result, seen, request);
+    if (unchanged != null) {
+      return unchanged;
     }
     String current = seen.getOrDefault("current", "");
     if (seen.get("activation").equals("0") && current.equals(request.system().value())) {
@@ -55,6 +44,34 @@ final class GuestSwitchSteps {
             + ": "
             + tail(result);
     return rollBack(guest, previous, failure);
+  }
+
+  /** The outcome when the guest activated nothing, or null when it ran the activation. */
+  private static GuestSwitchOutcome unchanged(
+      CommandResult result, Map<String, String> seen, GuestSwitch request) {
+    String previous = seen.getOrDefault("previous", "");
+    if (!result.succeeded()) {
+      return new GuestSwitchOutcome(
+          Kind.NOT_ACTIVATED, previous, previous, "nothing was activated: " + tail(result));
+    }
+    if (seen.containsKey("other-host")) {
+      return new GuestSwitchOutcome(
+          Kind.OTHER_GUEST,
+          previous,
+          previous,
+          "the guest's /etc/hostname is '"
+              + shortened(seen.get("host"))
+              + "', not "
+              + request.hostname());
+    }
+    if (seen.containsKey("absent") || !seen.containsKey("activation")) {
+      return new GuestSwitchOutcome(
+          Kind.NOT_IN_GUEST_STORE,
+          previous,
+          previous,
+          request.system() + " is not in the guest's store (is the host's /nix/store shared?)");
+    }
+    return null;
   }
 
   private static GuestSwitchOutcome rollBack(CommandRunner guest, String previous, String failure)
@@ -90,7 +107,7 @@ final class GuestSwitchSteps {
               int space = line.indexOf(' ');
               fields.put(
                   space < 0 ? line : line.substring(0, space),
-                  space < 0 ? "" : line.substring(space + 1));
+                  space < 0 ? "" : shortened(line.substring(space + 1)));
             });
     return fields;
   }
@@ -99,6 +116,11 @@ final class GuestSwitchSteps {
   private static String tail(CommandResult result) {
     String[] lines = result.stderr().strip().split("\n");
     int from = Math.max(0, lines.length - 3);
-    return String.join(" / ", java.util.Arrays.copyOfRange(lines, from, lines.length));
+    return shortened(String.join(" / ", java.util.Arrays.copyOfRange(lines, from, lines.length)));
+  }
+
+  /** What the guest said, at most {@link #MAX_TEXT} characters: it goes into status and Events. */
+  private static String shortened(String text) {
+    return text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT) + "...";
   }
 }
