@@ -3,6 +3,7 @@ package io.microvmoperator.reconcile.fakes;
 import io.microvmoperator.host.GuestSwitch;
 import io.microvmoperator.host.GuestSwitchOutcome;
 import io.microvmoperator.host.LiveSwitchOperations;
+import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.RunnerFilesParser.RunnerPair;
 import io.microvmoperator.host.SshTarget;
 import io.microvmoperator.nix.StorePath;
@@ -21,6 +22,7 @@ public final class FakeLiveSwitch implements LiveSwitchOperations {
   public final List<SshTarget> guests = new ArrayList<>();
   public RunnerPair runners;
   public GuestSwitchOutcome outcome;
+  public NixCommandException registrationFailure;
 
   @Override
   public RunnerPair readRunners(StorePath booted, StorePath next) {
@@ -29,8 +31,11 @@ public final class FakeLiveSwitch implements LiveSwitchOperations {
   }
 
   @Override
-  public StorePath registration(VmName vm, StorePath system) {
+  public StorePath registration(VmName vm, StorePath system) throws NixCommandException {
     calls.add("registration");
+    if (registrationFailure != null) {
+      throw registrationFailure;
+    }
     return REGISTRATION;
   }
 

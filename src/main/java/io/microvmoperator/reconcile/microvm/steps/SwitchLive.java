@@ -6,6 +6,7 @@ import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.GuestSwitch;
 import io.microvmoperator.host.GuestSwitchOutcome;
 import io.microvmoperator.host.LiveSwitchOperations;
+import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.RunnerFilesParser.RunnerPair;
 import io.microvmoperator.host.VmObservation;
 import io.microvmoperator.nix.InvalidValueException;
@@ -100,7 +101,13 @@ public final class SwitchLive implements MicroVMStep {
 
   private static GuestSwitchOutcome switchGuest(
       MicroVMContext ctx, LiveSwitchOperations live, StorePath system) throws IOException {
-    StorePath registration = live.registration(ctx.valid().vmName(), system);
+    StorePath registration;
+    try {
+      registration = live.registration(ctx.valid().vmName(), system);
+    } catch (NixCommandException e) {
+      // Nothing reached the guest: restart instead, as for any switch that cannot be done.
+      return new GuestSwitchOutcome(GuestSwitchOutcome.Kind.NOT_ACTIVATED, "", "", e.getMessage());
+    }
     GuestSwitch request = new GuestSwitch(ctx.valid().vmName(), system, registration);
     try {
       return live.switchGuest(GuestTargets.of(ctx.spec().guestSsh()), request);

@@ -15,6 +15,7 @@ import io.microvmoperator.host.ConvergeRequest;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.GuestSwitchOutcome;
 import io.microvmoperator.host.GuestSwitchOutcome.Kind;
+import io.microvmoperator.host.NixCommandException;
 import io.microvmoperator.host.RunnerFiles;
 import io.microvmoperator.host.RunnerFilesParser.RunnerPair;
 import io.microvmoperator.host.VmObservation;
@@ -120,6 +121,20 @@ class SwitchLiveTest {
     assertThat(status.rollback().failedStorePath()).isEqualTo(V2.value());
     assertThat(status.rollback().restoredStorePath()).isEqualTo(V1.value());
     assertThat(status.liveSwitch().result()).isEqualTo("RolledBack");
+  }
+
+  @Test
+  void aRegistrationThatCannotBeMadeIsARestartWithNothingSentToTheGuest() throws Exception {
+    live.runners = runners("-m 512", "-m 512");
+    live.registrationFailure = new NixCommandException("cannot register", "error: no db");
+    MicroVMContext ctx = ctx(MicroVMSpec.UpdateMode.SwitchWhenPossible, null);
+
+    step.run(ctx);
+
+    assertThat(live.calls).containsExactly("readRunners", "registration");
+    assertThat(host.converges.get(0).forceRestart()).isTrue();
+    assertThat(ctx.status().build().liveSwitch().reason())
+        .isEqualTo("no live switch (NOT_ACTIVATED): cannot register: error: no db");
   }
 
   @Test
