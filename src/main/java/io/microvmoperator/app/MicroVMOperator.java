@@ -22,12 +22,14 @@ import io.microvmoperator.hydra.HydraClient;
 import io.microvmoperator.reconcile.host.HostAccess;
 import io.microvmoperator.reconcile.host.HostProbes;
 import io.microvmoperator.reconcile.host.MicroVMHostReconciler;
+import io.microvmoperator.reconcile.kube.BackgroundEvents;
 import io.microvmoperator.reconcile.kube.EventRecorder;
 import io.microvmoperator.reconcile.kube.OperatorSecrets;
 import io.microvmoperator.reconcile.metrics.CountingEvents;
 import io.microvmoperator.reconcile.microvm.MicroVMReconcilers;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -39,6 +41,10 @@ public final class MicroVMOperator implements AutoCloseable {
 
   static final Duration RECONCILE_GRACE = Duration.ofSeconds(10);
   static final Duration HYDRA_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Threads that write Events, so that reconciles do not wait for them between host commands. */
+  static final int EVENT_WRITERS = 4;
+
   private static final Logger log = LoggerFactory.getLogger(MicroVMOperator.class);
   private static volatile boolean stopping;
 
@@ -46,19 +52,21 @@ public final class MicroVMOperator implements AutoCloseable {
   private final HostConnections connections;
   private final OperatorSecrets secrets;
   private final PrometheusMeterRegistry meters;
-  private final List<AutoCloseable> binders;
+
+  /** Closed after the reconcilers stopped: the Event writers, then the metrics binders. */
+  private final List<AutoCloseable> closedAtStop;
 
   private MicroVMOperator(
       Operator operator,
       HostConnections connections,
       OperatorSecrets secrets,
       PrometheusMeterRegistry meters,
-      List<AutoCloseable> binders) {
+      List<AutoCloseable> closedAtStop) {
     this.operator = operator;
     this.connections = connections;
     this.secrets = secrets;
     this.meters = meters;
-    this.binders = binders;
+    this.closedAtStop = closedAtStop;
   }
 
   /** Registers the reconcilers and starts them; returns once the informers' caches are synced. */
@@ -77,7 +85,9 @@ public final class MicroVMOperator implements AutoCloseable {
     OperatorSecrets secrets = new OperatorSecrets(client, config.namespace());
     HostAccess access = new HostAccess(secrets, connections);
     HostProbes probes = new HostProbes(access, domain);
-    CountingEvents events = new CountingEvents(new EventRecorder(client, clock), domain);
+    BackgroundEvents eventWriters =
+        new BackgroundEvents(new EventRecorder(client, clock), EVENT_WRITERS);
+    CountingEvents events = new CountingEvents(eventWriters, domain);
     domain.countPhases(probes::allMicroVMs);
 
     Operator operator =
@@ -107,7 +117,10 @@ public final class MicroVMOperator implements AutoCloseable {
         new MicroVMHostReconciler(probes, connections, events, clock),
         o -> o.withReconciliationMaxInterval(config.resyncInterval()).withLabelSelector(selector));
     operator.start();
-    return new MicroVMOperator(operator, connections, secrets, meters, binders);
+    List<AutoCloseable> closedAtStop = new ArrayList<>();
+    closedAtStop.add(eventWriters);
+    closedAtStop.addAll(binders);
+    return new MicroVMOperator(operator, connections, secrets, meters, closedAtStop);
   }
 
   /** JVM memory, GC, heap pressure, threads, classes, CPU, uptime and file descriptors. */
@@ -185,11 +198,11 @@ public final class MicroVMOperator implements AutoCloseable {
     operator.stop();
     connections.close();
     secrets.close();
-    for (AutoCloseable binder : binders) {
+    for (AutoCloseable closeable : closedAtStop) {
       try {
-        binder.close();
+        closeable.close();
       } catch (Exception e) {
-        log.debug("closing a metrics binder failed", e);
+        log.debug("closing {} failed", closeable, e);
       }
     }
   }

@@ -22,6 +22,11 @@ public record BuildJob(
     this(state, outPath, logTail, signatures, false);
   }
 
+  /** This state, as read by the command that started the job. */
+  public BuildJob asStartedNow() {
+    return new BuildJob(state, outPath, logTail, signatures, true);
+  }
+
   public static BuildJob missing() {
     return new BuildJob(State.MISSING, null, "", List.of());
   }

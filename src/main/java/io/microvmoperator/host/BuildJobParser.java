@@ -23,6 +23,16 @@ final class BuildJobParser {
     return parse(started ? output.substring("started\n".length()) : output, started);
   }
 
+  /** What a batch's start printed, without its {@code joined JOB} lines. */
+  static String withoutMembers(String output) {
+    StringBuilder rest = new StringBuilder();
+    output
+        .lines()
+        .dropWhile(line -> line.startsWith("joined "))
+        .forEach(line -> rest.append(line).append('\n'));
+    return rest.toString();
+  }
+
   private static BuildJob parse(String output, boolean started) throws IOException {
     String[] lines = output.split("\n", 4);
     String first = lines[0].trim();

@@ -24,6 +24,14 @@ public interface HostOperations {
    */
   BuildJob startBuild(VmName vm, BuildRequest request, Duration maxWait) throws IOException;
 
+  /**
+   * Starts one job on the host that builds the runners of all of {@code batch}'s members (one
+   * evaluation of their flake, one build), leaving out members whose own job already runs or
+   * finished; each member's job then reads as that batch's until it ends. Waits up to {@code
+   * maxWait} and reads the first member's job.
+   */
+  BuildJob startBatch(BuildBatch batch, Duration maxWait) throws IOException;
+
   /** Waits up to {@code maxWait} for a running job to end and reads its state; starts nothing. */
   BuildJob awaitBuild(VmName vm, BuildRequest request, Duration maxWait) throws IOException;
 

@@ -129,11 +129,53 @@ public final class HostProtocol implements HostOperations {
     values.put("keys", request.trustedKeysOption());
     values.put("wait", waitSeconds(maxWait));
     values.put("collected", COLLECTED_WHILE_READ);
+    values.put("build_job", HostScripts.source("build-job"));
     CommandResult result = run("start-build", values, null, maxWait.plus(SHORT));
     if (!result.succeeded()) {
       throw new IOException("cannot build on host: " + result.stderr());
     }
     return BuildJobParser.parse(result.stdout());
+  }
+
+  /**
+   * The batch runs detached in {@code STATE/.operator/batch-ID/} (a folder that MicroVM.nix's tools
+   * and the probe do not list), which holds its log and the GC roots of its runners until each
+   * member's job is forgotten; every member's job folder is the one {@link #startBuild} would use,
+   * so that reading, waiting for, discarding and converging a member's build are unchanged. The
+   * members are passed on standard input, one line each.
+   */
+  @Override
+  public BuildJob startBatch(BuildBatch batch, Duration maxWait) throws IOException {
+    BuildRequest common = batch.common();
+    BuildBatch.Member first = batch.members().get(0);
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("batch", stateDir.resolve(".operator/batch-" + batch.id()));
+    values.put("job", jobDir(first.vm(), first.request()));
+    values.put("flake", common.flake().value());
+    values.put("subs", common.substitutersOption());
+    values.put("keys", common.trustedKeysOption());
+    values.put("wait", waitSeconds(maxWait));
+    values.put("collected", COLLECTED_WHILE_READ);
+    values.put("build_job", HostScripts.source("build-job"));
+    values.put("build_batch", HostScripts.source("build-batch"));
+    StringBuilder members = new StringBuilder();
+    for (BuildBatch.Member member : batch.members()) {
+      members
+          .append(jobDir(member.vm(), member.request()))
+          .append('\t')
+          .append(stateDir.resolve(member.vm().value()))
+          .append('\t')
+          .append(member.request().target().value())
+          .append('\t')
+          .append(member.request().installable())
+          .append('\n');
+    }
+    byte[] stdin = members.toString().getBytes(StandardCharsets.UTF_8);
+    CommandResult result = run("start-batch", values, stdin, maxWait.plus(SHORT));
+    if (!result.succeeded()) {
+      throw new IOException("cannot build on host: " + result.stderr());
+    }
+    return BuildJobParser.parse(BuildJobParser.withoutMembers(result.stdout()));
   }
 
   @Override

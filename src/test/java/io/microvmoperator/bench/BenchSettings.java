@@ -17,6 +17,10 @@ import java.util.List;
  *     tests) the quiet fleet is watched ({@code bench.quietIntervals}, 6)
  * @param operatorJvmFlags JVM flags of the operator process ({@code bench.operatorJvmFlags})
  * @param baseline whether to run the scripted baseline ({@code bench.baseline}, true)
+ * @param sharedEvaluation the length of a list every configuration of the fleet's flake sums once
+ *     per evaluation ({@code bench.sharedEvaluation}, 0: none), standing for what real NixOS
+ *     configurations share and evaluate once per Nix process (nixpkgs, the module system); 300000
+ *     costs about 0.6 s and 70 MiB per evaluation here
  * @param out folder for the table and the chart ({@code bench.out}, target/bench)
  */
 record BenchSettings(
@@ -27,6 +31,7 @@ record BenchSettings(
     int quietIntervals,
     List<String> operatorJvmFlags,
     boolean baseline,
+    int sharedEvaluation,
     Path out) {
 
   static final String DEFAULT_JVM_FLAGS =
@@ -43,6 +48,7 @@ record BenchSettings(
             .filter(flag -> !flag.isBlank())
             .toList(),
         Boolean.parseBoolean(System.getProperty("bench.baseline", "true")),
+        Integer.getInteger("bench.sharedEvaluation", 0),
         Path.of(System.getProperty("bench.out", "target/bench")));
   }
 }

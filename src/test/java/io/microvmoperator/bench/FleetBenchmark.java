@@ -74,7 +74,8 @@ public final class FleetBenchmark {
     log(
         "fleet benchmark: %d hosts, %d VMs; memory with %d, cache sync with %d",
         settings.hosts(), settings.vms(), settings.largeVms(), settings.syncVms());
-    flake = TestFlake.createGit(root.resolve("flake"));
+    flake =
+        TestFlake.createGit(root.resolve("flake")).sharedEvaluation(settings.sharedEvaluation());
     for (int i = 1; i <= settings.vms(); i++) {
       flake.runner(vmName(i), "1");
     }
@@ -223,9 +224,24 @@ public final class FleetBenchmark {
     }
   }
 
-  static List<MicroVM> parked(int from, int toInclusive, String host, String flake) {
+  /** The label of the benchmark's two shards ({@code a}: odd parked VMs; {@code b}: even). */
+  static final String SHARD_LABEL = "sharding.microvm-operator.io/key";
+
+  /**
+   * Suspended MicroVMs {@code parkedFROM..parkedTO}: the odd ones on {@code hosts[0]} in shard
+   * {@code a}, the even ones on {@code hosts[1]} in shard {@code b} (the labels matter only to the
+   * two-shard phase; an operator without a selector sees them all).
+   */
+  static List<MicroVM> parked(int from, int toInclusive, List<String> hosts, String flake) {
     return IntStream.rangeClosed(from, toInclusive)
-        .mapToObj(i -> microVM(PARKED_NAMESPACE, "parked" + i, host, flake, true))
+        .mapToObj(
+            i -> {
+              MicroVM vm =
+                  microVM(
+                      PARKED_NAMESPACE, "parked" + i, hosts.get(i % 2 == 1 ? 0 : 1), flake, true);
+              vm.getMetadata().setLabels(Map.of(SHARD_LABEL, i % 2 == 1 ? "a" : "b"));
+              return vm;
+            })
         .toList();
   }
 

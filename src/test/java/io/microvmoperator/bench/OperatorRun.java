@@ -6,22 +6,27 @@ import static io.microvmoperator.bench.FleetBenchmark.log;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
+import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMStatus;
+import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
 import io.microvmoperator.testenv.Sleep;
 import io.microvmoperator.testenv.TestHost;
 import io.microvmoperator.testenv.TestHosts;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 
 /** The operator's side of the benchmark, on one fleet, with the packaged jar as its own process. */
@@ -99,10 +104,10 @@ final class OperatorRun {
       log("operator: peak resident %.0f MiB with %d MicroVMs", results.peakMiB200, settings.vms());
     }
 
-    String host1 = hosts.get(0).name();
+    List<String> parkedOn = List.of(hosts.get(0).name(), hosts.get(1 % settings.hosts()).name());
     log("creating suspended MicroVMs up to %d", settings.syncVms());
     FleetBenchmark.applyAll(
-        client, FleetBenchmark.parked(settings.vms() + 1, settings.syncVms(), host1, flake), 8);
+        client, FleetBenchmark.parked(settings.vms() + 1, settings.syncVms(), parkedOn, flake), 8);
     try (OperatorProcess operator = start("operator-sync.log")) {
       results.syncSeconds = operator.awaitReady(Duration.ofMinutes(2));
       log(
@@ -113,7 +118,7 @@ final class OperatorRun {
     log("creating suspended MicroVMs up to %d", settings.largeVms());
     FleetBenchmark.applyAll(
         client,
-        FleetBenchmark.parked(settings.syncVms() + 1, settings.largeVms(), host1, flake),
+        FleetBenchmark.parked(settings.syncVms() + 1, settings.largeVms(), parkedOn, flake),
         8);
     try (OperatorProcess operator = start("operator-large.log")) {
       results.syncSecondsLarge = operator.awaitReady(Duration.ofMinutes(5));
@@ -125,6 +130,8 @@ final class OperatorRun {
       results.largeSettleSeconds = Timing.secondsSince(start);
       results.peakMiBLarge = operator.peakResidentMiB();
       results.residentMiBLarge = operator.residentMiB();
+      log("operator: resident now %s", operator.residentParts());
+      nativeMemory(operator);
       log(
           "operator: peak resident %.0f MiB with %d MicroVMs (synced after %.2f s, all reconciled %.0f s later)",
           results.peakMiBLarge,
@@ -132,6 +139,102 @@ final class OperatorRun {
           results.syncSecondsLarge,
           results.largeSettleSeconds);
     }
+    twoShards(parkedOn);
+  }
+
+  /**
+   * The parked MicroVMs split between two operator processes by their shard label (their two hosts
+   * labelled alike), as the chart's {@code sharding.shards} runs them: each shard's peak resident
+   * memory once it has reconciled its half.
+   */
+  private void twoShards(List<String> parkedOn) throws Exception {
+    if (parkedOn.get(0).equals(parkedOn.get(1))) {
+      return; // one host: no second shard to give it to
+    }
+    for (int i = 0; i < 2; i++) {
+      String shard = i == 0 ? "a" : "b";
+      client
+          .resources(MicroVMHost.class)
+          .withName(parkedOn.get(i))
+          .edit(
+              host -> {
+                Map<String, String> labels = new HashMap<>();
+                Optional.ofNullable(host.getMetadata().getLabels()).ifPresent(labels::putAll);
+                labels.put(FleetBenchmark.SHARD_LABEL, shard);
+                host.getMetadata().setLabels(labels);
+                return host;
+              });
+    }
+    long parked = settings.largeVms() - settings.vms();
+    try (OperatorProcess a = startShard("a");
+        OperatorProcess b = startShard("b")) {
+      for (OperatorProcess shard : List.of(a, b)) {
+        shard.awaitReady(Duration.ofMinutes(5));
+        Awaitility.await()
+            .atMost(Duration.ofMinutes(10))
+            .pollInterval(Duration.ofSeconds(5))
+            .until(() -> microVMReconcilesStarted(shard) >= parked / 2);
+      }
+      results.shardVms = parked / 2;
+      results.shardPeakMiB = List.of(a.peakResidentMiB(), b.peakResidentMiB());
+      log(
+          "two shards: peak resident %s MiB with %d MicroVMs each",
+          results.shardPeakMiB, parked / 2);
+    }
+  }
+
+  /**
+   * With -XX:NativeMemoryTracking in the flags: the JVM's own account of its memory and the largest
+   * classes on its heap, into the output folder.
+   */
+  private void nativeMemory(OperatorProcess operator) throws Exception {
+    if (settings.operatorJvmFlags().stream().noneMatch(f -> f.startsWith("-XX:NativeMemory"))) {
+      return;
+    }
+    String summary =
+        Commands.run(
+                List.of("jcmd", String.valueOf(operator.pid()), "VM.native_memory", "summary"),
+                Map.of(),
+                Duration.ofMinutes(1))
+            .orThrow("jcmd VM.native_memory")
+            .stdout();
+    String histogram =
+        Commands.run(
+                List.of("jcmd", String.valueOf(operator.pid()), "GC.class_histogram"),
+                Map.of(),
+                Duration.ofMinutes(1))
+            .orThrow("jcmd GC.class_histogram")
+            .stdout();
+    Path out = settings.out().resolve("native-memory.txt");
+    Files.writeString(
+        out, summary + "\n" + histogram.lines().limit(45).collect(Collectors.joining("\n")));
+    log("operator: native memory summary in %s", out);
+  }
+
+  private OperatorProcess startShard(String shard) {
+    return OperatorProcess.start(
+        kubeconfig,
+        Map.of(
+            "OPERATOR_NAMESPACE",
+            OperatorHarness.OPERATOR_NAMESPACE,
+            "MALLOC_ARENA_MAX",
+            "2",
+            "WATCH_LABEL_SELECTOR",
+            FleetBenchmark.SHARD_LABEL + "=" + shard),
+        settings.operatorJvmFlags(),
+        root.resolve("operator-shard-" + shard + ".log"));
+  }
+
+  /** How many reconciles of MicroVMs {@code operator} started, from its /metrics. */
+  private static double microVMReconcilesStarted(OperatorProcess operator) throws Exception {
+    return operator
+        .get("/metrics")
+        .body()
+        .lines()
+        .filter(line -> line.startsWith("operator_sdk_reconciliations_started_total{"))
+        .filter(line -> line.contains("kind=\"MicroVM\""))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @SafeVarargs

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /** Every figure the benchmark measured, and the one table that shows them against the targets. */
 final class Results {
@@ -38,6 +39,8 @@ final class Results {
   double largeSettleSeconds;
   double peakMiBLarge;
   double residentMiBLarge;
+  long shardVms;
+  List<Double> shardPeakMiB = List.of();
 
   private final List<String[]> rows = new ArrayList<>();
 
@@ -277,8 +280,17 @@ final class Results {
         "",
         f0(peakMiBLarge),
         "",
-        "<= 256",
-        met(peakMiBLarge <= 256));
+        "<= 200",
+        met(peakMiBLarge <= 200));
+    row(
+        String.format(
+            Locale.ROOT, "peak resident memory per shard, 2 shards of %d MicroVMs (MiB)", shardVms),
+        "",
+        "",
+        shardPeakMiB.stream().map(Results::f0).collect(Collectors.joining(" / ")),
+        "",
+        "",
+        "");
     row(
         String.format(Locale.ROOT, "start until caches synced, %d MicroVMs (s)", s.syncVms()),
         "",

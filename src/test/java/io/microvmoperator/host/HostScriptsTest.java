@@ -136,6 +136,82 @@ class HostScriptsTest {
     assertThat(unitState()).isEqualTo("inactive dead");
   }
 
+  @Test
+  void aBatchBuildsItsMembersOnceAndRootsEachRunnerUntilItsJobIsForgotten() throws Exception {
+    Path web = runner("web");
+    Path db = runner("db");
+    Path batch = state.resolve(".operator/batch-0123456789ab");
+
+    Result started = startBatch(batch, "web", "db");
+
+    assertThat(started.exit()).as(started.stderr()).isZero();
+    assertThat(started.lines())
+        .startsWith("joined " + job("web"), "joined " + job("db"), "started", "status 0");
+    assertThat(Files.readSymbolicLink(Path.of(job("web"), "result"))).isEqualTo(web);
+    assertThat(Files.readSymbolicLink(Path.of(job("db"), "result"))).isEqualTo(db);
+    assertThat(Files.readSymbolicLink(batch.resolve("root"))).isEqualTo(web);
+    assertThat(Files.readSymbolicLink(batch.resolve("root-2"))).isEqualTo(db);
+    assertThat(Files.readString(Path.of(job("db"), "out.json"))).contains("\"out\":\"" + db + "\"");
+    Result again = startBatch(state.resolve(".operator/batch-0123456789ac"), "web", "db");
+    assertThat(again.lines()).as("finished jobs are not started again").startsWith("status 0");
+    assertThat(state.resolve(".operator/batch-0123456789ac")).doesNotExist();
+    assertThat(startBatch(batch, "web").exit()).as("a batch's folder is never reused").isOne();
+
+    run("discard-build", Map.of("job", job("web")), "");
+    assertThat(batch.resolve("root")).doesNotExist();
+    assertThat(batch.resolve("root-2")).exists();
+    run("discard-build", Map.of("job", job("db")), "");
+    assertThat(batch).as("the batch goes with its last root").doesNotExist();
+  }
+
+  @Test
+  void aBatchWithABadMemberBuildsEachOnItsOwnAndOnlyTheBadOneFails() throws Exception {
+    Path web = runner("web");
+    Path batch = state.resolve(".operator/batch-ba0ba0ba0ba0");
+
+    Result started = startBatch(batch, "bad", "web");
+
+    assertThat(started.lines()).contains("started").anyMatch(l -> l.startsWith("status 1"));
+    assertThat(started.stdout()).contains("evaluation of bad broke");
+    assertThat(Files.readString(Path.of(job("web"), "status")).strip()).isEqualTo("0");
+    assertThat(Files.readSymbolicLink(Path.of(job("web"), "result"))).isEqualTo(web);
+    assertThat(Files.readString(Path.of(job("web"), "log"))).doesNotContain("bad");
+    assertThat(batch).as("no root was made in the batch").doesNotExist();
+  }
+
+  /** Starts a batch of the targets' runners from one flake; the first target is the caller's. */
+  private Result startBatch(Path batch, String... targets) throws Exception {
+    StringBuilder members = new StringBuilder();
+    for (String target : targets) {
+      members.append(
+          String.join(
+                  "\t",
+                  job(target),
+                  dir(target),
+                  target,
+                  "path:/f?narHash=x#nixosConfigurations."
+                      + target
+                      + ".config.microvm.declaredRunner")
+              + "\n");
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    values.put("batch", batch.toString());
+    values.put("job", job(targets[0]));
+    values.put("flake", "path:/f?narHash=x");
+    values.put("subs", "");
+    values.put("keys", "");
+    values.put("wait", "10");
+    values.put("collected", "never matches");
+    values.put("build_job", HostScripts.source("build-job"));
+    values.put("build_batch", HostScripts.source("build-batch"));
+    // as sent over SSH, whose input may end without its last newline
+    return run("start-batch", values, members.toString().strip());
+  }
+
+  private String job(String vm) {
+    return dir(vm) + "/.operator/build-" + vm;
+  }
+
   private Path runner(String name) throws IOException {
     Path runner = Files.createDirectories(tmp.resolve("store").resolve(name).resolve("bin"));
     Path run = Files.writeString(runner.resolve("microvm-run"), "#!/bin/sh\n");
@@ -180,6 +256,7 @@ class HostScriptsTest {
     dash.environment().put("gc_roots", gcRoots.toString());
     dash.environment().put("units_dir", units.toString());
     dash.environment().put("UNITS_STATE", tmp.resolve("unit-state").toString());
+    dash.environment().put("STORE", tmp.resolve("store").toString());
     // From a file: a script that ends before it reads its input (a foreign folder) breaks no pipe.
     Path input = Files.writeString(Files.createTempFile(tmp, "stdin", ""), stdin);
     dash.redirectInput(input.toFile());

@@ -274,8 +274,24 @@ public final class OperatorHarness
     editHostSpec(hostName, null, suspend);
   }
 
-  /** Changes maxConcurrentBuilds and suspend of the host's spec where given (not null). */
+  /**
+   * Changes maxConcurrentBuilds and suspend of the host's spec where given (not null); edited again
+   * when the operator's status write got in between (409 Conflict).
+   */
   private void editHostSpec(String hostName, Integer maxBuilds, Boolean suspend) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        replaceHostSpec(hostName, maxBuilds, suspend);
+        return;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private void replaceHostSpec(String hostName, Integer maxBuilds, Boolean suspend) {
     client
         .resources(MicroVMHost.class)
         .withName(hostName)

@@ -153,6 +153,18 @@ public final class OperatorProcess implements AutoCloseable {
     return statusField("VmRSS:") / 1024.0;
   }
 
+  /**
+   * What the resident set is made of now: anonymous memory (heap, metaspace, threads, malloc) and
+   * mapped files (the JDK's module image, the jar, shared libraries), in MiB.
+   */
+  public String residentParts() {
+    return String.format(
+        java.util.Locale.ROOT,
+        "anonymous %.0f MiB, files %.0f MiB",
+        statusField("RssAnon:") / 1024.0,
+        statusField("RssFile:") / 1024.0);
+  }
+
   private long statusField(String field) {
     try {
       return Files.readAllLines(Path.of("/proc/" + process.pid() + "/status")).stream()

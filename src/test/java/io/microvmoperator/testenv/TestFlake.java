@@ -61,11 +61,23 @@ public final class TestFlake {
   private final Map<String, Configuration> configurations = new LinkedHashMap<>();
   private boolean guestFiles;
   private boolean sshGuestFiles;
+  private int sharedEvaluation;
   private String branch = "main";
 
   private TestFlake(Path dir, boolean git) {
     this.dir = dir;
     this.git = git;
+  }
+
+  /**
+   * Makes every configuration's runner sum a list of {@code length} numbers first, once per Nix
+   * evaluation however many runners it evaluates (a thunk they share), as real NixOS configurations
+   * share nixpkgs and the module system; the runners' derivations do not change. 0: nothing shared.
+   */
+  public TestFlake sharedEvaluation(int length) {
+    sharedEvaluation = length;
+    write("shared evaluation " + length);
+    return this;
   }
 
   /** A plain folder flake; use {@link #pathRef}. */
@@ -653,6 +665,9 @@ public final class TestFlake {
       nix.append("      guestSshInitrd = builtins.path")
           .append(" { path = ./guest/initrd-ssh; name = \"microvm-guest-initrd-ssh\"; };\n");
     }
+    nix.append("      shared = builtins.foldl' builtins.add 0 (builtins.genList (x: x) ")
+        .append(sharedEvaluation)
+        .append(");\n");
     nix.append("    in {\n    nixosConfigurations = {\n");
     configurations.forEach(
         (name, configuration) ->
@@ -661,8 +676,9 @@ public final class TestFlake {
                 .append(" = let\n        toplevel = ")
                 .append(configuration.toplevel())
                 .append(";\n      in {\n        config.system.build.toplevel = toplevel;\n")
-                .append("        config.microvm.declaredRunner = ")
+                .append("        config.microvm.declaredRunner = builtins.seq shared (")
                 .append(configuration.runner())
+                .append(")")
                 .append(";\n      };\n"));
     nix.append("    };\n  };\n}\n");
     try {

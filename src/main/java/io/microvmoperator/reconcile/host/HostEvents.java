@@ -28,7 +28,13 @@ final class HostEvents {
     this.events = events;
   }
 
+  /** Records what changed from {@code before} to {@code after}, written before it returns. */
   void changed(MicroVMHost host, MicroVMHostStatus before, MicroVMHostStatus after) {
+    record(host, before, after);
+    events.flush();
+  }
+
+  private void record(MicroVMHost host, MicroVMHostStatus before, MicroVMHostStatus after) {
     if (before.trustedHostKey() == null && after.trustedHostKey() != null) {
       events.normal(
           host,

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -58,15 +59,22 @@ public final class EventRecorder implements Events {
     String now = clock.instant().toString();
     try {
       var events = client.v1().events().inNamespace(namespace);
+      ObjectMeta meta = new ObjectMetaBuilder().withName(name).withNamespace(namespace).build();
+      try {
+        events.resource(newEvent(about, meta, new Said(type, reason, message), now)).create();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+          throw e;
+        }
+      }
+      // Said before: one more of the same, counted (first asked: most Events are new)
       Event existing = events.withName(name).get();
       if (existing != null) {
         existing.setCount(Optional.ofNullable(existing.getCount()).orElse(1) + 1);
         existing.setLastTimestamp(now);
         events.resource(existing).update();
-        return;
       }
-      ObjectMeta meta = new ObjectMetaBuilder().withName(name).withNamespace(namespace).build();
-      events.resource(newEvent(about, meta, new Said(type, reason, message), now)).create();
     } catch (KubernetesClientException e) {
       log.warn("cannot record event {} for {}: {}", reason, name, e.getMessage());
     }

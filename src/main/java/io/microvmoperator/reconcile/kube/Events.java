@@ -8,4 +8,7 @@ public interface Events {
   void normal(HasMetadata about, String reason, String message);
 
   void warning(HasMetadata about, String reason, String message);
+
+  /** Returns once the Events this thread recorded are written (they are, where not deferred). */
+  default void flush() {}
 }

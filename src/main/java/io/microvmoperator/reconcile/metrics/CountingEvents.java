@@ -35,6 +35,11 @@ public final class CountingEvents implements Events {
     events.warning(about, reason, message);
   }
 
+  @Override
+  public void flush() {
+    events.flush();
+  }
+
   private void count(String reason) {
     if (DEPLOY_REASONS.contains(reason)) {
       metrics.deployed(reason);

@@ -107,6 +107,7 @@ final class MicroVMCleanup {
             + "; set spec.deletionPolicy to Orphan to release the resource without it";
     status.hostUnreachable(message);
     events.warning(vm, "DeletionWaitsForHost", message);
+    events.flush();
     return new Outcome(
         DeleteControl.noFinalizerRemoval().rescheduleAfter(Retries.UNREACHABLE), status);
   }

@@ -50,6 +50,7 @@ public final class MicroVMSteps {
       events.warning(vm, stalled.problem().reason(), stalled.problem().message());
     }
     builds.settle(vm, status.build().phase());
+    events.flush();
     return result;
   }
 

@@ -4,6 +4,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.api.MicroVMStatus.RunnerSource;
+import io.microvmoperator.host.BuildBatch;
 import io.microvmoperator.host.BuildJob;
 import io.microvmoperator.host.BuildRequest;
 import io.microvmoperator.host.HostOperations;
@@ -20,14 +21,19 @@ import io.microvmoperator.reconcile.metrics.DomainMetrics;
 import io.microvmoperator.reconcile.status.MicroVMStatusBuilder;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Gets a located runner into the host's store: builds a flake's runner, or fetches a prebuilt one
  * from the binary caches with its signature checked. Builds and fetches run detached on the host
- * (one job per runner); this class starts them, waits for them (a bounded wait on the host, in the
- * reconcile) and limits them per host ({@link BuildSlots}, {@code maxConcurrentBuilds}).
+ * (one job per runner, or one batch for the runners of several VMs from the same flake); this class
+ * starts them, waits for them (a bounded wait on the host, in the reconcile) and limits them per
+ * host ({@link BuildSlots}, {@code maxConcurrentBuilds}).
  */
 public final class RunnerBuilds {
 
@@ -40,6 +46,8 @@ public final class RunnerBuilds {
 
   /** A VM waiting for a build slot is woken when one frees; this is only the fallback. */
   public static final Duration SLOT_RETRY = Duration.ofSeconds(30);
+
+  private static final Logger log = LoggerFactory.getLogger(RunnerBuilds.class);
 
   private final Events events;
   private final Consumer<ResourceID> wake;
@@ -88,16 +96,22 @@ public final class RunnerBuilds {
     return outcome(ctx, located, job.get());
   }
 
-  /** With a slot: a job this MicroVM showed as Building is only waited for, not started again. */
+  /**
+   * With a slot: a job this MicroVM showed as Building, or that a batch started for it, is only
+   * waited for, not started again. A VM taken into a batch runs no command until the batch's start
+   * ended (it reads as running: it is woken then), and announces the build at its first look.
+   */
   private BuildJob inSlot(MicroVMContext ctx, BuildRequest request, boolean retry)
       throws IOException {
     HostOperations host = ctx.session().operations();
     VmName vm = ctx.valid().vmName();
-    boolean startedBefore = ctx.prior().phase() == Phase.Building;
-    BuildJob job =
-        startedBefore
-            ? host.awaitBuild(vm, request, BUILD_WAIT)
-            : host.startBuild(vm, request, BUILD_WAIT);
+    BuildSlots.Joined joined = buildSlots.takeJoined(ctx.hostName(), slotKey(ctx));
+    if (joined == BuildSlots.Joined.STARTING) {
+      return new BuildJob(BuildJob.State.RUNNING, null, "", List.of());
+    }
+    boolean startedBefore =
+        joined == BuildSlots.Joined.STARTED || ctx.prior().phase() == Phase.Building;
+    BuildJob job = startedBefore ? host.awaitBuild(vm, request, BUILD_WAIT) : start(ctx, request);
     if (job.state() == BuildJob.State.MISSING) {
       job = host.startBuild(vm, request, BUILD_WAIT);
     }
@@ -105,7 +119,36 @@ public final class RunnerBuilds {
       host.discardBuild(vm, request);
       job = host.startBuild(vm, request, BUILD_WAIT);
     }
-    return job;
+    return joined == BuildSlots.Joined.STARTED ? job.asStartedNow() : job;
+  }
+
+  /**
+   * Starts this VM's build, with the VMs waiting for a slot whose runners come from the same flake
+   * as one batch ({@link BuildSlots#joinBatch}); they are woken to wait for their part of it.
+   */
+  private BuildJob start(MicroVMContext ctx, BuildRequest request) throws IOException {
+    HostOperations host = ctx.session().operations();
+    VmName vm = ctx.valid().vmName();
+    List<BuildSlots.Waiter> joined = buildSlots.joinBatch(ctx.hostName(), slotKey(ctx), request);
+    if (joined.isEmpty()) {
+      return host.startBuild(vm, request, BUILD_WAIT);
+    }
+    List<BuildBatch.Member> members = new ArrayList<>();
+    members.add(new BuildBatch.Member(vm, request));
+    joined.forEach(waiter -> members.add(waiter.build()));
+    BuildBatch batch = BuildBatch.of(members);
+    log.info(
+        "{}: batch {} builds the runners of {} and {}",
+        ctx.hostName(),
+        batch.id(),
+        slotKey(ctx),
+        joined.stream().map(BuildSlots.Waiter::vm).toList());
+    try {
+      return host.startBatch(batch, BUILD_WAIT);
+    } finally {
+      buildSlots.batchStarted(ctx.hostName(), joined);
+      joined.forEach(waiter -> waiter.wake().run());
+    }
   }
 
   /**
@@ -121,7 +164,11 @@ public final class RunnerBuilds {
             ? BuildJob.missing()
             : ctx.session().operations().readBuild(ctx.valid().vmName(), request);
     if (job.state() == BuildJob.State.MISSING || (job.state() == BuildJob.State.FAILED && retry)) {
-      buildSlots.waitFor(host, slotKey(ctx), () -> wake.accept(ResourceID.fromResource(ctx.vm())));
+      buildSlots.waitFor(
+          host,
+          slotKey(ctx),
+          () -> wake.accept(ResourceID.fromResource(ctx.vm())),
+          new BuildBatch.Member(ctx.valid().vmName(), request));
       return Optional.empty();
     }
     if (job.state() == BuildJob.State.RUNNING) {

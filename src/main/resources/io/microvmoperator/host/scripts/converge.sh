@@ -23,7 +23,7 @@ if [ "$cur" != "$new" ]; then
     # Collected before it was deployed: forget the builds of it, so it is built again.
     for job in "$d"/.operator/build-*; do
       if [ -e "$job/status" ] && [ "$(readlink "$job/result" 2>/dev/null)" = "$new" ]; then
-        rm -rf "$job"
+        drop_job "$job"
       fi
     done
     echo "the runner is not in the host's store any more" >&2; exit 3
@@ -57,7 +57,7 @@ fi
 rm -f "$d/.operator/flake.tmp"
 for job in "$d"/.operator/build-*; do
   result=$(readlink "$job/result" 2>/dev/null || true)
-  [ -e "$job/status" ] && [ "$result" != "$new" ] && [ "$result" != "$keep" ] && rm -rf "$job"
+  if [ -e "$job/status" ] && [ "$result" != "$new" ] && [ "$result" != "$keep" ]; then drop_job "$job"; fi
 done
 unit_state=$(systemctl show -p ActiveState,NRestarts,SubState "$unit" 2>/dev/null || true)
 active=${unit_state#*ActiveState=}; active=${active%%[!a-z-]*}

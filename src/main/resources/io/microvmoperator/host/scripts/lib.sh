@@ -66,12 +66,12 @@ vm_folder() {
   [ "$(stat -c %a "$d")" = 775 ] || chmod 0775 "$d"
 }
 
-# job_alive: whether the process of the build job in $job lives.
-job_alive() { [ -e "$job/pid" ] && kill -0 "$(cat "$job/pid")" 2>/dev/null; }
+# job_alive JOB: whether the process of the build job JOB lives.
+job_alive() { [ -e "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
 
 # wait_for_job: waits up to $wait seconds while the build job's process lives.
 wait_for_job() {
-  if [ ! -e "$job/status" ] && job_alive; then
+  if [ ! -e "$job/status" ] && job_alive "$job"; then
     timeout "$wait" tail --pid="$(cat "$job/pid")" -s 0.02 -f /dev/null || true
   fi
 }
@@ -84,11 +84,30 @@ read_job() {
     tr -d '\n' < "$job/out.json"; echo
     tr -d '\n' < "$job/info.json" 2>/dev/null; echo
     tail -n 30 "$job/log"
-  elif job_alive; then
+  elif job_alive "$job"; then
     echo running
   else
     echo missing
   fi
+}
+
+# drop_job JOB: forgets a finished build job, and the GC root a batch keeps for it in
+# STATE/.operator/BATCH/ (named in JOB/root); the batch's folder goes with its last root.
+drop_job() {
+  if [ -e "$1/root" ]; then
+    set -- "$1" "$(head -c 200 "$1/root")" "${1%/*/.operator/build-*}/.operator"
+    case "$2" in
+      */*/* | *..*) ;;
+      batch-*/root*)
+        rm -f "$3/$2"
+        set -- "$1" "$3/${2%%/*}"
+        for left in "$2"/root*; do
+          if [ -e "$left" ] || [ -L "$left" ]; then rm -rf "$1"; return 0; fi
+        done
+        rm -rf "$2" ;;
+    esac
+  fi
+  rm -rf "$1"
 }
 
 # drop_operator_toplevel: removes the toplevel link this operator wrote for a prebuilt runner.

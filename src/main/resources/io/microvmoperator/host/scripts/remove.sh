@@ -6,4 +6,5 @@ if declared_by_host "$d" "$n"; then echo declared-by-host; exit 0; fi
 if foreign; then exit 0; fi
 stop_unit
 rm -f "$gc_roots/$n" "$gc_roots/booted-$n" "$gc_roots/old-$n"
+for job in "$d"/.operator/build-*; do drop_job "$job"; done
 rm -rf "$d"

@@ -1,5 +1,6 @@
 package io.microvmoperator.reconcile.fakes;
 
+import io.microvmoperator.host.BuildBatch;
 import io.microvmoperator.host.BuildJob;
 import io.microvmoperator.host.BuildRequest;
 import io.microvmoperator.host.ConvergeRequest;
@@ -46,6 +47,16 @@ public final class FakeHost implements HostOperations {
   @Override
   public BuildJob startBuild(VmName vm, BuildRequest request, Duration maxWait) {
     calls.add("startBuild");
+    return build;
+  }
+
+  /** The batches started, in order. */
+  public final List<BuildBatch> batches = new ArrayList<>();
+
+  @Override
+  public BuildJob startBatch(BuildBatch batch, Duration maxWait) {
+    calls.add("startBatch");
+    batches.add(batch);
     return build;
   }
 
