@@ -399,17 +399,7 @@ public final class TestFlake {
     }
     addGuestFiles(options.ssh() != null);
     GuestSsh ssh = options.ssh();
-    String head =
-        String.join(
-            "\n",
-            "MICROVM_NAME=" + Commands.shellQuote(name),
-            // A guest with SSH takes its version from its system: its runner then differs from
-            // the next version's only where the system's path appears, as MicroVM.nix's does.
-            "GUEST_VERSION=" + (ssh == null ? Commands.shellQuote(version) : "''"),
-            "GUEST_MODE=" + options.mode(),
-            "GUEST_CRASH_AFTER=" + options.crashAfterSeconds(),
-            "GUEST_SSH_PORT=" + (ssh == null ? "" : String.valueOf(ssh.port())),
-            "GUEST_MEMORY=" + (ssh == null ? 256 : ssh.memory()));
+    String head = guestHead(name, version, options);
     String build =
         String.join(
             "\n",
@@ -448,6 +438,41 @@ public final class TestFlake {
         : set(name, new Configuration(sshSystem(name, version, ssh), runner), message);
   }
 
+  /**
+   * The guest's host key and root's authorised key into the flake's guest/ssh-NAME/ folder, which
+   * reaches the store as the guest's system's etc/ssh/ (test data: a real guest makes its host key
+   * at first boot).
+   */
+  private void writeGuestKeys(String name, GuestSsh ssh) {
+    Path keys = dir.resolve("guest/ssh-" + name);
+    try {
+      Files.createDirectories(keys);
+      Files.writeString(keys.resolve("ssh_host_ed25519_key"), ssh.hostKey().privateKey());
+      Files.writeString(keys.resolve("ssh_host_ed25519_key.pub"), ssh.hostKey().publicKeyLine());
+      Files.writeString(keys.resolve("root"), ssh.authorizedKey().strip() + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (git) {
+      git("add", "guest/ssh-" + name).orThrow("git add guest keys");
+    }
+  }
+
+  /** The assignments TestFlake puts after the first line of a guest's microvm-run. */
+  private static String guestHead(String name, String version, GuestOptions options) {
+    GuestSsh ssh = options.ssh();
+    return String.join(
+        "\n",
+        "MICROVM_NAME=" + Commands.shellQuote(name),
+        // A guest with SSH takes its version from its system: its runner then differs from the
+        // next version's only where the system's path appears, as MicroVM.nix's does.
+        "GUEST_VERSION=" + (ssh == null ? Commands.shellQuote(version) : "''"),
+        "GUEST_MODE=" + options.mode(),
+        "GUEST_CRASH_AFTER=" + options.crashAfterSeconds(),
+        "GUEST_SSH_PORT=" + (ssh == null ? "" : String.valueOf(ssh.port())),
+        "GUEST_MEMORY=" + (ssh == null ? 256 : ssh.memory()));
+  }
+
   /** bin/virtiofsd-run of a guest with SSH (testenv/guest/virtiofsd-run). */
   private static final String VIRTIOFSD_RUN =
       String.join(
@@ -462,18 +487,7 @@ public final class TestFlake {
    * activation fails put after its first line).
    */
   private String sshSystem(String name, String version, GuestSsh ssh) {
-    Path keys = dir.resolve("guest/ssh-" + name);
-    try {
-      Files.createDirectories(keys);
-      Files.writeString(keys.resolve("ssh_host_ed25519_key"), ssh.hostKey().privateKey());
-      Files.writeString(keys.resolve("ssh_host_ed25519_key.pub"), ssh.hostKey().publicKeyLine());
-      Files.writeString(keys.resolve("root"), ssh.authorizedKey().strip() + "\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    if (git) {
-      git("add", "guest/ssh-" + name).orThrow("git add guest keys");
-    }
+    writeGuestKeys(name, ssh);
     String build =
         String.join(
             "\n",
