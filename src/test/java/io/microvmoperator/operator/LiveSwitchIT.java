@@ -27,11 +27,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * new system current in the guest); a change of the runner beyond the system (memory) restarts; an
  * activation that fails is rolled back in the guest and the new runner held back; a guest that
  * presents another host key gets no command and is restarted instead, as is a guest that does not
- * answer.
+ * answer; and all of it works when the operator logs in to the host as the unprivileged {@code
+ * microvm} user (its nix-daemon registers the closure).
  */
 class LiveSwitchIT {
 
-  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(2);
+  @RegisterExtension static OperatorHarness env = OperatorHarness.withHosts(3);
 
   private static final String NS = "live-switch";
   private static final Duration CONVERGED = Duration.ofMinutes(3);
@@ -42,6 +43,31 @@ class LiveSwitchIT {
     env.ensureNamespace(NS);
     env.registerHost("switch-host", env.host(0), List.of(NS));
     env.registerHost("fallback-host", env.host(1), List.of(NS));
+    env.host(2).serveUnprivileged("microvm");
+    env.registerHost("unprivileged-host", env.host(2), List.of(NS));
+  }
+
+  @Test
+  void asTheMicrovmUserASystemChangeIsSwitchedLiveToo() throws Exception {
+    TestHost host = env.host(2);
+    GuestSsh ssh = guestSsh(host, "job");
+    TestFlake flake =
+        TestFlake.create(env.hosts().root().resolve("job"))
+            .sshGuest("job", "v1", ssh.flakeOptions());
+    env.apply(
+        switching(microVM(NS, "job", "unprivileged-host", flake.pathRef(), "job"), ssh, null));
+    env.awaitRunner(NS, "job", "-microvm-job-v1", CONVERGED);
+    ssh.awaitReachable(CONVERGED);
+    long qemu = host.mainPid("microvm@job.service");
+
+    flake.sshGuest("job", "v2", ssh.flakeOptions());
+    env.annotate(NS, "job", REQUEST, "v2");
+    MicroVM switched = awaitLiveSwitch("job", "-microvm-job-v2", "Switched");
+
+    assertThat(guest(ssh, "readlink /run/current-system"))
+        .isEqualTo(switched.getStatus().liveSwitch().system());
+    assertThat(host.mainPid("microvm@job.service")).as("the same qemu").isEqualTo(qemu);
+    assertThat(host.logs().sshdLog()).doesNotContain("Accepted publickey for root");
   }
 
   @Test
