@@ -104,6 +104,9 @@ class LiveSwitchIT {
         .isEqualTo("SwitchedLive");
     assertThat(env.condition(switched, "Ready").orElseThrow().getStatus()).isEqualTo("True");
     assertThat(events("web")).contains("SwitchedLive");
+    assertThat(host.shell("microvm-list").stdout())
+        .as("microvm -l (its stand-in) compares booted's system with current's")
+        .contains("web: stale(nixos-system-web-v1), reboot(nixos-system-web-v2)");
 
     flake.sshGuest("web", "v3", ssh.flakeOptions().withMemory(640));
     env.annotate(NS, "web", REQUEST, "v3");
