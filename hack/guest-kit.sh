@@ -32,7 +32,10 @@ if [ -z "$package" ] && [ ! -f "$cache/current/complete" ]; then
 fi
 if [ -z "$package" ]; then
   # Offline or no package lists: keep whatever kit is there.
-  if [ "$(cat "$cache/current/format" 2>/dev/null)" = "$format" ]; then
+  if [ -f "$cache/current/complete" ]; then
+    if [ "$(cat "$cache/current/format" 2>/dev/null)" != "$format" ]; then
+      echo "guest-kit: keeping an older kit: guests with SSH need format $format (run apt-get update)" >&2
+    fi
     readlink -f "$cache/current"
     exit 0
   fi
