@@ -3,6 +3,7 @@ package io.microvmoperator.reconcile.update;
 import io.microvmoperator.host.RunnerFiles;
 import io.microvmoperator.host.RunnerFiles.Entry;
 import io.microvmoperator.host.RunnerFiles.Kind;
+import io.microvmoperator.nix.StorePath;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -57,6 +58,9 @@ public final class SwitchDecision {
     }
     if (!differences.isEmpty()) {
       return Result.restart("the runner changed beyond its system: " + describe(differences));
+    }
+    if (StorePath.parseOrNull(to) == null) {
+      return Result.restart("the new runner's " + RunnerFiles.SYSTEM_LINK + " is not a store path");
     }
     if (!next.switchable()) {
       return Result.restart(

@@ -90,6 +90,11 @@ class SwitchDecisionTest {
     assertThat(SwitchDecision.decide(booted, storeOnDisk).reason())
         .isEqualTo("the runner r2 has no share/microvm/system");
 
+    RunnerFiles relative =
+        runner("r2", "../elsewhere", run(KERNEL1, "../elsewhere", CLOSURE2, 512), true);
+    assertThat(SwitchDecision.decide(booted, relative).reason())
+        .isEqualTo("the new runner's share/microvm/system is not a store path");
+
     RunnerFiles gone = new RunnerFiles("r0", false, Map.of(), false);
     assertThat(SwitchDecision.decide(gone, booted).reason())
         .isEqualTo("the runner r0 is not in the host's store");
