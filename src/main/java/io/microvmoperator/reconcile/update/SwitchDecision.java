@@ -70,7 +70,7 @@ public final class SwitchDecision {
   }
 
   /** The entries that differ once the systems' and closure infos' paths are placeholders. */
-  static List<String> differences(RunnerFiles booted, RunnerFiles next) {
+  public static List<String> differences(RunnerFiles booted, RunnerFiles next) {
     String from = booted.system().orElse(null);
     String to = next.system().orElse(null);
     TreeSet<String> names = new TreeSet<>(booted.entries().keySet());
