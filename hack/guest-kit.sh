@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds the "guest kit" that the tests' real guests boot from (TestFlake.guest): Debian's cloud
-# kernel, the two modules the guest's init loads for the ACPI power button, and a static busybox,
-# in a cache outside the checkout:
+# kernel, the modules the guest's init loads (evdev and button for the ACPI power button; the
+# virtio-mmio, virtio-net and virtiofs stack for a guest with SSH and the host's store), a static
+# busybox, and the userland of a guest with SSH (TestFlake.sshGuest): this machine's OpenSSH sshd
+# and Nix with the shared libraries they load, at their own paths, in a cache outside the checkout:
 #   ${XDG_CACHE_HOME:-~/.cache}/microvm-operator/guest/KERNEL-ABI/{vmlinuz,modules/*.ko,busybox,
-#   kernel-package}
+#   userland/,kernel-package,format}
 #   ${XDG_CACHE_HOME:-~/.cache}/microvm-operator/guest/current -> KERNEL-ABI
 # The kernel is the package Debian's linux-image-cloud-amd64 depends on (the newest this
 # machine's apt knows), fetched with apt-get download; nothing else comes from the network.
-# Idempotent: a complete kit is kept, and the script only prints its folder.
+# Idempotent: a complete kit of the current format is kept, and the script only prints its folder.
 # Needs busybox-static (setup.sh installs it); runs apt-get update when apt knows no kernel yet.
 set -euo pipefail
+
+# The kit's layout; a kit of another (older) format is made again. GuestKit checks the same.
+format=2
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/microvm-operator/guest"
 mkdir -p "$cache"
@@ -28,6 +33,9 @@ fi
 if [ -z "$package" ]; then
   # Offline or no package lists: keep whatever kit is there.
   if [ -f "$cache/current/complete" ]; then
+    if [ "$(cat "$cache/current/format" 2>/dev/null)" != "$format" ]; then
+      echo "guest-kit: keeping an older kit: guests with SSH need format $format (run apt-get update)" >&2
+    fi
     readlink -f "$cache/current"
     exit 0
   fi
@@ -35,9 +43,24 @@ if [ -z "$package" ]; then
   exit 1
 fi
 abi=${package#linux-image-}
+
+# sshd and nix (nix-store and nix-env are links to it) with every library they load, each at its
+# real path under DEST (/lib is /usr/lib on this merged-/usr Debian), for a guest's initramfs.
+copy_userland() {
+  local dest=$1 binary file dir
+  for binary in /usr/sbin/sshd /usr/bin/nix; do
+    for file in "$binary" $(ldd "$binary" | awk '/=> \//{print $3} /^\t\//{print $1}'); do
+      dir=$(readlink -f "$(dirname "$file")")
+      mkdir -p "$dest$dir"
+      cp -L "$file" "$dest$dir/$(basename "$file")"
+    done
+  done
+  ln -s nix "$dest/usr/bin/nix-store"
+  ln -s nix "$dest/usr/bin/nix-env"
+}
 kit="$cache/$abi"
 
-if [ ! -f "$kit/complete" ]; then
+if [ "$(cat "$kit/format" 2>/dev/null)" != "$format" ]; then
   # busybox-static's /bin/busybox runs inside the guest, which has no libc.
   if ! dpkg -s busybox-static >/dev/null 2>&1; then
     echo "guest-kit: busybox-static is not installed" >&2
@@ -50,7 +73,9 @@ if [ ! -f "$kit/complete" ]; then
   dpkg-deb -x "$work"/"$package"_*.deb "$work/x"
   mkdir -p "$work/kit/modules"
   cp "$work/x/boot/vmlinuz-$abi" "$work/kit/vmlinuz"
-  for module in drivers/input/evdev drivers/acpi/button; do
+  for module in drivers/input/evdev drivers/acpi/button drivers/virtio/virtio_ring \
+    drivers/virtio/virtio drivers/virtio/virtio_mmio net/core/failover drivers/net/net_failover \
+    drivers/net/virtio_net fs/fuse/fuse fs/fuse/virtiofs; do
     base=$(basename "$module")
     source="$work/x/lib/modules/$abi/kernel/$module"
     # busybox insmod takes plain .ko files only; newer Debian kernels ship .ko.xz.
@@ -66,8 +91,10 @@ if [ ! -f "$kit/complete" ]; then
     fi
   done
   cp /bin/busybox "$work/kit/busybox"
+  copy_userland "$work/kit/userland"
   dpkg-deb -f "$work"/"$package"_*.deb Package Version >"$work/kit/kernel-package"
   touch "$work/kit/complete"
+  echo "$format" >"$work/kit/format"
   rm -rf "$kit"
   mv "$work/kit" "$kit"
 fi

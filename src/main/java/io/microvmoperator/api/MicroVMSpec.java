@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -34,6 +36,9 @@ import java.util.List;
         "has(self.vmName) == has(oldSelf.vmName) && (!has(self.vmName) || self.vmName =="
             + " oldSelf.vmName)",
     message = "vmName cannot be changed: it names the VM's folder and unit on the host")
+@ValidationRule(
+    value = "!has(self.update) || self.update != 'SwitchWhenPossible' || has(self.guestSsh)",
+    message = "update SwitchWhenPossible needs guestSsh: how the guest's SSH server is reached")
 @JsonClassDescription(
     "What runs on the host: which host, which runner (built from spec.flake on the"
         + " host, or a prebuilt spec.storePath, or the latest build of a Hydra job), whether"
@@ -109,7 +114,54 @@ public record MicroVMSpec(
                 + " deployed runner, point current back at the runner it ran before and start"
                 + " that one; the failed runner is not deployed again until the desired runner"
                 + " changes or a reconcile is requested. Never: keep starting the new runner.")
-        RollbackPolicy rollback) {
+        RollbackPolicy rollback,
+    @Default("Restart")
+        @JsonPropertyDescription(
+            "How a running VM gets a new runner. Restart: restart it (restartPolicy decides"
+                + " when). SwitchWhenPossible: when the booted and the new runner differ only by"
+                + " the guest's system (decided from the runners' own files), switch the"
+                + " running guest to the new system over SSH (switch-to-configuration switch,"
+                + " through the host: guestSsh), without a reboot; otherwise, or when the guest"
+                + " cannot be reached, restart. Needs a guest with sshd, the host's /nix/store"
+                + " shared into it and system.switch.enable, and restartPolicy OnChange.")
+        UpdateMode update,
+    @JsonPropertyDescription(
+            "The guest's SSH server as the host reaches it (update SwitchWhenPossible). The"
+                + " operator logs in through its connection to the host, with the host's key"
+                + " (spec.sshKeySecretRef of the MicroVMHost): authorise its public key for"
+                + " the user in the guest.")
+        GuestSsh guestSsh) {
+
+  /** The guest's SSH server, as seen from the host, and its pinned host keys. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record GuestSsh(
+      @Default("127.0.0.1")
+          @Pattern(ApiPatterns.HOST_ADDRESS)
+          @Size(max = 253)
+          @JsonPropertyDescription(
+              "Address of the guest's SSH server as the host sees it: the guest's address on"
+                  + " the host's network (tap, bridge), or a loopback address of the host that"
+                  + " forwards to the guest (qemu user networking's forwardPorts).")
+          String address,
+      @Default("22") @Min(1) @Max(65535) @JsonPropertyDescription("SSH port.") Integer port,
+      @Default("root")
+          @Pattern(ApiPatterns.UNIX_USER)
+          @JsonPropertyDescription(
+              "User the operator logs in as in the guest; root, or a user allowed to run"
+                  + " nix-env on the system profile and switch-to-configuration.")
+          String user,
+      @Required
+          @Size(min = 1, max = 16)
+          @JsonPropertyDescription(
+              "Pinned public host keys of the guest ('ssh-ed25519 AAAA...'). The guest must"
+                  + " present one of them before anything runs in it.")
+          List<@Pattern(ApiPatterns.SSH_PUBLIC_KEY) String> hostKeys) {}
+
+  /** How a running VM gets a new runner. */
+  public enum UpdateMode {
+    Restart,
+    SwitchWhenPossible
+  }
 
   /** A Hydra job whose latest successful build is deployed. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

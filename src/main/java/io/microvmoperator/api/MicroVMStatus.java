@@ -54,7 +54,11 @@ public record MicroVMStatus(
     @JsonPropertyDescription(
             "Set when a newly deployed runner did not keep running and the VM was rolled back to the"
                 + " runner it ran before.")
-        Rollback rollback) {
+        Rollback rollback,
+    @JsonPropertyDescription(
+            "With update SwitchWhenPossible: how the VM last got a new runner (switched live or"
+                + " restarted) and why.")
+        LiveSwitch liveSwitch) {
 
   /** The conditions, or an empty list when there are none yet. */
   public List<Condition> conditionsOrEmpty() {
@@ -116,6 +120,23 @@ public record MicroVMStatus(
               "What the probe saw: the unit's state, or how often its runner ended since it was started.")
           String cause,
       @JsonPropertyDescription("When the rollback was made (RFC 3339).") String at) {}
+
+  /** How a running VM last got a new runner under update SwitchWhenPossible, and why. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record LiveSwitch(
+      @JsonPropertyDescription(
+              "Switched: the guest runs the new system, booted is still the runner it booted."
+                  + " Restarted: the VM was restarted on the new runner. RolledBack: the"
+                  + " activation failed and the guest went back to the system it ran.")
+          String result,
+      @JsonPropertyDescription("Why: what the runners' files or the guest said.") String reason,
+      @JsonPropertyDescription("The runner the VM booted (its kernel and hypervisor).")
+          String bootedStorePath,
+      @JsonPropertyDescription("The runner whose system the guest was switched to.")
+          String storePath,
+      @JsonPropertyDescription("The system (toplevel) the guest runs after the switch.")
+          String system,
+      @JsonPropertyDescription("When (RFC 3339).") String at) {}
 
   /** One deploy of a runner. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

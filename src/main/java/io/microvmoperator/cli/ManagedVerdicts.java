@@ -95,6 +95,10 @@ final class ManagedVerdicts {
               "kubectl microvm status " + ref);
     }
     if (host.booted() != null && !Objects.equals(host.booted(), host.current())) {
+      if (reason(status, "RestartRequired").equals("SwitchedLive")) {
+        // update SwitchWhenPossible: the guest runs current's system; it booted another runner.
+        return new Verdict("current: switched live, booted runner kept", Verdict.NO_HINT);
+      }
       return new Verdict("stale: restart due", "kubectl microvm restart " + ref);
     }
     return new Verdict("current", Verdict.NO_HINT);

@@ -51,6 +51,16 @@ public interface HostOperations {
    */
   ConvergeResult converge(ConvergeRequest request) throws IOException;
 
+  /**
+   * What a live switch of a VM's guest needs (update SwitchWhenPossible): the runners' files and
+   * the system's registration on this host, and the guest over SSH through it.
+   *
+   * @throws UnsupportedOperationException where this host's operations cannot reach guests
+   */
+  default LiveSwitchOperations liveSwitch() {
+    throw new UnsupportedOperationException("no live switch through " + getClass().getSimpleName());
+  }
+
   /** Stops the VM's unit unless another MicroVM owns its folder (then returns false). */
   boolean stop(VmName vm, String owner) throws IOException;
 

@@ -56,10 +56,26 @@ public final class HostProtocol implements HostOperations {
 
   private final CommandRunner host;
   private final AbsolutePath stateDir;
+  private final LiveSwitchProtocol.GuestLogin guests;
 
   public HostProtocol(CommandRunner host, AbsolutePath stateDir) {
+    this(host, stateDir, null);
+  }
+
+  /** With {@code guests}: how to log in to a VM's guest through this host (live switches). */
+  public HostProtocol(
+      CommandRunner host, AbsolutePath stateDir, LiveSwitchProtocol.GuestLogin guests) {
     this.host = host;
     this.stateDir = stateDir;
+    this.guests = guests;
+  }
+
+  @Override
+  public LiveSwitchOperations liveSwitch() {
+    if (guests == null) {
+      return HostOperations.super.liveSwitch();
+    }
+    return new LiveSwitchProtocol(host, stateDir, guests);
   }
 
   @Override

@@ -68,6 +68,36 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
    */
   public static SshConnection open(SshTarget target, String privateKey, SshSettings settings)
       throws IOException {
+    return login(
+        new Login(target, privateKey, settings),
+        client -> client.connect(target.address(), target.port()));
+  }
+
+  /**
+   * Logs in to {@code target} (a guest, as the host sees it) through a {@code direct-tcpip} channel
+   * of this connection: the host's sshd opens the TCP connection to {@code target}'s address and
+   * port, so the target needs no route from the operator. The target's own host keys are pinned and
+   * checked before authentication, as for a host; the login's deadline is the connect timeout. The
+   * host's sshd must allow TCP forwarding ({@code AllowTcpForwarding}, on by default).
+   */
+  public SshConnection openForwarded(SshTarget target, String privateKey) throws IOException {
+    return login(
+        new Login(target, privateKey, settings),
+        guest -> guest.connectVia(client.newDirectConnection(target.address(), target.port())));
+  }
+
+  /** How a client reaches its server: a TCP connection, or a channel of another connection. */
+  private interface Transport {
+    void connect(SSHClient client) throws IOException;
+  }
+
+  /** Who logs in where, with which key and settings. */
+  private record Login(SshTarget target, String privateKey, SshSettings settings) {}
+
+  private static SshConnection login(Login login, Transport transport) throws IOException {
+    SshTarget target = login.target();
+    String privateKey = login.privateKey();
+    SshSettings settings = login.settings();
     if (target.pinnedHostKeys().isEmpty() && !target.trustOnFirstUse()) {
       throw new IllegalArgumentException("no pinned host key for " + target);
     }
@@ -87,7 +117,7 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
             TimeUnit.MILLISECONDS);
     try {
       KeyProvider key = readKey(client, target, privateKey);
-      connect(client, target, settings, verifier);
+      connect(client, login, verifier, transport);
       try {
         client.authPublickey(target.user(), key);
       } catch (UserAuthException e) {
@@ -128,8 +158,10 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
   }
 
   private static void connect(
-      SSHClient client, SshTarget target, SshSettings settings, HostKeyVerifier verifier)
+      SSHClient client, Login login, HostKeyVerifier verifier, Transport transport)
       throws IOException {
+    SshTarget target = login.target();
+    SshSettings settings = login.settings();
     client.addHostKeyVerifier(verifier);
     client.setSocketFactory(new NoDelaySocketFactory());
     client.setConnectTimeout((int) settings.connectTimeout().toMillis());
@@ -140,7 +172,7 @@ public final class SshConnection implements CommandRunner, AutoCloseable {
     keepAlive.setKeepAliveInterval((int) settings.keepAliveInterval().toSeconds());
     keepAlive.setMaxAliveCount(settings.keepAliveCountMax());
     try {
-      client.connect(target.address(), target.port());
+      transport.connect(client);
     } catch (TransportException e) {
       if (e.getDisconnectReason()
           == net.schmizz.sshj.common.DisconnectReason.HOST_KEY_NOT_VERIFIABLE) {

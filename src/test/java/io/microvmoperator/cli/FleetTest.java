@@ -44,6 +44,21 @@ class FleetTest {
   }
 
   @Test
+  void aVmSwitchedLiveIsCurrentThoughItBootedAnotherRunner() {
+    MicroVMStatus s =
+        status(
+            Phase.Running,
+            V2,
+            V2,
+            V1,
+            ready("Running"),
+            cond("RestartRequired", "False", "SwitchedLive"));
+    FleetRow row = only(vm("web", s), seen(V2, V1, true));
+    assertThat(row.state()).isEqualTo("current: switched live, booted runner kept");
+    assertThat(row.hint()).isEqualTo("-");
+  }
+
+  @Test
   void aRunnerHeldForARestartIsOutdated() {
     MicroVMStatus s =
         status(
@@ -231,6 +246,7 @@ class FleetTest {
         null,
         null,
         plan,
+        null,
         null);
   }
 

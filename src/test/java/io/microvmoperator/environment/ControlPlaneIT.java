@@ -109,6 +109,7 @@ class ControlPlaneIT {
             null,
             null,
             null,
+            null,
             null));
     client
         .resources(MicroVM.class)
@@ -142,6 +143,6 @@ class ControlPlaneIT {
   private static MicroVMSpec spec(String host, String flake, String storePath) {
     return new MicroVMSpec(
         host, flake, null, null, storePath, null, null, null, null, null, null, null, null, null,
-        null);
+        null, null, null);
   }
 }

@@ -19,8 +19,9 @@ import java.util.stream.Stream;
  * The local default behind {@code hack/demo.sh}: a real control plane (etcd and kube-apiserver,
  * CRDs applied), a demo host (sshd with its own Nix store and state dir, registered as the
  * MicroVMHost {@code demo-host}), the operator, and the MicroVMs of {@code examples/demo/}, whose
- * runners are real Linux guests booted by qemu under TCG. It prints {@code kubectl get microvms}
- * until they are Ready, then runs until Ctrl-C.
+ * runners are real Linux guests booted by qemu under TCG ({@code app} a guest with SSH whose system
+ * is switched live). It prints {@code kubectl get microvms} until they are Ready, shows a live
+ * switch of {@code app}'s system from 1.0 to 1.1, then runs until Ctrl-C.
  */
 public final class LocalDemo {
 
@@ -31,6 +32,12 @@ public final class LocalDemo {
   private static final String EXAMPLE_FLAKE = "path:/tmp/microvm-operator-demo/flake";
 
   private static final String NAMESPACE = "demo";
+
+  /** What examples/demo/app.yaml holds where the demo puts the guest's port and host key. */
+  private static final String EXAMPLE_GUEST_PORT = "port: 2222";
+
+  private static final String EXAMPLE_GUEST_KEY =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoGuestHostKeyPutInByHackDemo";
 
   private LocalDemo() {}
 
@@ -63,15 +70,24 @@ public final class LocalDemo {
       // Real Linux guests (qemu under TCG): Running means the guest booted
       TestFlake flake =
           TestFlake.create(hosts.root().resolve("flake")).guest("web", "1.0").guest("db", "1.0");
+      // A guest with SSH, switched live: the operator logs in with the host's key.
+      GuestSsh app =
+          GuestSsh.create(
+              hosts.root().resolve("guest-keys"),
+              "app",
+              new SshKeyPair(host.clientPrivateKeyFile(), host.clientPublicKeyLine()));
+      flake.sshGuest("app", "1.0", app.flakeOptions());
 
       OperatorHarness.registerHost(client, "demo-host", host, List.of(NAMESPACE));
       OperatorHarness.ensureNamespace(client, NAMESPACE);
       try (MicroVMOperator operator =
           MicroVMOperator.start(
               client, OperatorConfig.embedded(OperatorHarness.OPERATOR_NAMESPACE))) {
-        applyExamples(client, flake.pathRef());
+        applyExamples(client, flake.pathRef(), app);
         String kubectl = k8s.kubectl().toString();
         waitUntilReady(client, kubectl, kubeconfig);
+        LiveSwitchDemo.show(
+            client, flake, app, List.of(kubectl, "--kubeconfig", kubeconfig.toString()));
 
         System.out.println();
         System.out.println("The demo runs. In another shell:");
@@ -103,10 +119,15 @@ public final class LocalDemo {
     }
   }
 
-  private static void applyExamples(KubernetesClient client, String flakeRef) throws IOException {
+  private static void applyExamples(KubernetesClient client, String flakeRef, GuestSsh app)
+      throws IOException {
     try (Stream<Path> files = Files.list(Path.of("examples/demo"))) {
       for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
-        String yaml = Files.readString(file).replace(EXAMPLE_FLAKE, flakeRef);
+        String yaml =
+            Files.readString(file)
+                .replace(EXAMPLE_FLAKE, flakeRef)
+                .replace(EXAMPLE_GUEST_PORT, "port: " + app.port())
+                .replace(EXAMPLE_GUEST_KEY, app.hostKey().publicKeyLine());
         try (InputStream in = new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))) {
           for (HasMetadata resource : client.load(in).items()) {
             client.resource(resource).serverSideApply();

@@ -25,6 +25,8 @@ public final class MicroVMSpecBuilder {
   private List<String> trustedPublicKeys;
   private UpdateStrategy updateStrategy;
   private RollbackPolicy rollback;
+  private MicroVMSpec.UpdateMode update;
+  private MicroVMSpec.GuestSsh guestSsh;
 
   public static MicroVMSpecBuilder from(MicroVMSpec spec) {
     MicroVMSpecBuilder b = new MicroVMSpecBuilder();
@@ -43,6 +45,8 @@ public final class MicroVMSpecBuilder {
     b.trustedPublicKeys = spec.trustedPublicKeys();
     b.updateStrategy = spec.updateStrategy();
     b.rollback = spec.rollback();
+    b.update = spec.update();
+    b.guestSsh = spec.guestSsh();
     return b;
   }
 
@@ -107,6 +111,23 @@ public final class MicroVMSpecBuilder {
     return this;
   }
 
+  /** {@code update: SwitchWhenPossible} with the guest's SSH server as the host reaches it. */
+  public MicroVMSpecBuilder switchWhenPossible(MicroVMSpec.GuestSsh guest) {
+    update = MicroVMSpec.UpdateMode.SwitchWhenPossible;
+    guestSsh = guest;
+    return this;
+  }
+
+  public MicroVMSpecBuilder update(MicroVMSpec.UpdateMode value) {
+    update = value;
+    return this;
+  }
+
+  public MicroVMSpecBuilder guestSsh(MicroVMSpec.GuestSsh value) {
+    guestSsh = value;
+    return this;
+  }
+
   public MicroVMSpecBuilder rollback(RollbackPolicy value) {
     rollback = value;
     return this;
@@ -168,6 +189,8 @@ public final class MicroVMSpecBuilder {
         interval,
         suspend,
         updateStrategy,
-        rollback);
+        rollback,
+        update,
+        guestSsh);
   }
 }

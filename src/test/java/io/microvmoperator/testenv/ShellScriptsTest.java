@@ -52,6 +52,8 @@ class ShellScriptsTest {
             "src/test/resources/testenv/guest/init",
             "src/test/resources/testenv/guest/microvm-run",
             "src/test/resources/testenv/guest/microvm-shutdown",
+            "src/test/resources/testenv/guest/switch-to-configuration",
+            "src/test/resources/testenv/guest/virtiofsd-run",
             "src/test/resources/testenv/runner/microvm-run",
             "src/test/resources/testenv/systemctl",
             "src/main/resources/io/microvmoperator/host/scripts/converge.sh",

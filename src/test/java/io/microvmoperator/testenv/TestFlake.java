@@ -60,6 +60,7 @@ public final class TestFlake {
   private final boolean git;
   private final Map<String, Configuration> configurations = new LinkedHashMap<>();
   private boolean guestFiles;
+  private boolean sshGuestFiles;
   private int sharedEvaluation;
   private String branch = "main";
 
@@ -217,6 +218,43 @@ public final class TestFlake {
         name, version, "slow-stop", seconds, "guest slow to stop " + name + " " + version);
   }
 
+  /**
+   * A real guest that runs an SSH server and mounts the host's store, as a MicroVM.nix guest with
+   * {@code services.openssh}, a virtiofs share of {@code /nix/store}, qemu's user network with a
+   * forwarded port, and {@code system.switch.enable}. Its runner adds {@code bin/virtiofsd-run}
+   * (run as root by the host's {@code microvm-virtiofsd@NAME}); its system (the toplevel) holds
+   * {@code etc/hostname} (NAME), {@code etc/ssh/} (the guest's host key and the keys authorised for
+   * root) and {@code bin/switch-to-configuration}, which appends {@code ACTION SYSTEM} to the
+   * guest's {@code /run/switch-to-configuration.log} and points {@code /run/current-system} at
+   * SYSTEM (with {@link GuestSsh#failingActivation}, then exits 4 as NixOS's does when a unit
+   * failed). The guest is reached on {@code 127.0.0.1:PORT} of the host.
+   */
+  public TestFlake sshGuest(String name, String version, GuestSsh ssh) {
+    return setGuest(name, version, new GuestOptions("ready", 0, ssh), "ssh guest " + name);
+  }
+
+  /**
+   * The SSH side of {@link #sshGuest}: the host port forwarded to the guest's port 22, the guest's
+   * host key (an ed25519 private key file; its content goes into the store, as test data), the
+   * public key line authorised for root, whether the system's activation fails, and the guest's
+   * memory (MiB; a change of it changes the runner, not the system).
+   */
+  public record GuestSsh(
+      int port, SshKeyPair hostKey, String authorizedKey, boolean failingActivation, int memory) {
+
+    public GuestSsh(int port, SshKeyPair hostKey, String authorizedKey) {
+      this(port, hostKey, authorizedKey, false, 512);
+    }
+
+    public GuestSsh withFailingActivation() {
+      return new GuestSsh(port, hostKey, authorizedKey, true, memory);
+    }
+
+    public GuestSsh withMemory(int mebibytes) {
+      return new GuestSsh(port, hostKey, authorizedKey, failingActivation, mebibytes);
+    }
+  }
+
   public TestFlake remove(String name) {
     configurations.remove(name);
     write("remove " + name);
@@ -314,44 +352,54 @@ public final class TestFlake {
   /** Sets a configuration whose runner expression may use {@code toplevel}. */
   private TestFlake set(String name, String version, String runner, String message) {
     checkName(name);
-    String toplevel =
-        derivation(
-            "nixos-system-" + name + "-" + storeName(version),
-            String.join(
-                "\n",
-                "/bin/mkdir -p \"$out\"",
-                "printf '%s\\n' \"$version\" > \"$out/nixos-version\"",
-                "printf '%s' \"$initScript\" > \"$out/init\"",
-                "/bin/chmod 755 \"$out/init\"",
-                ""),
-            Map.of(
-                "version",
-                version,
-                "initScript",
-                "#!/bin/sh\necho "
-                    + Commands.shellQuote("nixos-system " + name + " " + version + " init")
-                    + "\n"),
-            Map.of());
-    configurations.put(name, new Configuration(toplevel, runner));
+    return set(name, new Configuration(lightSystem(name, version), runner), message);
+  }
+
+  /** Sets a configuration: its toplevel and its runner, Nix expressions. */
+  private TestFlake set(String name, Configuration configuration, String message) {
+    configurations.put(name, configuration);
     write(message);
     return this;
   }
 
+  /** A system (toplevel) with nixos-version and init only. */
+  private static String lightSystem(String name, String version) {
+    return derivation(
+        "nixos-system-" + name + "-" + storeName(version),
+        String.join(
+            "\n",
+            "/bin/mkdir -p \"$out\"",
+            "printf '%s\\n' \"$version\" > \"$out/nixos-version\"",
+            "printf '%s' \"$initScript\" > \"$out/init\"",
+            "/bin/chmod 755 \"$out/init\"",
+            ""),
+        Map.of(
+            "version",
+            version,
+            "initScript",
+            "#!/bin/sh\necho "
+                + Commands.shellQuote("nixos-system " + name + " " + version + " init")
+                + "\n"),
+        Map.of());
+  }
+
   private TestFlake setGuest(
       String name, String version, String mode, long crashAfterSeconds, String message) {
+    return setGuest(name, version, new GuestOptions(mode, crashAfterSeconds, null), message);
+  }
+
+  /** How a guest boots: its init's mode, the crash delay, and its SSH side (null: none). */
+  private record GuestOptions(String mode, long crashAfterSeconds, GuestSsh ssh) {}
+
+  private TestFlake setGuest(String name, String version, GuestOptions options, String message) {
     checkName(name);
     if (!version.matches("[A-Za-z0-9._+-]+")) {
       // It goes onto the kernel command line and into the ready line.
       throw new IllegalArgumentException("not a usable guest version: " + version);
     }
-    addGuestFiles();
-    String head =
-        String.join(
-            "\n",
-            "MICROVM_NAME=" + Commands.shellQuote(name),
-            "GUEST_VERSION=" + Commands.shellQuote(version),
-            "GUEST_MODE=" + mode,
-            "GUEST_CRASH_AFTER=" + crashAfterSeconds);
+    addGuestFiles(options.ssh() != null);
+    GuestSsh ssh = options.ssh();
+    String head = guestHead(name, version, options);
     String build =
         String.join(
             "\n",
@@ -364,12 +412,16 @@ public final class TestFlake {
             "} > \"$out/bin/microvm-run\"",
             "printf '%s\\n%s\\n%s' \"$shutdownShebang\" \"$shutdownHead\" \"$shutdownBody\" \\",
             "  > \"$out/bin/microvm-shutdown\"",
+            ssh == null ? "" : VIRTIOFSD_RUN,
             SHARE_MICROVM,
             "");
     Map<String, String> env = new LinkedHashMap<>();
     putScript(env, "run", "guest/microvm-run", head);
-    putScript(
-        env, "shutdown", "guest/microvm-shutdown", "MICROVM_NAME=" + Commands.shellQuote(name));
+    String nameHead = "MICROVM_NAME=" + Commands.shellQuote(name);
+    putScript(env, "shutdown", "guest/microvm-shutdown", nameHead);
+    if (ssh != null) {
+      putScript(env, "virtiofsd", "guest/virtiofsd-run", nameHead);
+    }
     Map<String, String> raw =
         Map.of(
             "toplevel",
@@ -377,14 +429,95 @@ public final class TestFlake {
             "guestKernel",
             "guestKernel",
             "guestInitrd",
-            "guestInitrd",
+            ssh == null ? "guestInitrd" : "guestSshInitrd",
             "supportsNotifySocket",
             "true");
-    return set(
-        name,
-        version,
-        derivation("microvm-" + name + "-" + storeName(version), build, env, raw),
-        message);
+    String runner = derivation("microvm-" + name + "-" + storeName(version), build, env, raw);
+    return ssh == null
+        ? set(name, version, runner, message)
+        : set(name, new Configuration(sshSystem(name, version, ssh), runner), message);
+  }
+
+  /**
+   * The guest's host key and root's authorised key into the flake's guest/ssh-NAME/ folder, which
+   * reaches the store as the guest's system's etc/ssh/ (test data: a real guest makes its host key
+   * at first boot).
+   */
+  private void writeGuestKeys(String name, GuestSsh ssh) {
+    Path keys = dir.resolve("guest/ssh-" + name);
+    try {
+      Files.createDirectories(keys);
+      Files.writeString(keys.resolve("ssh_host_ed25519_key"), ssh.hostKey().privateKey());
+      Files.writeString(keys.resolve("ssh_host_ed25519_key.pub"), ssh.hostKey().publicKeyLine());
+      Files.writeString(keys.resolve("root"), ssh.authorizedKey().strip() + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (git) {
+      git("add", "guest/ssh-" + name).orThrow("git add guest keys");
+    }
+  }
+
+  /** The assignments TestFlake puts after the first line of a guest's microvm-run. */
+  private static String guestHead(String name, String version, GuestOptions options) {
+    GuestSsh ssh = options.ssh();
+    return String.join(
+        "\n",
+        "MICROVM_NAME=" + Commands.shellQuote(name),
+        // A guest with SSH takes its version from its system: its runner then differs from the
+        // next version's only where the system's path appears, as MicroVM.nix's does.
+        "GUEST_VERSION=" + (ssh == null ? Commands.shellQuote(version) : "''"),
+        "GUEST_MODE=" + options.mode(),
+        "GUEST_CRASH_AFTER=" + options.crashAfterSeconds(),
+        "GUEST_SSH_PORT=" + (ssh == null ? "" : String.valueOf(ssh.port())),
+        "GUEST_MEMORY=" + (ssh == null ? 256 : ssh.memory()));
+  }
+
+  /** bin/virtiofsd-run of a guest with SSH (testenv/guest/virtiofsd-run). */
+  private static final String VIRTIOFSD_RUN =
+      String.join(
+          "\n",
+          "printf '%s\\n%s\\n%s' \"$virtiofsdShebang\" \"$virtiofsdHead\" \"$virtiofsdBody\" \\",
+          "  > \"$out/bin/virtiofsd-run\"",
+          "/bin/chmod 755 \"$out/bin/virtiofsd-run\"");
+
+  /**
+   * The system (toplevel) of a guest with SSH: nixos-version, init, etc/hostname, etc/ssh/ and
+   * bin/switch-to-configuration (testenv/guest/switch-to-configuration with SYSTEM and whether
+   * activation fails put after its first line).
+   */
+  private String sshSystem(String name, String version, GuestSsh ssh) {
+    writeGuestKeys(name, ssh);
+    String build =
+        String.join(
+            "\n",
+            "/bin/mkdir -p \"$out/bin\" \"$out/etc/ssh/authorized_keys.d\"",
+            "printf '%s\\n' \"$version\" > \"$out/nixos-version\"",
+            "printf '%s' \"$initScript\" > \"$out/init\"",
+            "printf '%s\\n' \"$hostName\" > \"$out/etc/hostname\"",
+            "/bin/cp \"$keys/ssh_host_ed25519_key\" \"$keys/ssh_host_ed25519_key.pub\" \"$out/etc/ssh/\"",
+            "/bin/cp \"$keys/root\" \"$out/etc/ssh/authorized_keys.d/root\"",
+            "{",
+            "  printf '%s\\n' \"$switchShebang\"",
+            "  printf 'SYSTEM=%s\\nFAILING_ACTIVATION=%s\\n' \"$out\" \"$failingActivation\"",
+            "  printf '%s' \"$switchBody\"",
+            "} > \"$out/bin/switch-to-configuration\"",
+            "/bin/chmod 755 \"$out/init\" \"$out/bin/switch-to-configuration\"",
+            "");
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("version", version);
+    env.put("hostName", name);
+    env.put("failingActivation", String.valueOf(ssh.failingActivation()));
+    env.put(
+        "initScript",
+        "#!/bin/sh\necho "
+            + Commands.shellQuote("nixos-system " + name + " " + version + " init")
+            + "\n");
+    putScript(env, "switch", "guest/switch-to-configuration", "");
+    String keysPath =
+        "builtins.path { path = ./guest/ssh-" + name + "; name = \"guest-ssh-" + name + "\"; }";
+    return derivation(
+        "nixos-system-" + name + "-" + storeName(version), build, env, Map.of("keys", keysPath));
   }
 
   /** What every runner's share/microvm holds: system (a link to the toplevel) and hypervisor. */
@@ -453,15 +586,24 @@ public final class TestFlake {
     }
   }
 
-  /** Puts the guest kit's kernel and initramfs into the flake's folder, once. */
-  private void addGuestFiles() {
-    if (guestFiles) {
+  /**
+   * Puts the guest kit's kernel and initramfs into the flake's folder, once; the initramfs of a
+   * guest with SSH too when {@code ssh}.
+   */
+  private void addGuestFiles(boolean ssh) {
+    if (guestFiles && (!ssh || sshGuestFiles)) {
       return;
     }
     GuestKit kit = GuestKit.get();
+    Map<String, Path> files = new LinkedHashMap<>();
+    files.put("vmlinuz", kit.kernel());
+    files.put("initrd", kit.initrd());
+    if (ssh) {
+      files.put("initrd-ssh", kit.sshInitrd());
+    }
     try {
       Path guestDir = Files.createDirectories(dir.resolve("guest"));
-      for (var file : Map.of("vmlinuz", kit.kernel(), "initrd", kit.initrd()).entrySet()) {
+      for (var file : files.entrySet()) {
         Path target = guestDir.resolve(file.getKey());
         Files.deleteIfExists(target);
         try {
@@ -474,9 +616,12 @@ public final class TestFlake {
       throw new UncheckedIOException(e);
     }
     if (git) {
-      git("add", "guest/vmlinuz", "guest/initrd").orThrow("git add guest files");
+      List<String> add = new ArrayList<>(List.of("add"));
+      files.keySet().forEach(file -> add.add("guest/" + file));
+      git(add.toArray(String[]::new)).orThrow("git add guest files");
     }
     guestFiles = true;
+    sshGuestFiles |= ssh;
   }
 
   private static String storeName(String version) {
@@ -529,6 +674,10 @@ public final class TestFlake {
           .append(" { path = ./guest/vmlinuz; name = \"microvm-guest-vmlinuz\"; };\n");
       nix.append("      guestInitrd = builtins.path")
           .append(" { path = ./guest/initrd; name = \"microvm-guest-initrd\"; };\n");
+    }
+    if (sshGuestFiles) {
+      nix.append("      guestSshInitrd = builtins.path")
+          .append(" { path = ./guest/initrd-ssh; name = \"microvm-guest-initrd-ssh\"; };\n");
     }
     nix.append("      shared = builtins.foldl' builtins.add 0 (builtins.genList (x: x) ")
         .append(sharedEvaluation)

@@ -42,6 +42,7 @@ public final class TestHost implements AutoCloseable {
       List.of(
           "microvm@.service",
           "microvm-set-booted@.service",
+          "microvm-virtiofsd@.service",
           "microvm-testhost.target",
           "testhost-sshd.service",
           "nix-daemon.service");

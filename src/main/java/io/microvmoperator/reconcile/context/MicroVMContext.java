@@ -83,6 +83,20 @@ public record MicroVMContext(
     return spec().restartPolicy() != MicroVMSpec.RestartPolicy.Manual;
   }
 
+  /**
+   * Whether a running VM on a changed runner is switched live when possible ({@code update:
+   * SwitchWhenPossible} with {@code restartPolicy: OnChange}): then the converge only swaps {@code
+   * current}, and the SwitchLive step switches or restarts.
+   */
+  public boolean switchWhenPossible() {
+    return restartOnChange() && spec().update() == MicroVMSpec.UpdateMode.SwitchWhenPossible;
+  }
+
+  /** Whether the converge itself restarts a VM whose booted runner is not the new one. */
+  public boolean restartInConverge() {
+    return restartOnChange() && !switchWhenPossible();
+  }
+
   /** The owner marker this MicroVM writes into its VM folder on the host. */
   public String ownerMarker() {
     return ownerMarker(vm);

@@ -76,7 +76,11 @@ public final class HostAccess {
             trustOnFirstUse);
     String privateKey = privateKey(spec.sshKeySecretRef());
     SshConnection connection = connections.get(host.getMetadata().getName(), target, privateKey);
-    return new Session(new HostProtocol(connection, stateDir), connection.hostKey());
+    // Guests are logged in to with the host's key, through the host's connection (live switches).
+    HostProtocol protocol =
+        new HostProtocol(
+            connection, stateDir, guest -> connection.openForwarded(guest, privateKey));
+    return new Session(protocol, connection.hostKey());
   }
 
   /** The operator's own check of a value that reaches the host or its SSH server. */

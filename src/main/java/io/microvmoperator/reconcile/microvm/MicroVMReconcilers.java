@@ -11,6 +11,7 @@ import io.microvmoperator.reconcile.microvm.steps.GateUpdate;
 import io.microvmoperator.reconcile.microvm.steps.ObserveHost;
 import io.microvmoperator.reconcile.microvm.steps.RecordDeploy;
 import io.microvmoperator.reconcile.microvm.steps.ResolveRunner;
+import io.microvmoperator.reconcile.microvm.steps.SwitchLive;
 import io.microvmoperator.reconcile.microvm.steps.ValidateSpec;
 import io.microvmoperator.reconcile.microvm.steps.VerifyRunning;
 import io.microvmoperator.reconcile.runner.RunnerBuilds;
@@ -54,6 +55,7 @@ public final class MicroVMReconcilers {
                         new ManualRestartPolicy(),
                         new PlanGate(events, clock))),
                 new Deploy(events, probes),
+                new SwitchLive(events, probes),
                 new RecordDeploy(events),
                 new VerifyRunning(clock)),
             new HostUse(access, probes, events),

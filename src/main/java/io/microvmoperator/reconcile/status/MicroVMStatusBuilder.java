@@ -14,6 +14,7 @@ import static io.microvmoperator.reconcile.status.Conditions.UNKNOWN;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.api.MicroVMStatus.Deploy;
+import io.microvmoperator.api.MicroVMStatus.LiveSwitch;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.api.MicroVMStatus.Plan;
 import io.microvmoperator.api.MicroVMStatus.Rollback;
@@ -52,6 +53,7 @@ public final class MicroVMStatusBuilder {
   private RunnerSource source;
   private Plan plan;
   private Rollback rollback;
+  private LiveSwitch liveSwitch;
 
   public MicroVMStatusBuilder(MicroVM vm, Instant now) {
     this.prior = Optional.ofNullable(vm.getStatus()).orElse(empty());
@@ -71,6 +73,7 @@ public final class MicroVMStatusBuilder {
     this.source = prior.source();
     this.plan = prior.plan();
     this.rollback = prior.rollback();
+    this.liveSwitch = prior.liveSwitch();
     if (conditions.find(READY).isEmpty()) {
       conditions.set(READY, UNKNOWN, "Reconciling", "first reconcile");
       conditions.set(RECONCILING, TRUE, "Reconciling", "first reconcile");
@@ -80,7 +83,7 @@ public final class MicroVMStatusBuilder {
   private static MicroVMStatus empty() {
     return new MicroVMStatus(
         null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null);
+        null, null, null);
   }
 
   public MicroVMStatus prior() {
@@ -262,6 +265,18 @@ public final class MicroVMStatusBuilder {
     return this;
   }
 
+  /**
+   * How the running VM got {@code runner} under update SwitchWhenPossible: {@code result} Switched,
+   * Restarted or RolledBack, with the reason; {@code system} is the system the guest runs after a
+   * switch (null otherwise).
+   */
+  public MicroVMStatusBuilder liveSwitch(
+      String result, String reason, StorePath booted, StorePath runner, String system) {
+    liveSwitch =
+        new LiveSwitch(result, reason, booted.value(), runner.value(), system, now.toString());
+    return this;
+  }
+
   /** The desired runner is not the one rolled back from (any more): deploy as usual. */
   public MicroVMStatusBuilder clearRollback() {
     rollback = null;
@@ -364,6 +379,18 @@ public final class MicroVMStatusBuilder {
       conditions.set(RESTART_REQUIRED, FALSE, "BootedIsCurrent", "the VM runs its current runner");
       return;
     }
+    if (switchedLiveTo(vm)) {
+      conditions.set(
+          RESTART_REQUIRED,
+          FALSE,
+          "SwitchedLive",
+          "the guest runs the system of "
+              + desired.shortName()
+              + ", switched live; it booted "
+              + shortName(vm.booted())
+              + " (its kernel and hypervisor)");
+      return;
+    }
     conditions.set(
         RESTART_REQUIRED,
         TRUE,
@@ -374,6 +401,14 @@ public final class MicroVMStatusBuilder {
             + desired.shortName()
             + "; restartPolicy is Manual: set the microvm-operator.io/restart-requested-at"
             + " annotation to restart it");
+  }
+
+  /** Whether the VM's guest was switched live from its booted runner to its current one. */
+  private boolean switchedLiveTo(VmObservation vm) {
+    return liveSwitch != null
+        && "Switched".equals(liveSwitch.result())
+        && vm.booted().equals(liveSwitch.bootedStorePath())
+        && vm.current().equals(liveSwitch.storePath());
   }
 
   private void running(VmObservation vm) {
@@ -411,7 +446,8 @@ public final class MicroVMStatusBuilder {
         lastHandledRestartAt,
         source,
         plan,
-        rollback);
+        rollback,
+        liveSwitch);
   }
 
   private static String shortOrNull(String path) {

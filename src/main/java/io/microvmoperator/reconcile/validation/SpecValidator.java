@@ -74,6 +74,9 @@ public final class SpecValidator {
         Optional.ofNullable(spec.trustedPublicKeys()).orElse(List.of()).stream()
             .map(NixPublicKey::new)
             .toList();
+    if (spec.update() == MicroVMSpec.UpdateMode.SwitchWhenPossible) {
+      GuestTargets.of(spec.guestSsh());
+    }
     return new ValidSpec(vmName, target, origin, substituters, trustedKeys);
   }
 

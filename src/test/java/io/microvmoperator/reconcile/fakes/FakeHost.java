@@ -7,6 +7,7 @@ import io.microvmoperator.host.ConvergeRequest;
 import io.microvmoperator.host.ConvergeResult;
 import io.microvmoperator.host.HostOperations;
 import io.microvmoperator.host.HostProbe;
+import io.microvmoperator.host.LiveSwitchOperations;
 import io.microvmoperator.host.PresentedKey;
 import io.microvmoperator.nix.FlakeRef;
 import io.microvmoperator.nix.StorePath;
@@ -29,6 +30,7 @@ public final class FakeHost implements HostOperations {
   public IOException convergeFailure;
   public FlakeRef locked;
   public String closureDiff = "";
+  public FakeLiveSwitch liveSwitch;
 
   @Override
   public HostProbe probe(PresentedKey hostKey) {
@@ -89,6 +91,12 @@ public final class FakeHost implements HostOperations {
       throw convergeFailure;
     }
     return convergeResult;
+  }
+
+  @Override
+  public LiveSwitchOperations liveSwitch() {
+    calls.add("liveSwitch");
+    return liveSwitch != null ? liveSwitch : HostOperations.super.liveSwitch();
   }
 
   @Override

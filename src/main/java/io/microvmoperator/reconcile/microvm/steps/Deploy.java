@@ -82,7 +82,7 @@ public final class Deploy implements MicroVMStep {
         rollout.current(),
         ctx.valid().flakeFileContent(),
         ctx.wantRunning(),
-        ctx.restartOnChange(),
+        ctx.restartInConverge(),
         restart,
         rollout.heldForRestart() ? rollout.runner() : null,
         ctx.findings().ownership());

@@ -43,7 +43,7 @@ final class Drift {
     if (!wantRunning && vm.runsOrWillRun()) {
       return Optional.of("microvm@" + vm.name() + " runs but spec.running is false");
     }
-    if (wantRunning && ctx.restartOnChange() && !vm.booted().equals(desired.value())) {
+    if (wantRunning && ctx.restartInConverge() && !vm.booted().equals(desired.value())) {
       return Optional.of("the VM runs " + vm.booted() + ", not " + desired);
     }
     return Optional.empty();
