@@ -35,7 +35,8 @@ record BenchSettings(
     Path out) {
 
   static final String DEFAULT_JVM_FLAGS =
-      "-XX:+UseSerialGC -Xmx128m -Xss512k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m";
+      "-XX:+UseSerialGC -Xms16m -Xmx64m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
+          + " -Xss256k -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m";
 
   static BenchSettings fromSystemProperties() {
     return new BenchSettings(
