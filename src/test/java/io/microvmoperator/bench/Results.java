@@ -297,8 +297,8 @@ final class Results {
         "",
         f2(syncSeconds),
         "",
-        "<= 5",
-        met(syncSeconds <= 5));
+        "<= 3",
+        met(syncSeconds <= 3));
     row(
         String.format(Locale.ROOT, "start until caches synced, %d MicroVMs (s)", s.largeVms()),
         "",

@@ -29,15 +29,13 @@ final class ScriptedFleet {
 
   private static final Duration TIMEOUT = Duration.ofMinutes(30);
 
-  private final NixNamespace deployer;
   private final Path workDir;
 
-  private ScriptedFleet(NixNamespace deployer, Path workDir) {
-    this.deployer = deployer;
+  private ScriptedFleet(Path workDir) {
     this.workDir = workDir;
   }
 
-  /** A deployer machine (its own Nix store) with the scripts, in {@code workDir}. */
+  /** The scripts in {@code workDir}; each run gets a deployer machine of its own. */
   static ScriptedFleet create(Path workDir) {
     try {
       Files.createDirectories(workDir);
@@ -51,11 +49,19 @@ final class ScriptedFleet {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    NixNamespace deployer = NixNamespace.create(workDir.resolve("deployer"));
+    return new ScriptedFleet(workDir);
+  }
+
+  /**
+   * A fresh deployer machine (its own Nix store and evaluation cache) for one run, so that no run
+   * profits from the runners another built or the evaluations it cached.
+   */
+  private static NixNamespace freshDeployer(Path runDir) {
+    NixNamespace deployer = NixNamespace.create(runDir.resolve("deployer"));
     deployer
         .exec(Duration.ofMinutes(1), List.of("nix-store", "--init"))
         .orThrow("nix-store --init");
-    return new ScriptedFleet(deployer, workDir);
+    return deployer;
   }
 
   /**
@@ -66,6 +72,7 @@ final class ScriptedFleet {
     Path runDir = workDir.resolve(mode);
     try {
       Files.createDirectories(runDir);
+      NixNamespace deployer = freshDeployer(runDir);
       Path sshConfig = runDir.resolve("ssh_config");
       Files.writeString(sshConfig, sshConfig(placements));
       Path inventory = runDir.resolve("inventory");
