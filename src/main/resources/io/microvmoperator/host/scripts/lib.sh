@@ -101,10 +101,8 @@ drop_job() {
       batch-*/root*)
         rm -f "$3/$2"
         set -- "$1" "$3/${2%%/*}"
-        for left in "$2"/root*; do
-          if [ -e "$left" ] || [ -L "$left" ]; then rm -rf "$1"; return 0; fi
-        done
-        rm -rf "$2" ;;
+        set -- "$1" "$2" "$2"/root*
+        [ -e "$3" ] || [ -L "$3" ] || rm -rf "$2" ;;
     esac
   fi
   rm -rf "$1"
