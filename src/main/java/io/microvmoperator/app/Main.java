@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
@@ -28,7 +29,7 @@ public final class Main {
     KubernetesClient client = new KubernetesClientBuilder().build();
     MicroVMOperator operator = MicroVMOperator.start(client, config);
     HttpServer health =
-        config.healthPort() >= 0 ? healthServer(config.healthPort(), operator) : null;
+        config.healthPort() >= 0 ? healthServer(healthSocket(config), operator) : null;
     log.info("microvm-operator started; secrets are read from namespace {}", config.namespace());
 
     CountDownLatch stopped = new CountDownLatch(1);
@@ -46,8 +47,16 @@ public final class Main {
     stopped.await();
   }
 
-  static HttpServer healthServer(int port, MicroVMOperator operator) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+  static InetSocketAddress healthSocket(OperatorConfig config) throws IOException {
+    return config.healthAddress().isPresent()
+        ? new InetSocketAddress(
+            InetAddress.getByName(config.healthAddress().get()), config.healthPort())
+        : new InetSocketAddress(config.healthPort());
+  }
+
+  static HttpServer healthServer(InetSocketAddress socket, MicroVMOperator operator)
+      throws IOException {
+    HttpServer server = HttpServer.create(socket, 0);
     server.createContext("/healthz", exchange -> respond(exchange, 200, "ok"));
     server.createContext(
         "/metrics",

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The operator's settings, from environment variables.
@@ -15,6 +16,8 @@ import java.util.Optional;
  *     else the in-cluster service account's namespace, else {@code microvm-operator})
  * @param healthPort port of {@code /healthz}, {@code /readyz} and {@code /metrics} ({@code
  *     HEALTH_PORT}, 8080; 0 picks a free one, -1 disables)
+ * @param healthAddress the IP address that port listens on ({@code HEALTH_ADDRESS}, e.g. {@code
+ *     127.0.0.1}); empty: every interface, as a pod's probes need
  * @param leaderElection whether replicas elect a leader through a Lease in {@code namespace}
  *     ({@code LEADER_ELECTION}, false); only the leader reconciles
  * @param reconcileThreads how many reconciles run at once across all hosts ({@code
@@ -31,6 +34,7 @@ import java.util.Optional;
 public record OperatorConfig(
     String namespace,
     int healthPort,
+    Optional<String> healthAddress,
     boolean leaderElection,
     int reconcileThreads,
     Duration resyncInterval,
@@ -43,7 +47,14 @@ public record OperatorConfig(
   /** The settings for running in a test or demo: no HTTP endpoints, no leader election. */
   public static OperatorConfig embedded(String namespace) {
     return new OperatorConfig(
-        namespace, -1, false, 16, DEFAULT_RESYNC_INTERVAL, Optional.empty(), DEFAULT_LEASE_NAME);
+        namespace,
+        -1,
+        Optional.empty(),
+        false,
+        16,
+        DEFAULT_RESYNC_INTERVAL,
+        Optional.empty(),
+        DEFAULT_LEASE_NAME);
   }
 
   /** These settings for one shard: the objects that match {@code selector}. */
@@ -51,6 +62,7 @@ public record OperatorConfig(
     return new OperatorConfig(
         namespace,
         healthPort,
+        healthAddress,
         leaderElection,
         reconcileThreads,
         resyncInterval,
@@ -67,6 +79,11 @@ public record OperatorConfig(
             .or(OperatorConfig::serviceAccountNamespace)
             .orElse("microvm-operator");
     int healthPort = Integer.parseInt(env.getOrDefault("HEALTH_PORT", "8080"));
+    Optional<String> healthAddress =
+        Optional.ofNullable(env.get("HEALTH_ADDRESS"))
+            .map(String::strip)
+            .filter(x -> !x.isEmpty())
+            .map(OperatorConfig::ipAddress);
     boolean leaderElection = Boolean.parseBoolean(env.getOrDefault("LEADER_ELECTION", "false"));
     int threads = Integer.parseInt(env.getOrDefault("RECONCILE_THREADS", "16"));
     Duration resync =
@@ -86,7 +103,20 @@ public record OperatorConfig(
             .map(String::strip)
             .filter(x -> !x.isEmpty());
     String lease = env.getOrDefault("LEADER_ELECTION_ID", DEFAULT_LEASE_NAME);
-    return new OperatorConfig(namespace, healthPort, leaderElection, threads, resync, shard, lease);
+    return new OperatorConfig(
+        namespace, healthPort, healthAddress, leaderElection, threads, resync, shard, lease);
+  }
+
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+  private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+
+  /** An IP address as written, refused when it is a name (which would need a DNS lookup). */
+  private static String ipAddress(String text) {
+    if (!IPV4.matcher(text).matches() && !IPV6.matcher(text).matches()) {
+      throw new IllegalArgumentException(
+          "HEALTH_ADDRESS=" + text + " is not an IP address such as 127.0.0.1 or ::1");
+    }
+    return text;
   }
 
   private static Optional<String> serviceAccountNamespace() {

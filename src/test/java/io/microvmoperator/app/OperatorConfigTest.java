@@ -20,6 +20,7 @@ class OperatorConfigTest {
             new OperatorConfig(
                 "ops",
                 8080,
+                Optional.empty(),
                 false,
                 16,
                 Duration.ofHours(10),
@@ -34,6 +35,7 @@ class OperatorConfigTest {
             Map.of(
                 "OPERATOR_NAMESPACE", "mvo-system",
                 "HEALTH_PORT", "9090",
+                "HEALTH_ADDRESS", "127.0.0.1",
                 "LEADER_ELECTION", "true",
                 "RECONCILE_THREADS", "4",
                 "RESYNC_INTERVAL", "1h30m",
@@ -45,11 +47,21 @@ class OperatorConfigTest {
             new OperatorConfig(
                 "mvo-system",
                 9090,
+                Optional.of("127.0.0.1"),
                 true,
                 4,
                 Duration.ofMinutes(90),
                 Optional.of("sharding.microvm-operator.io/key=shard1"),
                 "microvm-operator-leader-shard1"));
+  }
+
+  @Test
+  void aHealthAddressThatIsANameIsRefused() {
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("HEALTH_ADDRESS", "localhost")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("HEALTH_ADDRESS=localhost is not an IP address");
+    assertThat(OperatorConfig.fromEnvironment(Map.of("HEALTH_ADDRESS", "::1")).healthAddress())
+        .contains("::1");
   }
 
   @Test

@@ -13,7 +13,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Every server the tests and the demo start listens on loopback only: etcd (kube-api-test asks for
  * every interface; hack/etcd-loopback.sh narrows it), kube-apiserver, the test hosts' sshd, the
- * binary cache, the Hydra stand-in and the operator's health and metrics endpoints.
+ * binary cache and the Hydra stand-in. The operator runs in process here, without its HTTP
+ * endpoints; PackagedOperatorIT checks that the packaged operator's health port listens on
+ * loopback.
  */
 class LoopbackOnlyIT {
 

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.KubeControlPlane;
+import io.microvmoperator.testenv.ListeningSockets;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.OperatorProcess;
 import io.microvmoperator.testenv.TestFlake;
@@ -67,6 +68,11 @@ class PackagedOperatorIT {
         .ignoreExceptions()
         .until(() -> operator.get("/readyz").statusCode() == 200);
     assertThat(operator.get("/healthz").body()).isEqualTo("ok");
+    assertThat(ListeningSockets.ofThisRun())
+        .filteredOn(socket -> socket.port() == operator.port())
+        .as("the health port of a test's operator")
+        .isNotEmpty()
+        .allMatch(ListeningSockets.Socket::loopbackOnly, "listens on loopback");
     String metrics = operator.get("/metrics").body();
     assertThat(metrics).contains("jvm_memory_used_bytes");
     Lease lease =

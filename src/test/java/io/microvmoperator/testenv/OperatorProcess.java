@@ -2,6 +2,7 @@ package io.microvmoperator.testenv;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,8 +45,9 @@ public final class OperatorProcess implements AutoCloseable {
   }
 
   /**
-   * Starts the jar against {@code kubeconfig} with {@code env} (HEALTH_PORT is set to a free port)
-   * and appends its output to {@code log}.
+   * Starts the jar against {@code kubeconfig} with {@code env} (HEALTH_PORT is set to a free port
+   * on 127.0.0.1 unless {@code env} names another HEALTH_ADDRESS) and appends its output to {@code
+   * log}.
    */
   public static OperatorProcess start(Path kubeconfig, Map<String, String> env, Path log) {
     return start(kubeconfig, env, List.of(), log);
@@ -56,7 +58,7 @@ public final class OperatorProcess implements AutoCloseable {
       Path kubeconfig, Map<String, String> env, List<String> jvmFlags, Path log) {
     try {
       int port;
-      try (ServerSocket socket = new ServerSocket(0)) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         port = socket.getLocalPort();
       }
       List<String> argv = new ArrayList<>();
@@ -68,6 +70,7 @@ public final class OperatorProcess implements AutoCloseable {
           new ProcessBuilder(argv)
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      builder.environment().put("HEALTH_ADDRESS", "127.0.0.1");
       builder.environment().putAll(env);
       builder.environment().put("KUBECONFIG", kubeconfig.toString());
       builder.environment().put("HEALTH_PORT", String.valueOf(port));
@@ -86,6 +89,11 @@ public final class OperatorProcess implements AutoCloseable {
           .orElseThrow(
               () -> new IllegalStateException("no target/microvm-operator-*.jar: run mvn package"));
     }
+  }
+
+  /** The health port. */
+  public int port() {
+    return port;
   }
 
   /** The URL of {@code path} on the health port. */
