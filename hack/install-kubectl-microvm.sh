@@ -17,26 +17,7 @@ cp target/kubectl-microvm target/microvm-operator-*.jar "$dest/"
 cp target/lib/*.jar "$dest/lib/"
 ln -sf "$dest/kubectl-microvm" "$prefix/bin/kubectl-microvm"
 
-# A class data archive of what a run loads (the launcher uses it when present): one run of the
-# plugin against an API server that is not there (loopback port 1) loads the client's classes.
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cat > "$tmp/kubeconfig" <<'KUBECONFIG'
-apiVersion: v1
-kind: Config
-clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: none, user: {token: none}}]
-contexts: [{name: none, context: {cluster: none, user: none}}]
-current-context: none
-KUBECONFIG
-java=java
-if [ -n "${JAVA_HOME:-}" ]; then
-  java="$JAVA_HOME/bin/java"
-fi
-"$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k \
-  -XX:ArchiveClassesAtExit="$dest/kubectl-microvm.jsa" -Xlog:disable \
-  -Dlog4j2.loggerContextFactory=org.apache.logging.log4j.simple.SimpleLoggerContextFactory \
-  -Dorg.apache.logging.log4j.simplelog.level=OFF \
-  -cp "$(ls "$dest"/microvm-operator-*.jar):$dest/lib/*" io.microvmoperator.cli.KubectlMicrovm \
-  list -A --kubeconfig "$tmp/kubeconfig" > /dev/null 2>&1 || true
+# A class data archive of what a run loads, which the launcher uses when present: one run of the
+# plugin against an API server that is not there loads the client's classes.
+hack/class-data-archive.sh "$dest/kubectl-microvm.jsa" 60 "$dest/kubectl-microvm" list -A
 echo "installed $prefix/bin/kubectl-microvm; try: kubectl microvm list -A"

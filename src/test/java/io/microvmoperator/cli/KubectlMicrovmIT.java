@@ -28,7 +28,9 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -192,11 +194,19 @@ class KubectlMicrovmIT {
     ExecResult viaKubectl = plugin.throughKubectl(env.controlPlane().kubectl(), "list", "-A");
     assertThat(viaKubectl.exitCode()).as(viaKubectl.stderr()).isZero();
     assertThat(viaKubectl.stdout()).isEqualTo(table.stdout());
+
+    PackagedPlugin elsewhere = new PackagedPlugin(kubeconfigWhoseCurrentContextIsNowhere());
+    ExecResult nowhere = elsewhere.run("list", "-A");
+    assertThat(nowhere.exitCode()).isEqualTo(1);
+    assertThat(nowhere.stderr()).contains("https://127.0.0.1:1/");
+    ExecResult inContext = elsewhere.run("list", "-A", "--context", contextName());
+    assertThat(inContext.exitCode()).as(inContext.stderr()).isZero();
+    assertThat(inContext.stdout()).isEqualTo(table.stdout());
   }
 
   @Test
   @Order(2)
-  void statusAndLogsTellWhatRunsWhyAndWhatHappened() {
+  void statusAndLogsTellWhatRunsWhyAndWhatHappened() throws Exception {
     ExecResult held = plugin.run("status", A + "/held");
     assertThat(held.exitCode()).as(held.stderr()).isZero();
     assertThat(held.stdout())
@@ -207,6 +217,14 @@ class KubectlMicrovmIT {
         .containsPattern("Succeeded +\\S+ +[0-9a-z]{7}-microvm-held-v1")
         .contains("Deployed");
     System.out.println("[output] kubectl microvm status cli-a/held\n" + held.stdout());
+
+    ExecResult json = plugin.run("status", A + "/held", "-o", "json");
+    assertThat(json.exitCode()).as(json.stderr()).isZero();
+    JsonNode status = JSON.readTree(json.stdout());
+    assertThat(status.at("/microvm/metadata/name").asText()).isEqualTo("held");
+    assertThat(status.at("/microvm/status/conditions").findValuesAsText("type"))
+        .contains("Ready", "RestartRequired");
+    assertThat(status.get("events").findValuesAsText("reason")).contains("Deployed");
 
     ExecResult planned = plugin.run("status", "planned", "-n", A);
     assertThat(planned.stdout())
@@ -290,7 +308,15 @@ class KubectlMicrovmIT {
     assertThat(annotations(env.get(A, "planned"))).doesNotContainKey(Annotations.APPROVED_RUNNER);
 
     String plan = env.get(A, "planned").getStatus().plan().storePath();
-    ExecResult approved = plugin.run("approve", A + "/planned", "--yes");
+    ExecResult declined = plugin.typing("n\n", "approve", A + "/planned");
+    assertThat(declined.exitCode()).as(declined.stderr()).isZero();
+    assertThat(declined.stderr())
+        .contains("Approve " + plan + "? [y/N] ")
+        .endsWith("microvm cli-a/planned not approved\n");
+    assertThat(annotations(env.get(A, "planned"))).doesNotContainKey(Annotations.APPROVED_RUNNER);
+
+    ExecResult approved = plugin.typing("y\n", "approve", A + "/planned");
+    print("kubectl microvm approve cli-a/planned, answered y", approved);
     assertThat(approved.exitCode()).as(approved.stderr()).isZero();
     assertThat(approved.stdout()).isEqualTo("microvm cli-a/planned approved\n");
     assertThat(annotations(env.get(A, "planned")).get(Annotations.APPROVED_RUNNER)).isEqualTo(plan);
@@ -393,6 +419,7 @@ class KubectlMicrovmIT {
 
     Process add =
         plugin.start(
+            "y\n",
             "host",
             "add",
             "cli-h2",
@@ -400,7 +427,6 @@ class KubectlMicrovmIT {
             second.address(),
             "--port",
             String.valueOf(second.port()),
-            "--yes",
             "--allow-namespace",
             A,
             "--probe-interval",
@@ -427,7 +453,9 @@ class KubectlMicrovmIT {
 
     MicroVMHost added = env.client().resources(MicroVMHost.class).withName("cli-h2").get();
     assertThat(added.getSpec().hostKeys()).containsExactly(second.hostKeyLine());
-    assertThat(err).contains(added.getStatus().hostKeyFingerprint());
+    assertThat(err)
+        .contains("Pin this host key? [y/N] ")
+        .contains(added.getStatus().hostKeyFingerprint());
     assertThat(
             env.client()
                 .secrets()
@@ -494,6 +522,36 @@ class KubectlMicrovmIT {
   }
 
   /** A VM folder made by hand, as microvm -c would: built, and started when asked. */
+  @Test
+  @Order(10)
+  void theInstallScriptInstallsAPluginThatMapsItsClassDataArchive() throws Exception {
+    Path prefix = env.hosts().root().resolve("cli-prefix");
+    ExecResult install =
+        Commands.run(
+            List.of("hack/install-kubectl-microvm.sh", prefix.toString()),
+            Map.of(),
+            Duration.ofMinutes(5));
+    assertThat(install.exitCode()).as(install.stderr()).isZero();
+    assertThat(prefix.resolve("lib/kubectl-microvm/kubectl-microvm.jsa")).isNotEmptyFile();
+
+    // -Xshare:on: the JVM refuses to start unless it maps the archive.
+    Map<String, String> shareOn =
+        Map.of(
+            "KUBECONFIG",
+            env.controlPlane().kubeconfigFile().toString(),
+            "JAVA_TOOL_OPTIONS",
+            "-Xshare:on",
+            "PATH",
+            prefix.resolve("bin") + ":" + System.getenv("PATH"));
+    ExecResult installed =
+        Commands.run(
+            List.of(env.controlPlane().kubectl().toString(), "microvm", "list", "-A"),
+            shareOn,
+            Duration.ofMinutes(3));
+    assertThat(installed.exitCode()).as(installed.stderr()).isZero();
+    assertThat(installed.stdout()).isEqualTo(plugin.run("list", "-A").stdout());
+  }
+
   private static void handmade(String version, boolean start) {
     if (!start) {
       flake.runner("handmade", version);
@@ -518,6 +576,33 @@ class KubectlMicrovmIT {
 
   private static MicroVMStatus.Phase phase(MicroVM vm) {
     return vm.getStatus() == null ? null : vm.getStatus().phase();
+  }
+
+  /** The test's kubeconfig with a second context, current, whose server is not there. */
+  private static Path kubeconfigWhoseCurrentContextIsNowhere() throws Exception {
+    Path copy = env.hosts().root().resolve("cli-two-contexts.kubeconfig");
+    Files.copy(env.controlPlane().kubeconfigFile(), copy, StandardCopyOption.REPLACE_EXISTING);
+    String user = kubectlConfig(copy, "view", "-o", "jsonpath={.contexts[0].context.user}").trim();
+    kubectlConfig(copy, "set-cluster", "nowhere", "--server=https://127.0.0.1:1");
+    kubectlConfig(copy, "set-context", "nowhere", "--cluster=nowhere", "--user=" + user);
+    kubectlConfig(copy, "use-context", "nowhere");
+    return copy;
+  }
+
+  private static String contextName() {
+    return kubectlConfig(env.controlPlane().kubeconfigFile(), "current-context").trim();
+  }
+
+  private static String kubectlConfig(Path kubeconfig, String... args) {
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                env.controlPlane().kubectl().toString(),
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "config"));
+    argv.addAll(List.of(args));
+    return Commands.run(argv, Map.of(), Duration.ofSeconds(30)).orThrow("kubectl config").stdout();
   }
 
   private static Map<String, JsonNode> rowsByVm(String json) throws Exception {

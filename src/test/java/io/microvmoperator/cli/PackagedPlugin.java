@@ -4,6 +4,7 @@ import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.ExecResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,17 +31,27 @@ final class PackagedPlugin {
 
   /** {@code kubectl-microvm ARGS} with {@code KUBECONFIG} set, as kubectl runs a plugin. */
   ExecResult run(String... args) {
-    return Commands.run(
-        argv(args), Map.of("KUBECONFIG", kubeconfig.toString()), Duration.ofMinutes(3));
+    return typing("", args);
   }
 
-  /** Starts {@code kubectl-microvm ARGS} and returns the running process (stdin closed). */
-  Process start(String... args) {
+  /** {@code kubectl-microvm ARGS} with {@code input} typed on its standard input. */
+  ExecResult typing(String input, String... args) {
+    return Commands.run(
+        argv(args), Map.of("KUBECONFIG", kubeconfig.toString()), input, Duration.ofMinutes(3));
+  }
+
+  /**
+   * Starts {@code kubectl-microvm ARGS} with {@code input} typed on its standard input (then
+   * closed) and returns the running process.
+   */
+  Process start(String input, String... args) {
     ProcessBuilder builder = new ProcessBuilder(argv(args));
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     try {
       Process process = builder.start();
-      process.getOutputStream().close();
+      try (var stdin = process.getOutputStream()) {
+        stdin.write(input.getBytes(StandardCharsets.UTF_8));
+      }
       return process;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

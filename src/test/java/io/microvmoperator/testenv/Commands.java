@@ -34,11 +34,19 @@ public final class Commands {
 
   /** Runs argv with extra environment variables; kills it (and fails) after the timeout. */
   public static ExecResult run(List<String> argv, Map<String, String> env, Duration timeout) {
+    return run(argv, env, "", timeout);
+  }
+
+  /** As {@link #run(List, Map, Duration)}, with {@code input} on its standard input. */
+  public static ExecResult run(
+      List<String> argv, Map<String, String> env, String input, Duration timeout) {
     ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.PIPE);
     builder.environment().putAll(env);
     try {
       Process process = builder.start();
-      process.getOutputStream().close();
+      try (var stdin = process.getOutputStream()) {
+        stdin.write(input.getBytes(StandardCharsets.UTF_8));
+      }
       CompletableFuture<String> stdout = readAsync(process.getInputStream());
       CompletableFuture<String> stderr = readAsync(process.getErrorStream());
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
