@@ -32,6 +32,8 @@ import org.awaitility.Awaitility;
 /** The operator's side of the benchmark, on one fleet, with the packaged jar as its own process. */
 final class OperatorRun {
 
+  private static final int SYNC_RUNS = 3;
+
   private final BenchSettings settings;
   private final KubernetesClient client;
   private final TestHosts hosts;
@@ -95,10 +97,15 @@ final class OperatorRun {
           results.operatorCpuSeconds[1],
           results.operatorCpuSeconds[2]);
       quietFleet(watch);
-      results.pluginList = PluginListTiming.measure(client, kubeconfig, settings.vms());
+      results.pluginList =
+          PluginListTiming.measure(client, kubeconfig, settings.vms(), root.resolve("plugin"));
       log(
-          "kubectl microvm list -A: %.2f s as a new process, %.3f s in process, %.3f s its 2 LISTs",
-          results.pluginList.process(), results.pluginList.inProcess(), results.pluginList.lists());
+          "kubectl microvm list -A: %s s as a new process, %s s installed with its class data"
+              + " archive, %.3f s in process, %.3f s its 2 LISTs",
+          results.pluginList.process().summary(),
+          results.pluginList.installed().summary(),
+          results.pluginList.inProcess(),
+          results.pluginList.lists());
       update(watch, bench);
       results.peakMiB200 = operator.peakResidentMiB();
       log("operator: peak resident %.0f MiB with %d MicroVMs", results.peakMiB200, settings.vms());
@@ -108,12 +115,7 @@ final class OperatorRun {
     log("creating suspended MicroVMs up to %d", settings.syncVms());
     FleetBenchmark.applyAll(
         client, FleetBenchmark.parked(settings.vms() + 1, settings.syncVms(), parkedOn, flake), 8);
-    try (OperatorProcess operator = start("operator-sync.log")) {
-      results.syncSeconds = operator.awaitReady(Duration.ofMinutes(2));
-      log(
-          "operator: caches synced %.2f s after start with %d MicroVMs",
-          results.syncSeconds, settings.syncVms());
-    }
+    cacheSync();
 
     log("creating suspended MicroVMs up to %d", settings.largeVms());
     FleetBenchmark.applyAll(
@@ -246,12 +248,51 @@ final class OperatorRun {
     return seconds;
   }
 
+  /**
+   * Start until caches synced with {@code syncVms} MicroVMs, {@value #SYNC_RUNS} times without and
+   * as often with a class data archive of the operator's start-up classes, trained as the
+   * Dockerfile trains the image's (hack/class-data-archive.sh), the two alternating.
+   */
+  private void cacheSync() throws Exception {
+    Path archive = root.resolve("operator.jsa");
+    List<String> training = new ArrayList<>();
+    training.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    training.addAll(settings.operatorJvmFlags());
+    training.addAll(List.of("-jar", OperatorProcess.jar().toString()));
+    List<String> argv =
+        new ArrayList<>(List.of("hack/class-data-archive.sh", archive.toString(), "20"));
+    argv.addAll(training);
+    Commands.run(argv, Map.of(), Duration.ofMinutes(2)).orThrow("hack/class-data-archive.sh");
+    List<Double> plain = new ArrayList<>();
+    List<Double> archived = new ArrayList<>();
+    for (int i = 0; i < SYNC_RUNS; i++) {
+      try (OperatorProcess operator = start("operator-sync.log", List.of())) {
+        plain.add(operator.awaitReady(Duration.ofMinutes(2)));
+      }
+      try (OperatorProcess operator =
+          start("operator-sync.log", List.of("-XX:SharedArchiveFile=" + archive))) {
+        archived.add(operator.awaitReady(Duration.ofMinutes(2)));
+      }
+    }
+    results.sync = new Samples(plain);
+    results.syncArchived = new Samples(archived);
+    log(
+        "operator: caches synced %s s after start with %d MicroVMs; with the class data archive %s s",
+        results.sync.summary(), settings.syncVms(), results.syncArchived.summary());
+  }
+
   private OperatorProcess start(String logName) {
+    return start(logName, List.of());
+  }
+
+  private OperatorProcess start(String logName, List<String> moreJvmFlags) {
+    List<String> flags = new ArrayList<>(settings.operatorJvmFlags());
+    flags.addAll(moreJvmFlags);
     // glibc's default of 8 malloc arenas per core only adds resident memory to a JVM.
     return OperatorProcess.start(
         kubeconfig,
         Map.of("OPERATOR_NAMESPACE", OperatorHarness.OPERATOR_NAMESPACE, "MALLOC_ARENA_MAX", "2"),
-        settings.operatorJvmFlags(),
+        flags,
         root.resolve(logName));
   }
 

@@ -34,7 +34,8 @@ final class Results {
   PluginListTiming.Seconds pluginList;
 
   double peakMiB200;
-  double syncSeconds;
+  Samples sync = Samples.NONE;
+  Samples syncArchived = Samples.NONE;
   double syncSecondsLarge;
   double largeSettleSeconds;
   double peakMiBLarge;
@@ -195,13 +196,21 @@ final class Results {
         met(update.restarts() == 1));
     if (pluginList != null) {
       row(
-          "kubectl microvm list -A: whole run, a new JVM (s)",
+          "kubectl microvm list -A: whole run, a new JVM, target/kubectl-microvm (s)",
           "",
           "",
-          f2(pluginList.process()),
+          pluginList.process().summary(),
           "",
           "",
           "");
+      row(
+          "kubectl microvm list -A: whole run, a new JVM, installed with its class data archive (s)",
+          "",
+          "",
+          pluginList.installed().summary(),
+          "",
+          "< 1",
+          met(pluginList.installed().median() < 1));
       row(
           "kubectl microvm list -A: in a warm JVM, kubeconfig + client + 2 LISTs + table (s)",
           "",
@@ -295,10 +304,21 @@ final class Results {
         String.format(Locale.ROOT, "start until caches synced, %d MicroVMs (s)", s.syncVms()),
         "",
         "",
-        f2(syncSeconds),
+        sync.summary(),
+        "",
+        "",
+        "");
+    row(
+        String.format(
+            Locale.ROOT,
+            "start until caches synced, %d MicroVMs, with the class data archive as in the image (s)",
+            s.syncVms()),
+        "",
+        "",
+        syncArchived.summary(),
         "",
         "<= 3",
-        met(syncSeconds <= 3));
+        met(syncArchived.median() <= 3));
     row(
         String.format(Locale.ROOT, "start until caches synced, %d MicroVMs (s)", s.largeVms()),
         "",

@@ -2,16 +2,27 @@ package io.microvmoperator.install;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.microvmoperator.testenv.Commands;
+import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.Helm;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The image cannot be built here (no container engine), so this checks what the Dockerfile relies
@@ -24,15 +35,7 @@ class DockerfileIT {
 
   @Test
   void theJarNeedsOnlyTheLibrariesTheImageCopies() throws IOException {
-    Path jar;
-    try (Stream<Path> files = Files.list(Path.of("target"))) {
-      jar =
-          files
-              .filter(p -> p.getFileName().toString().matches("microvm-operator-.*\\.jar"))
-              .findFirst()
-              .orElseThrow();
-    }
-    try (JarFile file = new JarFile(jar.toFile())) {
+    try (JarFile file = new JarFile(jar().toFile())) {
       var attributes = file.getManifest().getMainAttributes();
       assertThat(attributes.getValue("Main-Class")).isEqualTo("io.microvmoperator.app.Main");
       String[] classPath = attributes.getValue("Class-Path").split(" ");
@@ -47,8 +50,98 @@ class DockerfileIT {
     assertThat(Files.readString(DOCKERFILE))
         .contains("COPY --from=build /src/target/lib lib")
         .contains("COPY --from=build /src/target/microvm-operator-*.jar microvm-operator.jar")
-        .contains(
-            "ENTRYPOINT [\"java\", \"-jar\", \"/opt/microvm-operator/microvm-operator.jar\"]");
+        .contains("\"-jar\", \"/opt/microvm-operator/microvm-operator.jar\"]");
+  }
+
+  /**
+   * Stage 2's training run and its ENTRYPOINT, as the Dockerfile writes them, with the image's
+   * folder moved to a temporary one: the archive is written, and the entrypoint's JVM maps it (the
+   * operator's own classes come from it) and starts the operator.
+   */
+  @Test
+  void theImagesClassDataArchiveIsTrainedAndTheEntrypointMapsIt(@TempDir Path tmp)
+      throws Exception {
+    Path opt = tmp.resolve("opt");
+    Files.createDirectories(opt.resolve("lib"));
+    try (Stream<Path> libs = Files.list(Path.of("target", "lib"))) {
+      for (Path lib : libs.toList()) {
+        Files.copy(lib, opt.resolve("lib").resolve(lib.getFileName()));
+      }
+    }
+    Files.copy(jar(), opt.resolve("microvm-operator.jar"));
+    String dockerfile = Files.readString(DOCKERFILE).replace("\\\n", " ");
+    String training =
+        instruction(dockerfile, "RUN sh /tmp/class-data-archive.sh")
+            .replaceFirst(" && rm .*", "")
+            .replace(
+                "/tmp/class-data-archive.sh",
+                Path.of("hack/class-data-archive.sh").toAbsolutePath().toString())
+            .replace("/opt/microvm-operator", opt.toString());
+    ExecResult trained =
+        Commands.run(List.of("sh", "-c", training), Map.of(), Duration.ofMinutes(2));
+    assertThat(trained.exitCode()).as(trained.stderr()).isZero();
+    assertThat(opt.resolve("microvm-operator.jsa")).isNotEmptyFile();
+
+    List<String> entrypoint = new ArrayList<>();
+    new ObjectMapper()
+        .readTree(
+            instruction(dockerfile, "ENTRYPOINT ").replace("/opt/microvm-operator", opt.toString()))
+        .forEach(argument -> entrypoint.add(argument.asText()));
+    Path kubeconfig = tmp.resolve("kubeconfig");
+    Files.writeString(
+        kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: none, cluster: {server:"
+            + " \"https://127.0.0.1:1\"}}]\nusers: [{name: none, user: {token: none}}]\ncontexts:"
+            + " [{name: none, context: {cluster: none, user: none}}]\ncurrent-context: none\n");
+    ProcessBuilder builder = new ProcessBuilder(entrypoint).redirectErrorStream(true);
+    builder.environment().put("KUBECONFIG", kubeconfig.toString());
+    builder.environment().put("HEALTH_PORT", "-1");
+    Path classes = tmp.resolve("classes.txt");
+    builder
+        .environment()
+        .put("JAVA_TOOL_OPTIONS", "-Xshare:on -Xlog:class+load=info:file=" + classes);
+    Process operator = builder.start();
+    try (BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(operator.getInputStream(), StandardCharsets.UTF_8))) {
+      List<String> lines = new ArrayList<>();
+      String line;
+      while ((line = out.readLine()) != null
+          && lines.stream().noneMatch(l -> l.contains("starting..."))) {
+        lines.add(line);
+      }
+      assertThat(lines)
+          .as("the operator starts with -Xshare:on")
+          .anyMatch(l -> l.contains("Operator SDK") && l.contains("starting..."));
+    } finally {
+      operator.destroy();
+      operator.waitFor();
+    }
+    assertThat(Files.readAllLines(classes))
+        .filteredOn(l -> l.contains(" io.microvmoperator.app.Main "))
+        .as("where the operator's main class came from")
+        .singleElement()
+        .asString()
+        .endsWith(" source: shared objects file (top)");
+  }
+
+  private static String instruction(String dockerfile, String start) {
+    return dockerfile
+        .lines()
+        .filter(l -> l.startsWith(start))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + start + " in the Dockerfile"))
+        .substring(start.startsWith("RUN ") ? "RUN ".length() : start.length())
+        .strip();
+  }
+
+  private static Path jar() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of("target"))) {
+      return files
+          .filter(p -> p.getFileName().toString().matches("microvm-operator-.*\\.jar"))
+          .findFirst()
+          .orElseThrow();
+    }
   }
 
   @Test

@@ -81,7 +81,8 @@ public final class OperatorProcess implements AutoCloseable {
     }
   }
 
-  private static Path jar() throws IOException {
+  /** The runnable jar, {@code target/microvm-operator-*.jar}, as this class starts it. */
+  public static Path jar() throws IOException {
     try (Stream<Path> files = Files.list(Path.of("target"))) {
       return files
           .filter(p -> p.getFileName().toString().matches("microvm-operator-.*\\.jar"))
