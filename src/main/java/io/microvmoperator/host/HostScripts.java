@@ -9,13 +9,17 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The shell scripts the operator runs on hosts, kept as resource files ({@code scripts/*.sh}, with
- * the functions they share in {@code scripts/lib.sh}) and loaded once. A command is the script's
- * variables, each value quoted by {@link Shell#quote}, then the library, then the script.
+ * the functions they share in {@code scripts/lib.sh}) and loaded once. A command is a comment
+ * naming the script ({@value #HEADER}NAME: what a host's audit log or {@code ps} shows first), the
+ * script's variables, each value quoted by {@link Shell#quote}, then the library, then the script.
  */
 public final class HostScripts {
 
   /** Exit status of the converge when the runner is no longer in the host's store. */
   public static final int EXIT_RUNNER_GONE = 3;
+
+  /** The first line of every command, before the script's name. */
+  public static final String HEADER = "# microvm-operator: ";
 
   private static final String FOLDER = "scripts/";
   private static final Map<String, String> LOADED = new ConcurrentHashMap<>();
@@ -24,7 +28,7 @@ public final class HostScripts {
 
   /** The command that runs script {@code name} (without {@code .sh}) with {@code variables}. */
   public static String command(String name, Map<String, String> variables) {
-    StringBuilder out = new StringBuilder();
+    StringBuilder out = new StringBuilder(HEADER).append(name).append('\n');
     variables.forEach(
         (variable, value) ->
             out.append(variable).append('=').append(Shell.quote(value)).append('\n'));

@@ -19,6 +19,10 @@ import java.util.Base64;
  *       command line and is decoded into the script's standard input.
  * </ul>
  *
+ * <p>A script's leading comment line ({@link HostScripts} names each script in one) is repeated as
+ * the command line's first line, so that what a host logs of the command starts with the script's
+ * name.
+ *
  * <p>Processes that leave the group on purpose ({@code setsid}: detached builds, VMs started by
  * systemd) are not affected.
  */
@@ -68,11 +72,18 @@ final class SupervisedCommand {
             : "printf %s "
                 + Shell.quote(Base64.getEncoder().encodeToString(input))
                 + " | base64 -d | ";
-    return "t="
+    return title(script)
+        + "t="
         + hostSeconds
         + "\ns="
         + Shell.quote(script)
         + "\n"
         + String.format(SUPERVISOR, feed, noInput ? "</dev/null " : "");
+  }
+
+  /** The script's first line with its newline when it is a comment, else nothing. */
+  private static String title(String script) {
+    int end = script.indexOf('\n');
+    return script.startsWith("#") && end > 0 ? script.substring(0, end + 1) : "";
   }
 }

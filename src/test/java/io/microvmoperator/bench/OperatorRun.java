@@ -87,8 +87,14 @@ final class OperatorRun {
           .until(() -> FleetBenchmark.hostsReady(client, hosts.all().size()));
 
       double[] before = cpuSeconds(hostsCpu, operatorCpu, apiServerCpu);
+      Map<String, Double> splitBefore = HostCpuSplit.read(hosts.all());
       converge(watch, flake);
       double[] after = cpuSeconds(hostsCpu, operatorCpu, apiServerCpu);
+      results.operatorHostSplit = HostCpuSplit.since(splitBefore, HostCpuSplit.read(hosts.all()));
+      log(
+          "operator: host CPU per VM by part: all %.3f = %s",
+          results.operatorHostSplit.getOrDefault(HostCpuSplit.ALL, Double.NaN) / settings.vms(),
+          HostCpuSplit.perVm(results.operatorHostSplit, settings.vms()));
       results.operatorCpuSeconds =
           new double[] {after[0] - before[0], after[1] - before[1], after[2] - before[2]};
       log(

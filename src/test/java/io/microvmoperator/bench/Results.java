@@ -15,6 +15,7 @@ final class Results {
   final Map<String, HostCounters> scriptCounters = new LinkedHashMap<>();
   final Map<String, Double> scriptCpuSeconds = new LinkedHashMap<>();
   double[] operatorCpuSeconds = {Double.NaN, Double.NaN, Double.NaN};
+  Map<String, Double> operatorHostSplit = Map.of();
   double roundTripMillis;
 
   List<Double> operatorReadyAt = List.of();
@@ -87,6 +88,19 @@ final class Results {
             : "",
         "",
         "");
+    row(
+        "  host CPU seconds per VM, all of each host (systemd and the VMs too), by part",
+        "",
+        "",
+        String.format(
+                Locale.ROOT,
+                "%.3f",
+                operatorHostSplit.getOrDefault(HostCpuSplit.ALL, Double.NaN) / n)
+            + ": "
+            + HostCpuSplit.perVm(operatorHostSplit, n),
+        "",
+        "<= 0.12",
+        met(operatorHostSplit.getOrDefault(HostCpuSplit.ALL, Double.NaN) / n <= 0.12));
     row(
         "  SSH connections opened",
         one == null ? "-" : String.valueOf(one.connections()),

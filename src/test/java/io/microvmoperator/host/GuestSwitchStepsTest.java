@@ -39,7 +39,8 @@ class GuestSwitchStepsTest {
     assertThat(outcome).isEqualTo(new GuestSwitchOutcome(Kind.SWITCHED, S1, S2, "switched"));
     assertThat(commands).hasSize(1);
     assertThat(commands.get(0))
-        .startsWith("hostname='web'\nsystem='" + S2 + "'\nregistration='")
+        .startsWith(
+            "# microvm-operator: guest-switch\nhostname='web'\nsystem='" + S2 + "'\nregistration='")
         .contains("switch-to-configuration\" switch");
   }
 
@@ -71,7 +72,8 @@ class GuestSwitchStepsTest {
     assertThat(back.detail())
         .startsWith("switch-to-configuration switch exited 4 and /run/current-system is " + S2)
         .contains("units failed");
-    assertThat(commands.get(1)).startsWith("previous='" + S1 + "'\n");
+    assertThat(commands.get(1))
+        .startsWith("# microvm-operator: guest-rollback\nprevious='" + S1 + "'\n");
 
     answers.add(ok("host web\nprevious " + S1 + "\nactivation 0\ncurrent " + S1 + "\n"));
     answers.add(ok("activation 1\ncurrent " + S1 + "\n"));

@@ -146,6 +146,23 @@ class SupervisedCommandTest {
         .isEqualTo("echo plain");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"/bin/dash", "/bin/bash"})
+  void aScriptsTitleCommentComesFirstAndChangesNothing(String shell) throws Exception {
+    String script = HostScripts.HEADER + "probe\necho ran";
+    String command = SupervisedCommand.of(script, null, Duration.ofMinutes(1));
+    assertThat(command).startsWith(HostScripts.HEADER + "probe\nt=");
+    assertThat(io.microvmoperator.testenv.HostLogs.supervisedScript(command)).isEqualTo(script);
+
+    Process process = start(shell, command);
+    assertThat(firstLine(process)).isEqualTo("ran");
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isZero();
+    process.getOutputStream().close();
+
+    assertThat(SupervisedCommand.of("# no newline", null, Duration.ofMinutes(1))).startsWith("t=");
+  }
+
   @org.junit.jupiter.api.Test
   void refusesInputTooLargeForACommandLine() {
     assertThatThrownBy(

@@ -46,12 +46,15 @@ public final class HostLogs {
   }
 
   /**
-   * The script inside a supervised command ({@code t=SECONDS}, then {@code s='SCRIPT'}, then the
-   * supervisor), or the command itself when it is not one.
+   * The script inside a supervised command (the script's title comment if it has one, {@code
+   * t=SECONDS}, then {@code s='SCRIPT'}, then the supervisor), or the command itself when it is not
+   * one.
    */
   public static String supervisedScript(String command) {
     int start = command.indexOf("\ns='");
-    if (!command.startsWith("t=") || start < 0) {
+    String afterTitle =
+        command.startsWith("#") ? command.substring(command.indexOf('\n') + 1) : command;
+    if (!afterTitle.startsWith("t=") || start < 0) {
       return command;
     }
     StringBuilder script = new StringBuilder();

@@ -57,6 +57,11 @@ final class SystemdRoot {
    * microvms/, etc-nix/, home/, units/, polkit/, log/) inside {@code runRoot}. Returns once the
    * host's systemd finished starting up.
    */
+  /** This host's cgroup, as this machine sees it. */
+  Path cgroup() {
+    return cgroup;
+  }
+
   static SystemdRoot boot(String name, Path script, Path hostDir, Path runRoot) {
     String cgroupName = "microvm-testhost-" + runRoot.getFileName() + "-" + name;
     Path cgroup = CGROUP_ROOT.resolve(cgroupName);

@@ -243,6 +243,14 @@ public final class TestHost implements AutoCloseable {
     return root.outerPid(mainPid(SSHD_UNIT));
   }
 
+  /**
+   * The host's cgroup (v2) as this machine sees it: its systemd's tree (init.scope, system.slice
+   * with sshd's and the VMs' units), whose {@code cpu.stat} counts every process of the host.
+   */
+  public synchronized Optional<Path> cgroup() {
+    return root == null || !root.isAlive() ? Optional.empty() : Optional.of(root.cgroup());
+  }
+
   /** The MainPID that the host's systemd reports for {@code unit} (its own view), or 0. */
   public long mainPid(String unit) {
     ExecResult show = root.systemctl("show", "-p", "MainPID", "--value", unit);
