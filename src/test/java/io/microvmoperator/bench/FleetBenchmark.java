@@ -144,7 +144,10 @@ public final class FleetBenchmark {
         placements.add(new ScriptedFleet.Placement(hostOf(hosts, i), vmName(i)));
       }
       log("script %s: deploying %d VMs", mode, settings.vms());
+      Map<String, Double> splitBefore = HostCpuSplit.read(hosts.all());
       ScriptedFleet.Run run = scripts.deploy(mode, placements, flakeRef(firstRevision), cpu);
+      results.scriptHostSplit.put(
+          mode, HostCpuSplit.since(splitBefore, HostCpuSplit.read(hosts.all())));
       HostCounters counters = HostCounters.sum(hosts.all());
       results.scriptCounters.put(mode, counters);
       cpu.ifPresent(meter -> results.scriptCpuSeconds.put(mode, meter.seconds()));

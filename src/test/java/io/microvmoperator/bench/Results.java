@@ -16,6 +16,7 @@ final class Results {
   final Map<String, Double> scriptCpuSeconds = new LinkedHashMap<>();
   double[] operatorCpuSeconds = {Double.NaN, Double.NaN, Double.NaN};
   Map<String, Double> operatorHostSplit = Map.of();
+  final Map<String, Map<String, Double>> scriptHostSplit = new LinkedHashMap<>();
   double roundTripMillis;
 
   List<Double> operatorReadyAt = List.of();
@@ -90,8 +91,8 @@ final class Results {
         "");
     row(
         "  host CPU seconds per VM, all of each host (systemd and the VMs too), by part",
-        "",
-        "",
+        hostAllPerVm(scriptHostSplit.get("one-by-one"), n),
+        hostAllPerVm(scriptHostSplit.get("per-host"), n),
         String.format(
                 Locale.ROOT,
                 "%.3f",
@@ -350,6 +351,16 @@ final class Results {
       out.append("| ").append(String.join(" | ", row)).append(" |\n");
     }
     return out.toString();
+  }
+
+  /** A script run's host CPU per VM, all of each host, with its parts; "-" when not run. */
+  private static String hostAllPerVm(Map<String, Double> split, int n) {
+    if (split == null) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%.3f", split.getOrDefault(HostCpuSplit.ALL, Double.NaN) / n)
+        + ": "
+        + HostCpuSplit.perVm(split, n);
   }
 
   private void row(String... cells) {
