@@ -123,11 +123,21 @@ class HostScriptsTest {
     converge(v1, "github:o/r", "running", Map.of());
     converge(v2, "", "stopped", Map.of("d", dir("db"), "n", "db", "unit", "microvm@db.service"));
 
+    Files.writeString(tmp.resolve("unit-state/calls"), "");
     Result probe = run("probe", Map.of("d", state.toString()), "");
     assertThat(probe.lines()).hasSize(3);
     assertThat(probe.lines().get(0)).isEqualTo("nix\tnix (Nix) 2.18.1");
-    assertThat(probe.lines().get(1)).startsWith("vm\tdb\t" + v2);
-    assertThat(probe.lines().get(2)).startsWith("vm\tweb\t" + v1);
+    assertThat(probe.lines().get(1))
+        .startsWith("vm\tdb\t" + v2)
+        .contains("\tActiveState=inactive SubState=dead NRestarts=0 MainPID=0 Result=success \t");
+    assertThat(probe.lines().get(2))
+        .startsWith("vm\tweb\t" + v1)
+        .contains("\tActiveState=active SubState=running NRestarts=0 MainPID=0 Result=success \t");
+    assertThat(Files.readAllLines(tmp.resolve("unit-state/calls")))
+        .as("one systemctl for every VM's unit")
+        .containsExactly(
+            "show -p Id,ActiveState,SubState,MainPID,NRestarts,Result microvm@db.service"
+                + " microvm@web.service");
 
     Result removed = run("remove", unitVariables("web"), "");
     assertThat(removed.exit()).as(removed.stderr()).isZero();

@@ -27,9 +27,24 @@ observe() {
   if declared_by_host "$v" "$n"; then top=1; fi
   fl=$(base64 -w 0 < "$v/flake" 2>/dev/null || true)
   own=$(head -c 400 "$v/.operator/owner" 2>/dev/null | tr -d '\t\n' || true)
-  st=$(systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result "microvm@$n.service" 2>/dev/null \
-    | tr '\n' ' ')
+  st=$(unit_state "$n")
   printf 'vm\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$cur" "$boot" "$top" "$fl" "$st" "$own"
+}
+
+# unit_state NAME: ActiveState, SubState, MainPID, NRestarts and Result of microvm@NAME.service on
+# one line; from $unit_states (probe.sh's one systemctl for every unit, a line "UNIT<TAB>PROPERTIES"
+# per unit after a leading newline) when it has the unit, else from a systemctl of its own.
+unit_state() {
+  case "${unit_states-}" in
+    *"
+microvm@$1.service	"*)
+      us=${unit_states#*"
+microvm@$1.service	"}
+      printf '%s' "${us%%"
+"*}" ;;
+    *) systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result "microvm@$1.service" 2> /dev/null \
+      | tr '\n' ' ' ;;
+  esac
 }
 
 # foreign: whether the folder's owner marker (.operator/owner, "NAMESPACE/NAME UID" of the MicroVM
