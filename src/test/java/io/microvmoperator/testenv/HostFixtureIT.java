@@ -98,6 +98,33 @@ class HostFixtureIT {
   }
 
   @Test
+  void theDriftCheckAsksTheHostsSystemdOnceForEveryVm() {
+    hostB.shell("mkdir -p /var/lib/microvms/probe-a /var/lib/microvms/probe-b").orThrow("mkdir");
+    ExecResult probe =
+        hostB
+            .ssh(
+                io.microvmoperator.host.HostScripts.command(
+                    "probe", java.util.Map.of("d", "/var/lib/microvms")))
+            .orThrow("probe");
+
+    assertThat(probe.stdout().lines().filter(l -> l.startsWith("vm\tprobe-")))
+        .hasSize(2)
+        .allMatch(l -> l.contains("ActiveState=inactive ") && l.contains("SubState=dead "));
+    List<SystemctlCall> shows =
+        hostB.logs().systemctlLog().stream()
+            .filter(c -> c.verb().equals("show") && c.unit().startsWith("microvm@probe-"))
+            .toList();
+    assertThat(shows)
+        .extracting(SystemctlCall::unit)
+        .containsExactly("microvm@probe-a", "microvm@probe-b");
+    assertThat(shows)
+        .extracting(SystemctlCall::time)
+        .as("one call for both")
+        .containsOnly(shows.get(0).time());
+    hostB.shell("rm -rf /var/lib/microvms/probe-a /var/lib/microvms/probe-b").orThrow("rm");
+  }
+
+  @Test
   void auditLogKeepsOneRecordPerCommand() {
     hostB.ssh("echo 'first\nsecond' >/dev/null; echo back\\slash").orThrow("ssh");
     assertThat(hostB.logs().auditLog())
