@@ -261,13 +261,15 @@ final class OperatorRun {
    */
   private void cacheSync() throws Exception {
     Path archive = root.resolve("operator.jsa");
-    List<String> training = new ArrayList<>();
-    training.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    training.addAll(settings.operatorJvmFlags());
-    training.addAll(List.of("-jar", OperatorProcess.jar().toString()));
     List<String> argv =
-        new ArrayList<>(List.of("hack/class-data-archive.sh", archive.toString(), "20"));
-    argv.addAll(training);
+        new ArrayList<>(
+            List.of(
+                "hack/class-data-archive.sh",
+                archive.toString(),
+                "20",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    argv.addAll(settings.operatorJvmFlags());
+    argv.addAll(List.of("-jar", OperatorProcess.jar().toString()));
     Commands.run(argv, Map.of(), Duration.ofMinutes(2)).orThrow("hack/class-data-archive.sh");
     List<Double> plain = new ArrayList<>();
     List<Double> archived = new ArrayList<>();

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.microvmoperator.testenv.Commands;
 import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.Helm;
+import io.microvmoperator.testenv.OperatorProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -35,7 +36,7 @@ class DockerfileIT {
 
   @Test
   void theJarNeedsOnlyTheLibrariesTheImageCopies() throws IOException {
-    try (JarFile file = new JarFile(jar().toFile())) {
+    try (JarFile file = new JarFile(OperatorProcess.jar().toFile())) {
       var attributes = file.getManifest().getMainAttributes();
       assertThat(attributes.getValue("Main-Class")).isEqualTo("io.microvmoperator.app.Main");
       String[] classPath = attributes.getValue("Class-Path").split(" ");
@@ -68,7 +69,7 @@ class DockerfileIT {
         Files.copy(lib, opt.resolve("lib").resolve(lib.getFileName()));
       }
     }
-    Files.copy(jar(), opt.resolve("microvm-operator.jar"));
+    Files.copy(OperatorProcess.jar(), opt.resolve("microvm-operator.jar"));
     String dockerfile = Files.readString(DOCKERFILE).replace("\\\n", " ");
     String training =
         instruction(dockerfile, "RUN sh /tmp/class-data-archive.sh")
@@ -104,15 +105,12 @@ class DockerfileIT {
     try (BufferedReader out =
         new BufferedReader(
             new InputStreamReader(operator.getInputStream(), StandardCharsets.UTF_8))) {
-      List<String> lines = new ArrayList<>();
+      boolean started = false;
       String line;
-      while ((line = out.readLine()) != null
-          && lines.stream().noneMatch(l -> l.contains("starting..."))) {
-        lines.add(line);
+      while (!started && (line = out.readLine()) != null) {
+        started = line.contains("Operator SDK") && line.contains("starting...");
       }
-      assertThat(lines)
-          .as("the operator starts with -Xshare:on")
-          .anyMatch(l -> l.contains("Operator SDK") && l.contains("starting..."));
+      assertThat(started).as("the operator starts with -Xshare:on").isTrue();
     } finally {
       operator.destroy();
       operator.waitFor();
@@ -131,17 +129,8 @@ class DockerfileIT {
         .filter(l -> l.startsWith(start))
         .findFirst()
         .orElseThrow(() -> new AssertionError("no " + start + " in the Dockerfile"))
-        .substring(start.startsWith("RUN ") ? "RUN ".length() : start.length())
+        .substring(start.indexOf(' ') + 1)
         .strip();
-  }
-
-  private static Path jar() throws IOException {
-    try (Stream<Path> files = Files.list(Path.of("target"))) {
-      return files
-          .filter(p -> p.getFileName().toString().matches("microvm-operator-.*\\.jar"))
-          .findFirst()
-          .orElseThrow();
-    }
   }
 
   @Test
