@@ -34,6 +34,7 @@ final class ProbeParser {
                 parseLong(unit.get("MainPID")),
                 parseLong(unit.get("NRestarts")),
                 unit.getOrDefault("Result", ""),
+                !unit.getOrDefault("Job", "").isEmpty(),
                 f[7]));
       }
       // Anything else (a folder whose name no MicroVM may claim, stray output) is not a VM of ours.

@@ -14,6 +14,7 @@ package io.microvmoperator.host;
  * @param result systemd's Result of the unit: {@code success}, or why it last failed ({@code
  *     timeout}: its start timed out, e.g. a notify guest that did not become ready; {@code
  *     exit-code}, {@code signal}, ...); empty where systemd does not say
+ * @param jobQueued systemd has a job queued or running for the unit (its {@code Job} property)
  * @param owner the folder's owner marker ({@link Ownership}): "NAMESPACE/NAME UID" of the MicroVM
  *     that manages it; empty when the folder has none
  */
@@ -28,14 +29,42 @@ public record VmObservation(
     long mainPid,
     long restarts,
     String result,
+    boolean jobQueued,
     String owner) {
 
   public boolean active() {
     return "active".equals(activeState);
   }
 
-  /** systemd waits to run the runner again after it ended ({@code Restart=always}). */
+  /**
+   * systemd runs the runner again after it ended ({@code Restart=always}): it waits {@code
+   * RestartSec} ({@code activating}, {@code auto-restart}), or its restart job has stopped the unit
+   * and waits to start it ({@link #startQueued}).
+   */
   public boolean waitingToRunAgain() {
+    return inRestartDelay() || startQueued();
+  }
+
+  /**
+   * The unit is inactive or failed with a job queued for it: the moment of systemd's restart job
+   * between the stop and the start, while the units the VM needs start again (MicroVM.nix's {@code
+   * microvm-virtiofsd@}, tap and PCI helpers; a real host may take seconds there); or someone's
+   * start waiting for them.
+   */
+  public boolean startQueued() {
+    return jobQueued && ("inactive".equals(activeState) || "failed".equals(activeState));
+  }
+
+  /**
+   * How often the runner ended since the unit was last started by hand or by the operator: {@code
+   * NRestarts}, which systemd counts up when it queues the restart job, plus the end it still waits
+   * {@code RestartSec} after.
+   */
+  public long endsSinceStart() {
+    return restarts + (inRestartDelay() && !jobQueued ? 1 : 0);
+  }
+
+  private boolean inRestartDelay() {
     return "activating".equals(activeState) && "auto-restart".equals(subState);
   }
 
@@ -49,6 +78,9 @@ public record VmObservation(
 
   /** The unit runs its runner, starts it, or will run it again: only a stop ends that. */
   public boolean runsOrWillRun() {
-    return active() || "activating".equals(activeState) || "reloading".equals(activeState);
+    return active()
+        || "activating".equals(activeState)
+        || "reloading".equals(activeState)
+        || startQueued();
   }
 }

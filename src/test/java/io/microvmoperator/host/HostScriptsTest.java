@@ -129,14 +129,16 @@ class HostScriptsTest {
     assertThat(probe.lines().get(0)).isEqualTo("nix\tnix (Nix) 2.18.1");
     assertThat(probe.lines().get(1))
         .startsWith("vm\tdb\t" + v2)
-        .contains("\tActiveState=inactive SubState=dead NRestarts=0 MainPID=0 Result=success \t");
+        .contains(
+            "\tActiveState=inactive SubState=dead NRestarts=0 MainPID=0 Result=success Job= \t");
     assertThat(probe.lines().get(2))
         .startsWith("vm\tweb\t" + v1)
-        .contains("\tActiveState=active SubState=running NRestarts=0 MainPID=0 Result=success \t");
+        .contains(
+            "\tActiveState=active SubState=running NRestarts=0 MainPID=0 Result=success Job= \t");
     assertThat(Files.readAllLines(tmp.resolve("unit-state/calls")))
         .as("one systemctl for every VM's unit")
         .containsExactly(
-            "show -p Id,ActiveState,SubState,MainPID,NRestarts,Result microvm@db.service"
+            "show -p Id,ActiveState,SubState,MainPID,NRestarts,Result,Job microvm@db.service"
                 + " microvm@web.service");
 
     Result removed = run("remove", unitVariables("web"), "");

@@ -574,8 +574,25 @@ public final class TestHost implements AutoCloseable {
         "start-timeout.conf", "[Service]\nTimeoutStartSec=" + timeout.toSeconds() + "s\n");
   }
 
+  /**
+   * Until closed, {@code microvm-set-booted@} takes {@code delay} longer to start, as the units
+   * MicroVM.nix starts before {@code microvm@} (its virtiofsd, tap and PCI helpers) can on a real
+   * host: a restart of {@code microvm@} stops it, then waits that long, inactive with its start
+   * queued.
+   */
+  public AutoCloseable slowVmHelpers(Duration delay) {
+    return dropIn(
+        "microvm-set-booted@.service",
+        "slow-start.conf",
+        "[Service]\nExecStartPre=/bin/sleep " + delay.toMillis() / 1000.0 + "\n");
+  }
+
   private AutoCloseable dropIn(String fileName, String text) {
-    String folder = "/run/systemd/system/microvm@.service.d";
+    return dropIn("microvm@.service", fileName, text);
+  }
+
+  private AutoCloseable dropIn(String unit, String fileName, String text) {
+    String folder = "/run/systemd/system/" + unit + ".d";
     String file = folder + "/" + fileName;
     shell(
             "mkdir -p "

@@ -18,10 +18,11 @@ import java.util.Set;
  * operator started it: MicroVM.nix's {@code Restart=always} runs an ended runner again, so a crash
  * loop looks active between crashes. systemd's {@code NRestarts} (zeroed by the operator when it
  * starts the unit) counts the runs again, and a unit waiting to run it again ({@code activating},
- * {@code auto-restart}) adds one. A single end is not enough: a guest that reboots itself ends its
- * runner once. A unit still starting ({@code activating}, {@code start} for a notify unit) is not
- * judged. The failed runner is then held back until the desired runner changes or a reconcile is
- * requested.
+ * {@code auto-restart}) adds one ({@link VmObservation#endsSinceStart}). systemd's restart job
+ * passes through {@code inactive} with the start queued: that is not a stopped unit. A single end
+ * is not enough: a guest that reboots itself ends its runner once. A unit still starting ({@code
+ * activating}, {@code start} for a notify unit) is not judged. The failed runner is then held back
+ * until the desired runner changes or a reconcile is requested.
  */
 public final class Rollbacks {
 
@@ -119,21 +120,19 @@ public final class Rollbacks {
    * report ready), {@code CrashLoop} (its runner ended again and again), or {@code Unknown}.
    */
   public static String causeKind(VmObservation vm) {
-    if (vm.activeState().equals("failed") || vm.activeState().equals("inactive")) {
+    if (stoppedForGood(vm)) {
       return "UnitFailed";
     }
     if (!vm.active() && STARTS_THAT_FAILED.contains(vm.result())) {
       return "StartFailed";
     }
-    return vm.restarts() + (vm.waitingToRunAgain() ? 1 : 0) >= ENDS_OF_A_CRASH_LOOP
-        ? "CrashLoop"
-        : "Unknown";
+    return vm.endsSinceStart() >= ENDS_OF_A_CRASH_LOOP ? "CrashLoop" : "Unknown";
   }
 
   /** Why the VM's runner did not keep running since it was started, or empty while it did. */
   public static Optional<String> notKeptRunning(VmObservation vm) {
     String unit = "microvm@" + vm.name();
-    if (vm.activeState().equals("failed") || vm.activeState().equals("inactive")) {
+    if (stoppedForGood(vm)) {
       return Optional.of(unit + " is " + vm.activeState() + " (" + vm.subState() + ")");
     }
     if (!vm.active() && STARTS_THAT_FAILED.contains(vm.result())) {
@@ -149,7 +148,7 @@ public final class Rollbacks {
               + vm.subState()
               + "))");
     }
-    long ends = vm.restarts() + (vm.waitingToRunAgain() ? 1 : 0);
+    long ends = vm.endsSinceStart();
     if (ends >= ENDS_OF_A_CRASH_LOOP) {
       return Optional.of(
           "its runner ended "
@@ -164,6 +163,15 @@ public final class Rollbacks {
               + vm.restarts());
     }
     return Optional.empty();
+  }
+
+  /**
+   * Failed or inactive with nothing queued to start it again; a restart job passes through inactive
+   * ({@link VmObservation#startQueued}).
+   */
+  private static boolean stoppedForGood(VmObservation vm) {
+    return (vm.activeState().equals("failed") || vm.activeState().equals("inactive"))
+        && !vm.startQueued();
   }
 
   private static boolean isSucceededDeployOf(Deploy deploy, StorePath runner) {

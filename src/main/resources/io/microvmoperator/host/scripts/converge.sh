@@ -59,9 +59,10 @@ for job in "$d"/.operator/build-*; do
   result=$(readlink "$job/result" 2>/dev/null || true)
   if [ -e "$job/status" ] && [ "$result" != "$new" ] && [ "$result" != "$keep" ]; then drop_job "$job"; fi
 done
-unit_state=$(systemctl show -p ActiveState,NRestarts,SubState "$unit" 2>/dev/null || true)
+unit_state=$(systemctl show -p ActiveState,NRestarts,SubState,Job "$unit" 2>/dev/null || true)
 active=${unit_state#*ActiveState=}; active=${active%%[!a-z-]*}
 sub=${unit_state#*SubState=}; sub=${sub%%[!a-z-]*}
+job=${unit_state#*Job=}; job=${job%%[!0-9]*}
 restarts=0
 case "$unit_state" in *NRestarts=[1-9]*) restarts=1 ;; esac
 booted=$(readlink "$d/booted" 2>/dev/null || true)
@@ -70,8 +71,11 @@ zero_restarts() { [ "$restarts" = 0 ] || systemctl reset-failed "$unit" 2>/dev/n
 if [ "$want" = stopped ]; then
   stop_unit
 elif [ "$active" != active ]; then
-  # Waiting to run its ended runner again: a start would join that restart and count it
-  if [ "$sub" = auto-restart ]; then systemctl stop "$unit"; fi
+  # Waiting to run its ended runner again (RestartSec, or the restart job's start queued while
+  # the unit is inactive): a start would join that restart and count it
+  if [ "$sub" = auto-restart ] || { [ "$active" != activating ] && [ -n "$job" ]; }; then
+    systemctl stop "$unit"
+  fi
   zero_restarts
   echo started
   systemctl start "$unit" || echo start-failed

@@ -31,7 +31,7 @@ observe() {
   printf 'vm\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$cur" "$boot" "$top" "$fl" "$st" "$own"
 }
 
-# unit_state NAME: ActiveState, SubState, MainPID, NRestarts and Result of microvm@NAME.service on
+# unit_state NAME: ActiveState, SubState, MainPID, NRestarts, Result and Job of microvm@NAME.service on
 # one line; from $unit_states (probe.sh's one systemctl for every unit, a line "UNIT<TAB>PROPERTIES"
 # per unit after a leading newline) when it has the unit, else from a systemctl of its own.
 unit_state() {
@@ -42,7 +42,7 @@ microvm@$1.service	"*)
 microvm@$1.service	"}
       printf '%s' "${us%%"
 "*}" ;;
-    *) systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result "microvm@$1.service" 2> /dev/null \
+    *) systemctl show -p ActiveState,SubState,MainPID,NRestarts,Result,Job "microvm@$1.service" 2> /dev/null \
       | tr '\n' ' ' ;;
   esac
 }
@@ -57,17 +57,26 @@ foreign() {
   echo "owned-by $marked"
 }
 
-# stop_unit: stops $unit when it runs or waits to be run again (Restart=always after its runner
-# ended), and then prints "stopped"; fails when the unit still runs afterwards.
+# runs_or_will_run: whether $unit runs, starts, stops, waits to be run again (Restart=always after
+# its runner ended), or has a job queued while inactive: systemd's restart job stops the unit and
+# then waits, with the unit inactive, until the units it needs have started again.
+runs_or_will_run() {
+  shown=" $(systemctl show -p ActiveState,Job "$unit" 2> /dev/null | tr '\n' ' ')"
+  case "$shown" in
+    *" ActiveState=active "* | *" ActiveState=activating "* | *" ActiveState=reloading "*) return 0 ;;
+    *" ActiveState=deactivating "* | *" Job="[0-9]*) return 0 ;;
+  esac
+  return 1
+}
+
+# stop_unit: stops $unit when it runs or will run, and then prints "stopped"; fails when the unit
+# still runs or will run afterwards.
 stop_unit() {
-  case "$(systemctl is-active "$unit" 2>/dev/null)" in
-    active | activating | reloading | deactivating) systemctl stop "$unit"; echo stopped ;;
-  esac
-  case "$(systemctl is-active "$unit" 2>/dev/null)" in
-    active | activating | reloading | deactivating)
-      echo "$unit is still $(systemctl is-active "$unit" 2>/dev/null) after systemctl stop" >&2
-      return 1 ;;
-  esac
+  if runs_or_will_run; then systemctl stop "$unit"; echo stopped; fi
+  if runs_or_will_run; then
+    echo "$unit is still $(systemctl is-active "$unit" 2>/dev/null) after systemctl stop" >&2
+    return 1
+  fi
 }
 
 # vm_folder: makes $d as MicroVM.nix's own tools leave a VM folder, group kvm and group-writable,

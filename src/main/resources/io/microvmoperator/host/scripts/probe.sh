@@ -15,7 +15,7 @@ done
 if [ $# -gt 0 ]; then
   # shellcheck disable=SC2034 # read by unit_state in lib.sh
   unit_states="
-$(systemctl show -p Id,ActiveState,SubState,MainPID,NRestarts,Result "$@" 2> /dev/null | {
+$(systemctl show -p Id,ActiveState,SubState,MainPID,NRestarts,Result,Job "$@" 2> /dev/null | {
     id=""; props=""
     while IFS= read -r line; do
       case "$line" in

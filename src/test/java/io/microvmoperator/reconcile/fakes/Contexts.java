@@ -73,7 +73,18 @@ public final class Contexts {
   /** The VM "web" on the host: current and booted at {@code runner}, its unit in {@code state}. */
   public static VmObservation seen(StorePath runner, String flake, String state, String sub) {
     return new VmObservation(
-        "web", runner.value(), runner.value(), false, flake, state, sub, 42, 0, "success", "");
+        "web",
+        runner.value(),
+        runner.value(),
+        false,
+        flake,
+        state,
+        sub,
+        42,
+        0,
+        "success",
+        false,
+        "");
   }
 
   /**

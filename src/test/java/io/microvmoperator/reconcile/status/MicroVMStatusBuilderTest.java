@@ -110,7 +110,18 @@ class MicroVMStatusBuilderTest {
   void aRunnerThatSystemdRanAgainIsRunningAndSaysSo() {
     VmObservation restarted =
         new VmObservation(
-            "web", V1.value(), V1.value(), false, "", "active", "running", 7, 3, "success", "");
+            "web",
+            V1.value(),
+            V1.value(),
+            false,
+            "",
+            "active",
+            "running",
+            7,
+            3,
+            "success",
+            false,
+            "");
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(restarted, V1, true).build();
 
@@ -128,7 +139,7 @@ class MicroVMStatusBuilderTest {
   void aVMStoppedOnPurposeIsReady() {
     VmObservation stopped =
         new VmObservation(
-            "web", V1.value(), "", false, "", "inactive", "dead", 0, 0, "success", "");
+            "web", V1.value(), "", false, "", "inactive", "dead", 0, 0, "success", false, "");
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(stopped, V1, false).build();
 
@@ -171,6 +182,7 @@ class MicroVMStatusBuilderTest {
         7,
         0,
         "success",
+        false,
         "");
   }
 

@@ -63,6 +63,25 @@ class RollbacksTest {
         .as("a notify unit whose guest boots")
         .isEmpty();
     assertThat(notKeptRunning("active", "running", 0)).isEmpty();
+    assertThat(Rollbacks.notKeptRunning(between(1)))
+        .as("a guest that rebooted, seen while systemd's restart job waits to start it")
+        .isEmpty();
+  }
+
+  /**
+   * systemd's restart job leaves the unit inactive, with its start queued, until the units it needs
+   * have started again: that is the loop going on, not a stopped unit.
+   */
+  @Test
+  void aRestartJobSeenBetweenItsStopAndItsStartIsPartOfTheLoop() {
+    assertThat(Rollbacks.notKeptRunning(between(2)))
+        .contains(
+            "its runner ended 2 times since it was started; microvm@web is inactive (dead) with"
+                + " NRestarts=2");
+    assertThat(Rollbacks.causeKind(between(2))).isEqualTo("CrashLoop");
+    assertThat(Rollbacks.notKeptRunning(observed(V2, V2, "inactive", "dead", 2).orElseThrow()))
+        .as("nothing queued: stopped")
+        .contains("microvm@web is inactive (dead)");
   }
 
   @Test
@@ -150,6 +169,7 @@ class RollbacksTest {
             0,
             0,
             "timeout",
+            false,
             "");
     assertThat(Rollbacks.notKeptRunning(timedOut))
         .hasValueSatisfying(cause -> assertThat(cause).contains("Result=timeout"));
@@ -183,6 +203,11 @@ class RollbacksTest {
     return Rollbacks.notKeptRunning(observed(V2, V2, activeState, subState, n).orElseThrow());
   }
 
+  private static VmObservation between(long restarts) {
+    return new VmObservation(
+        "web", V2.value(), V2.value(), false, "", "inactive", "dead", 0, restarts, "", true, "");
+  }
+
   private static Optional<VmObservation> stopped(StorePath current, Object booted) {
     return observed(current, booted, "failed", "failed", 0);
   }
@@ -202,6 +227,7 @@ class RollbacksTest {
             0,
             restarts,
             "",
+            false,
             ""));
   }
 

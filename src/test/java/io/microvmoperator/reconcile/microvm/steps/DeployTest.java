@@ -92,6 +92,7 @@ class DeployTest {
                 1,
                 0,
                 "success",
+                false,
                 ""));
 
     step.run(ctx);

@@ -86,7 +86,18 @@ class ObserveHostTest {
   void aVmTheHostDeclaresOrAnotherNamespaceOwnsIsNotTouched() {
     hosts.seeing(
         new VmObservation(
-            "web", V1.value(), V1.value(), true, "", "active", "running", 1, 0, "success", ""));
+            "web",
+            V1.value(),
+            V1.value(),
+            true,
+            "",
+            "active",
+            "running",
+            1,
+            0,
+            "success",
+            false,
+            ""));
     assertThat(reason(step.run(ctx(vm())))).isEqualTo("DeclaredByHost");
 
     hosts.seeing(
@@ -101,6 +112,7 @@ class ObserveHostTest {
             1,
             0,
             "success",
+            false,
             "team-b/web uid-9"));
     assertThat(reason(step.run(ctx(vm())))).isEqualTo("FolderNotEmpty");
   }

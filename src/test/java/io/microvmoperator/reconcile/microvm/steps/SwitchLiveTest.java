@@ -199,6 +199,7 @@ class SwitchLiveTest {
         42,
         0,
         "success",
+        false,
         "");
   }
 

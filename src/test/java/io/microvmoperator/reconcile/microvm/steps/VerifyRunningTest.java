@@ -60,7 +60,18 @@ class VerifyRunningTest {
 
   private static VmObservation unit(String state, String sub, long restarts) {
     return new VmObservation(
-        "web", V2.value(), V2.value(), false, "github:o/r", state, sub, 7, restarts, "success", "");
+        "web",
+        V2.value(),
+        V2.value(),
+        false,
+        "github:o/r",
+        state,
+        sub,
+        7,
+        restarts,
+        "success",
+        false,
+        "");
   }
 
   private static io.microvmoperator.api.MicroVMSpec spec() {
