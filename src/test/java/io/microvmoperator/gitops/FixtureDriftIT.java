@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Event;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
-import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMSpec.UpdateStrategy;
 import io.microvmoperator.api.MicroVMStatus.Phase;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
@@ -297,15 +296,6 @@ class FixtureDriftIT {
   }
 
   private static MicroVM edit(String name, UnaryOperator<MicroVMSpecBuilder> change) {
-    return env.client()
-        .resources(MicroVM.class)
-        .inNamespace(NS)
-        .withName(name)
-        .edit(
-            vm -> {
-              MicroVMSpec spec = change.apply(MicroVMSpecBuilder.from(vm.getSpec())).build();
-              vm.setSpec(spec);
-              return vm;
-            });
+    return env.editSpec(NS, name, change);
   }
 }

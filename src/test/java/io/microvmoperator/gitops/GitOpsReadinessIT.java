@@ -4,7 +4,6 @@ import static io.microvmoperator.testenv.OperatorHarness.microVM;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.microvmoperator.api.MicroVM;
-import io.microvmoperator.api.MicroVMSpec;
 import io.microvmoperator.api.MicroVMStatus;
 import io.microvmoperator.gitops.ArgoCdHealth.Health;
 import io.microvmoperator.testenv.MicroVMSpecBuilder;
@@ -180,15 +179,6 @@ class GitOpsReadinessIT {
   }
 
   private static MicroVM edit(UnaryOperator<MicroVMSpecBuilder> change) {
-    return env.client()
-        .resources(MicroVM.class)
-        .inNamespace(NS)
-        .withName("web")
-        .edit(
-            vm -> {
-              MicroVMSpec spec = change.apply(MicroVMSpecBuilder.from(vm.getSpec())).build();
-              vm.setSpec(spec);
-              return vm;
-            });
+    return env.editSpec(NS, "web", change);
   }
 }

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.testenv.Commands;
+import io.microvmoperator.testenv.Conflicts;
 import io.microvmoperator.testenv.ExecResult;
 import io.microvmoperator.testenv.Helm;
 import io.microvmoperator.testenv.KubeControlPlane;
@@ -1035,17 +1036,20 @@ class HelmChartIT {
   }
 
   private static void annotate(String name, String value) {
-    admin
-        .resources(MicroVM.class)
-        .inNamespace(VM_NS)
-        .withName(name)
-        .edit(
-            vm -> {
-              Map<String, String> annotations = new HashMap<>();
-              Optional.ofNullable(vm.getMetadata().getAnnotations()).ifPresent(annotations::putAll);
-              annotations.put("microvm-operator.io/reconcile-requested-at", value);
-              vm.getMetadata().setAnnotations(annotations);
-              return vm;
-            });
+    Conflicts.editAgainOnConflict(
+        () ->
+            admin
+                .resources(MicroVM.class)
+                .inNamespace(VM_NS)
+                .withName(name)
+                .edit(
+                    vm -> {
+                      Map<String, String> annotations = new HashMap<>();
+                      Optional.ofNullable(vm.getMetadata().getAnnotations())
+                          .ifPresent(annotations::putAll);
+                      annotations.put("microvm-operator.io/reconcile-requested-at", value);
+                      vm.getMetadata().setAnnotations(annotations);
+                      return vm;
+                    }));
   }
 }

@@ -12,7 +12,6 @@ import io.microvmoperator.api.MicroVM;
 import io.microvmoperator.api.MicroVMHost;
 import io.microvmoperator.api.MicroVMHostStatus;
 import io.microvmoperator.api.MicroVMSpec;
-import io.microvmoperator.testenv.MicroVMSpecBuilder;
 import io.microvmoperator.testenv.OperatorHarness;
 import io.microvmoperator.testenv.TestFlake;
 import io.microvmoperator.testenv.TestHost;
@@ -152,15 +151,7 @@ class HostTrustAndFaultsIT {
 
     host.authorizeKeys(List.of(env.host(3).clientPublicKeyLine()));
     host.faults().cutConnections();
-    env.client()
-        .resources(MicroVM.class)
-        .inNamespace(NS)
-        .withName("revoked")
-        .edit(
-            vm -> {
-              vm.setSpec(MicroVMSpecBuilder.from(vm.getSpec()).interval("7m").build());
-              return vm;
-            });
+    env.editSpec(NS, "revoked", spec -> spec.interval("7m"));
     MicroVM vm =
         env.awaitReason(NS, "revoked", "Stalled", "AuthenticationFailed", Duration.ofSeconds(60));
     assertThat(env.condition(vm, "Stalled").orElseThrow().getMessage())
@@ -192,15 +183,7 @@ class HostTrustAndFaultsIT {
         .withName("faults-secret-gone-ssh")
         .delete();
     host.faults().cutConnections();
-    env.client()
-        .resources(MicroVM.class)
-        .inNamespace(NS)
-        .withName("secret-gone")
-        .edit(
-            vm -> {
-              vm.setSpec(MicroVMSpecBuilder.from(vm.getSpec()).interval("7m").build());
-              return vm;
-            });
+    env.editSpec(NS, "secret-gone", spec -> spec.interval("7m"));
     MicroVM vm =
         env.awaitReason(NS, "secret-gone", "Stalled", "SecretNotFound", Duration.ofSeconds(60));
     assertThat(env.condition(vm, "HostReachable").orElseThrow().getReason())
@@ -299,18 +282,7 @@ class HostTrustAndFaultsIT {
                     .orElse(false));
     assertThat(waiting.getMetadata().getDeletionTimestamp()).isNotNull();
 
-    env.client()
-        .resources(MicroVM.class)
-        .inNamespace(NS)
-        .withName("stranded")
-        .edit(
-            vm -> {
-              vm.setSpec(
-                  MicroVMSpecBuilder.from(vm.getSpec())
-                      .deletionPolicy(MicroVMSpec.DeletionPolicy.Orphan)
-                      .build());
-              return vm;
-            });
+    env.editSpec(NS, "stranded", spec -> spec.deletionPolicy(MicroVMSpec.DeletionPolicy.Orphan));
     await().atMost(Duration.ofSeconds(60)).until(() -> env.get(NS, "stranded") == null);
     assertThat(host.readlink("/var/lib/microvms/svc/current")).isEmpty();
     assertThat(host.readlink("/var/lib/microvms/stranded/current"))

@@ -190,15 +190,20 @@ public final class OperatorHarness
   /** Labels a resource as {@code kubectl label --overwrite} does (a merge patch: no conflict). */
   public <T extends io.fabric8.kubernetes.api.model.HasMetadata> void label(
       T resource, String key, String value) {
-    String patch =
-        io.fabric8.kubernetes.client.utils.Serialization.asJson(
-            Map.of("metadata", Map.of("labels", Map.of(key, value))));
-    client
-        .resource(resource)
-        .patch(
-            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
-                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-            patch);
+    client.resource(resource).patch(MERGE, metadataPatch("labels", key, value));
+  }
+
+  private static final io.fabric8.kubernetes.client.dsl.base.PatchContext MERGE =
+      io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE);
+
+  /**
+   * A merge patch of one label or annotation: without the object's resourceVersion, so that the
+   * operator's writes in between never make it fail with 409 Conflict (as with kubectl).
+   */
+  private static String metadataPatch(String field, String key, String value) {
+    return io.fabric8.kubernetes.client.utils.Serialization.asJson(
+        Map.of("metadata", Map.of(field, Map.of(key, value))));
   }
 
   /** The Events recorded for the object {@code name} in {@code namespace}. */
@@ -279,20 +284,11 @@ public final class OperatorHarness
    * when the operator's status write got in between (409 Conflict).
    */
   private void editHostSpec(String hostName, Integer maxBuilds, Boolean suspend) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        replaceHostSpec(hostName, maxBuilds, suspend);
-        return;
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt == 10) {
-          throw e;
-        }
-      }
-    }
+    Conflicts.editAgainOnConflict(() -> replaceHostSpec(hostName, maxBuilds, suspend));
   }
 
-  private void replaceHostSpec(String hostName, Integer maxBuilds, Boolean suspend) {
-    client
+  private MicroVMHost replaceHostSpec(String hostName, Integer maxBuilds, Boolean suspend) {
+    return client
         .resources(MicroVMHost.class)
         .withName(hostName)
         .edit(
@@ -470,21 +466,28 @@ public final class OperatorHarness
                 && String.valueOf(vm.getStatus().bootedStorePath()).endsWith(runnerSuffix));
   }
 
+  /** Changes the MicroVM's spec, as {@code kubectl edit} does (read again after a 409 Conflict). */
+  public MicroVM editSpec(
+      String namespace, String name, java.util.function.UnaryOperator<MicroVMSpecBuilder> change) {
+    return Conflicts.editAgainOnConflict(
+        () ->
+            client
+                .resources(MicroVM.class)
+                .inNamespace(namespace)
+                .withName(name)
+                .edit(
+                    vm -> {
+                      vm.setSpec(change.apply(MicroVMSpecBuilder.from(vm.getSpec())).build());
+                      return vm;
+                    }));
+  }
+
   /** Sets an annotation, as {@code kubectl annotate --overwrite} does. */
   public void annotate(String namespace, String name, String key, String value) {
     client
         .resources(MicroVM.class)
         .inNamespace(namespace)
         .withName(name)
-        .edit(
-            vm -> {
-              Map<String, String> annotations = new java.util.HashMap<>();
-              if (vm.getMetadata().getAnnotations() != null) {
-                annotations.putAll(vm.getMetadata().getAnnotations());
-              }
-              annotations.put(key, value);
-              vm.getMetadata().setAnnotations(annotations);
-              return vm;
-            });
+        .patch(MERGE, metadataPatch("annotations", key, value));
   }
 }
