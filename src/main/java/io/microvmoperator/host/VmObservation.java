@@ -52,7 +52,16 @@ public record VmObservation(
    * start waiting for them.
    */
   public boolean startQueued() {
-    return jobQueued && ("inactive".equals(activeState) || "failed".equals(activeState));
+    return jobQueued && inactiveOrFailed();
+  }
+
+  /** The unit is inactive or failed, and no job is queued that would start it again. */
+  public boolean stopped() {
+    return inactiveOrFailed() && !jobQueued;
+  }
+
+  private boolean inactiveOrFailed() {
+    return "inactive".equals(activeState) || "failed".equals(activeState);
   }
 
   /**

@@ -46,6 +46,8 @@ class VmObservationTest {
         .as("a start in progress")
         .isFalse();
     assertThat(unit("inactive", "dead", 1, false).runsOrWillRun()).isFalse();
+    assertThat(unit("inactive", "dead", 1, false).stopped()).isTrue();
+    assertThat(between.stopped()).as("the restart job will start it").isFalse();
   }
 
   private static VmObservation unit(String activeState, String subState) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class ConflictsTest {
@@ -27,25 +28,20 @@ class ConflictsTest {
   @Test
   void otherErrorsAndEndlessConflictsAreThrown() {
     AtomicInteger calls = new AtomicInteger();
-    assertThatThrownBy(
-            () ->
-                Conflicts.editAgainOnConflict(
-                    () -> {
-                      calls.incrementAndGet();
-                      throw new KubernetesClientException("forbidden", 403, null);
-                    }))
+    assertThatThrownBy(() -> Conflicts.editAgainOnConflict(failing(403, "forbidden", calls)))
         .hasMessageContaining("forbidden");
     assertThat(calls).hasValue(1);
 
     calls.set(0);
-    assertThatThrownBy(
-            () ->
-                Conflicts.editAgainOnConflict(
-                    () -> {
-                      calls.incrementAndGet();
-                      throw new KubernetesClientException("modified", 409, null);
-                    }))
+    assertThatThrownBy(() -> Conflicts.editAgainOnConflict(failing(409, "modified", calls)))
         .hasMessageContaining("modified");
     assertThat(calls).hasValue(10);
+  }
+
+  private static Supplier<String> failing(int code, String message, AtomicInteger calls) {
+    return () -> {
+      calls.incrementAndGet();
+      throw new KubernetesClientException(message, code, null);
+    };
   }
 }

@@ -120,7 +120,7 @@ public final class Rollbacks {
    * report ready), {@code CrashLoop} (its runner ended again and again), or {@code Unknown}.
    */
   public static String causeKind(VmObservation vm) {
-    if (stoppedForGood(vm)) {
+    if (vm.stopped()) {
       return "UnitFailed";
     }
     if (!vm.active() && STARTS_THAT_FAILED.contains(vm.result())) {
@@ -132,7 +132,7 @@ public final class Rollbacks {
   /** Why the VM's runner did not keep running since it was started, or empty while it did. */
   public static Optional<String> notKeptRunning(VmObservation vm) {
     String unit = "microvm@" + vm.name();
-    if (stoppedForGood(vm)) {
+    if (vm.stopped()) {
       return Optional.of(unit + " is " + vm.activeState() + " (" + vm.subState() + ")");
     }
     if (!vm.active() && STARTS_THAT_FAILED.contains(vm.result())) {
@@ -163,15 +163,6 @@ public final class Rollbacks {
               + vm.restarts());
     }
     return Optional.empty();
-  }
-
-  /**
-   * Failed or inactive with nothing queued to start it again; a restart job passes through inactive
-   * ({@link VmObservation#startQueued}).
-   */
-  private static boolean stoppedForGood(VmObservation vm) {
-    return (vm.activeState().equals("failed") || vm.activeState().equals("inactive"))
-        && !vm.startQueued();
   }
 
   private static boolean isSucceededDeployOf(Deploy deploy, StorePath runner) {
