@@ -108,20 +108,7 @@ class MicroVMStatusBuilderTest {
 
   @Test
   void aRunnerThatSystemdRanAgainIsRunningAndSaysSo() {
-    VmObservation restarted =
-        new VmObservation(
-            "web",
-            V1.value(),
-            V1.value(),
-            false,
-            "",
-            "active",
-            "running",
-            7,
-            3,
-            "success",
-            false,
-            "");
+    VmObservation restarted = running(V1, V1, 3);
     MicroVMStatus status =
         new MicroVMStatusBuilder(vm(1, null), NOW).converged(restarted, V1, true).build();
 
@@ -171,6 +158,11 @@ class MicroVMStatusBuilderTest {
   }
 
   private static VmObservation running(StorePath current, StorePath booted) {
+    return running(current, booted, 0);
+  }
+
+  /** Active on {@code booted}; systemd ran its runner again {@code restarts} times. */
+  private static VmObservation running(StorePath current, StorePath booted, long restarts) {
     return new VmObservation(
         "web",
         current.value(),
@@ -180,7 +172,7 @@ class MicroVMStatusBuilderTest {
         "active",
         "running",
         7,
-        0,
+        restarts,
         "success",
         false,
         "");

@@ -78,22 +78,7 @@ class DeployTest {
   void underManualRestartTheHeldRunnerIsKeptAndTheBootedOneStaysCurrent() throws Exception {
     host.convergeResult =
         new ConvergeResult(false, null, false, false, false, false, false, false, Optional.empty());
-    MicroVMContext ctx =
-        ctx(
-            Rollout.of(V2).keeping(V1),
-            new VmObservation(
-                "web",
-                V1.value(),
-                V1.value(),
-                false,
-                "",
-                "active",
-                "running",
-                1,
-                0,
-                "success",
-                false,
-                ""));
+    MicroVMContext ctx = ctx(Rollout.of(V2).keeping(V1), seen(V1, "", "active", "running"));
 
     step.run(ctx);
     assertThat(host.converges.get(0).runner()).isEqualTo(V1);
